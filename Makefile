@@ -1,0 +1,72 @@
+# Cohort — every target installs the Debian packages it needs first (silently when present).
+# Two commands set up a fresh Debian 12 machine as root: `make demo` and `make test`.
+
+SWIFT        ?= swift
+PREFIX       ?= /usr/local
+DESTDIR      ?=
+BINDIR       := $(DESTDIR)$(PREFIX)/bin
+RELEASE_BIN  := .build/release
+APT_PACKAGES := libopenblas-dev libpng-dev libturbojpeg0-dev libinotifytools0-dev pkg-config
+SHARED_DATA  ?= $(abspath ../shared/data)
+DEMO_DIR     ?= $(abspath .build/demo)
+
+.PHONY: all deps build build-debug test demo bench install clean
+
+all: build
+
+## deps: install missing apt packages (idempotent; prints nothing when all are present)
+deps:
+	@missing=""; for p in $(APT_PACKAGES); do \
+	  dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q "install ok installed" || missing="$$missing $$p"; \
+	done; \
+	if [ -n "$$missing" ]; then \
+	  echo "Installing missing packages:$$missing"; \
+	  if [ "$$(id -u)" -ne 0 ]; then echo "run as root (or install:$$missing)" >&2; exit 1; fi; \
+	  DEBIAN_FRONTEND=noninteractive apt-get update -qq && \
+	  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $$missing >/dev/null; \
+	fi
+
+## build: release build of every executable
+build: deps
+	$(SWIFT) build -c release
+
+build-debug: deps
+	$(SWIFT) build --build-tests
+
+## test: build and run the whole test suite
+test: deps
+	$(SWIFT) build --build-tests
+	$(SWIFT) test --skip-build
+
+## demo: until the daemon exists, the offline tool on sample scans (real ones when ../shared/data exists)
+demo: build
+	@rm -rf "$(DEMO_DIR)" && mkdir -p "$(DEMO_DIR)"
+	@echo "== OpenBLAS core and sgemm speed"
+	@$(RELEASE_BIN)/cohort bench sgemm --threads 2
+	@printf 'this is not an image\n' > "$(DEMO_DIR)/notes.png"
+	@: > "$(DEMO_DIR)/empty.png"
+	@head -c 100 /dev/urandom > "$(DEMO_DIR)/random.jpg"
+	@if [ -d "$(SHARED_DATA)/raw-samples" ]; then \
+	  echo "== cohort inspect: one real raw sample in 14 from $(SHARED_DATA)/raw-samples, plus broken files"; \
+	  samples=$$(find "$(SHARED_DATA)/raw-samples" -type f \( -name '*.jpg' -o -name '*.jpeg' -o -name '*.png' \) | sort | awk 'NR % 14 == 1'); \
+	else \
+	  echo "== $(SHARED_DATA) is absent: cohort inspect on broken files only"; samples=""; \
+	fi; \
+	$(RELEASE_BIN)/cohort inspect $$samples "$(DEMO_DIR)/notes.png" "$(DEMO_DIR)/empty.png" "$(DEMO_DIR)/random.jpg" || true
+	@if [ -d "$(SHARED_DATA)/raw-samples" ]; then \
+	  echo "== cohort bench decode --dir $(SHARED_DATA)/raw-samples"; \
+	  $(RELEASE_BIN)/cohort bench decode --dir "$(SHARED_DATA)/raw-samples"; \
+	fi
+	@echo "demo done (work files in $(DEMO_DIR))"
+
+## bench: release benchmarks side by side with the numpy reference
+bench: build
+	@./bench/run.sh "$(RELEASE_BIN)" "$(SHARED_DATA)"
+
+## install: binaries into $(DESTDIR)$(PREFIX)/bin
+install: build
+	install -d "$(BINDIR)"
+	install -m 0755 $(RELEASE_BIN)/cohort "$(BINDIR)/cohort"
+
+clean:
+	rm -rf .build

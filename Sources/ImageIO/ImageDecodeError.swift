@@ -1,0 +1,68 @@
+// Why a file was refused: every rejection names the file and a reason a user can act on.
+
+/// A file that could not be decoded into a usable scan.
+public struct ImageDecodeError: Error, CustomStringConvertible, Sendable, Equatable {
+    /// Why the file was refused.
+    public enum Reason: Sendable, Equatable {
+        /// The file could not be opened or read (permissions, vanished, a directory…).
+        case unreadable(String)
+        /// Zero bytes.
+        case empty
+        /// Larger than `DecodeLimits.maxFileBytes`.
+        case fileTooLarge(bytes: Int, limit: Int)
+        /// Neither PNG nor JPEG by content (the extension is not trusted).
+        case notAnImage(String)
+        /// The file ends before the image does.
+        case truncated(String)
+        /// The data is damaged (bad checksum, invalid structure).
+        case corrupt(String)
+        /// A valid image of a kind Cohort does not read (CMYK JPEG, 12-bit JPEG, …).
+        case unsupported(String)
+        /// Width or height is zero.
+        case zeroDimensions
+        /// width × height exceeds `DecodeLimits.maxPixels` (checked before any pixel buffer exists).
+        case tooLarge(width: Int, height: Int, limit: Int)
+    }
+
+    /// The file the error is about.
+    public var file: String
+    public var reason: Reason
+
+    public init(file: String, reason: Reason) {
+        self.file = file
+        self.reason = reason
+    }
+
+    /// A stable machine-readable code for the reason (`"truncated"`, `"too_large"`, …).
+    public var code: String {
+        switch reason {
+        case .unreadable: "unreadable"
+        case .empty: "empty"
+        case .fileTooLarge: "file_too_large"
+        case .notAnImage: "not_an_image"
+        case .truncated: "truncated"
+        case .corrupt: "corrupt"
+        case .unsupported: "unsupported"
+        case .zeroDimensions: "zero_dimensions"
+        case .tooLarge: "too_large"
+        }
+    }
+
+    /// The reason in words, without the file name.
+    public var message: String {
+        switch reason {
+        case .unreadable(let detail): "cannot read file: \(detail)"
+        case .empty: "empty file (0 bytes)"
+        case .fileTooLarge(let bytes, let limit): "file is \(bytes) bytes, above the limit of \(limit) bytes"
+        case .notAnImage(let detail): "not an image: \(detail)"
+        case .truncated(let detail): "truncated: \(detail)"
+        case .corrupt(let detail): "corrupt: \(detail)"
+        case .unsupported(let detail): "unsupported: \(detail)"
+        case .zeroDimensions: "image has zero width or height"
+        case .tooLarge(let width, let height, let limit):
+            "image is \(width)×\(height) = \(width * height) pixels, above the limit of \(limit) pixels"
+        }
+    }
+
+    public var description: String { "\(file): \(message)" }
+}

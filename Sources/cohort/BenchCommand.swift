@@ -1,0 +1,76 @@
+// `cohort bench …`: engine benchmarks that print figures (never assertions).
+import ArgumentParser
+import BLAS
+import Foundation
+import ImageIO
+
+struct BenchCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "bench",
+        abstract: "Benchmark the math and image pipeline (use a release build).",
+        subcommands: [BenchSgemmCommand.self, BenchDecodeCommand.self])
+}
+
+/// Prints a Codable value as JSON on one line.
+func printJSON<T: Encodable>(_ value: T) throws {
+    let encoder = JSONEncoder()
+    encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+    print(String(decoding: try encoder.encode(value), as: UTF8.self))
+}
+
+struct BenchSgemmCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "sgemm",
+        abstract: "GFLOP/s of OpenBLAS sgemm for 1024³ and Cohort's convolution shapes, at 1 and 2 threads.")
+
+    @Flag(help: "Print {\"core\": ..., \"results\": [...]} as JSON.")
+    var json = false
+
+    @Option(help: "Thread counts to measure (comma-separated).")
+    var threads = "1,2"
+
+    struct Report: Codable {
+        var core: String
+        var results: [SgemmBenchmark.Result]
+    }
+
+    func run() throws {
+        let counts = threads.split(separator: ",").compactMap { Int($0.trimmingCharacters(in: .whitespaces)) }
+        let report = Report(core: BLAS.coreName, results: SgemmBenchmark.run(threads: counts))
+        if json { return try printJSON(report) }
+        print("OpenBLAS core: \(report.core)  (CPU: \(CPUFeatures.current))")
+        var rows = [["M", "N", "K", "THREADS", "GFLOP/S"]]
+        for r in report.results {
+            rows.append([String(r.m), String(r.n), String(r.k), String(r.threads), String(format: "%.1f", r.gflops)])
+        }
+        print(TextTable.render(rows))
+    }
+}
+
+struct BenchDecodeCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "decode",
+        abstract: "Images/s for read + decode + preprocess to 64 and 128 px over every PNG/JPEG under a directory.")
+
+    @Option(help: "Directory searched recursively for .png/.jpg/.jpeg files.")
+    var dir: String
+
+    @Option(help: "Worker threads (default: all cores).")
+    var threads = ProcessInfo.processInfo.activeProcessorCount
+
+    @Flag(help: "Print the results as JSON.")
+    var json = false
+
+    func run() throws {
+        let files = DecodeBenchmark.imageFiles(under: dir)
+        guard !files.isEmpty else { throw ValidationError("no .png/.jpg/.jpeg files under \(dir)") }
+        let results = DecodeBenchmark.run(files: files, threads: max(1, threads))
+        if json { return try printJSON(results) }
+        var rows = [["SIZE", "THREADS", "FILES", "REFUSED", "IMAGES/S"]]
+        for r in results {
+            rows.append([String(r.size), String(r.threads), String(r.files), String(r.failures),
+                         String(format: "%.1f", r.imagesPerSecond)])
+        }
+        print(TextTable.render(rows))
+    }
+}
