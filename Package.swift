@@ -3,8 +3,12 @@
 // Layering (arrows point down only) is described in docs/ARCHITECTURE notes and README.md.
 import PackageDescription
 
-/// Release builds of the numeric targets may later add `-Ounchecked`; keep one place to say so.
+/// Settings of the numeric targets (Tensor, Kernels, NN). Their parallel loops hand raw pointers to
+/// disjoint ranges of one buffer to concurrent workers: race-free by construction, but not expressible
+/// to Swift 6's Sendable checking, so these targets compile in the Swift 5 language mode (same
+/// compiler, same optimizations; concurrency diagnostics become warnings).
 let numericSettings: [SwiftSetting] = [
+    .swiftLanguageMode(.v5),
     .unsafeFlags(["-enforce-exclusivity=unchecked"], .when(configuration: .release)),
 ]
 
@@ -35,6 +39,9 @@ let package = Package(
         // MARK: Thin Swift wrappers and libraries
         .target(name: "BLAS", dependencies: ["CBLAS"], swiftSettings: numericSettings),
         .target(name: "AtomicFile"),
+        .target(name: "Tensor", dependencies: ["BLAS"], swiftSettings: numericSettings),
+        .target(name: "Kernels", dependencies: ["Tensor", "BLAS"], swiftSettings: numericSettings),
+        .target(name: "NN", dependencies: ["Kernels", "Tensor", "AtomicFile"], swiftSettings: numericSettings),
         .target(name: "ImageIO", dependencies: ["CPNG", "CTurboJPEG", "AtomicFile"]),
 
         // MARK: Executables (thin command-line surfaces)
@@ -49,5 +56,7 @@ let package = Package(
         .target(name: "CohortTestSupport"),
         .testTarget(name: "BLASTests", dependencies: ["BLAS"]),
         .testTarget(name: "ImageIOTests", dependencies: ["ImageIO", "CohortTestSupport", "AtomicFile"]),
+        .testTarget(name: "TensorTests", dependencies: ["Tensor"]),
+        .testTarget(name: "NNTests", dependencies: ["NN", "Kernels", "Tensor", "CohortTestSupport"], swiftSettings: [.swiftLanguageMode(.v5)]),
     ]
 )

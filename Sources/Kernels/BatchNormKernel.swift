@@ -1,0 +1,224 @@
+// Batch normalization over rows of [M, C] (M = N·H·W for channels-last images, N for BatchNorm1d),
+// with an optional activation fused into the same pass. Statistics are summed in Double, one pass.
+// Training uses the batch's biased variance to normalize and updates running statistics with the
+// unbiased one, as PyTorch does: https://pytorch.org/docs/stable/generated/torch.nn.BatchNorm2d.html
+// Backward recomputes the pre-activation from x instead of storing it (one buffer less per layer).
+#if canImport(Glibc)
+import Glibc
+#endif
+
+public enum BatchNormKernel {
+    /// Per-channel statistics the backward pass needs.
+    public struct Statistics {
+        public var mean: [Float]
+        public var invStd: [Float]
+        public init(channels: Int) {
+            mean = [Float](repeating: 0, count: channels)
+            invStd = [Float](repeating: 1, count: channels)
+        }
+    }
+
+    /// Training forward: normalizes with batch statistics, writes `stats`, updates running mean/var.
+    public static func forwardTraining(
+        y: UnsafeMutablePointer<Float>, x: UnsafePointer<Float>, rows m: Int, channels c: Int,
+        gamma: UnsafePointer<Float>, beta: UnsafePointer<Float>,
+        runningMean: UnsafeMutablePointer<Float>, runningVar: UnsafeMutablePointer<Float>,
+        momentum: Float, epsilon: Float, activation: Activation, stats: inout Statistics
+    ) {
+        let (sum, sumSquares) = channelSums(x, rows: m, channels: c)
+        var scale = [Float](repeating: 0, count: c)
+        var shift = [Float](repeating: 0, count: c)
+        for ch in 0..<c {
+            let mean = sum[ch] / Double(m)
+            let variance = max(sumSquares[ch] / Double(m) - mean * mean, 0)
+            let invStd = 1 / (variance + Double(epsilon)).squareRoot()
+            stats.mean[ch] = Float(mean)
+            stats.invStd[ch] = Float(invStd)
+            scale[ch] = Float(Double(gamma[ch]) * invStd)
+            shift[ch] = Float(Double(beta[ch]) - mean * Double(gamma[ch]) * invStd)
+            let unbiased = m > 1 ? variance * Double(m) / Double(m - 1) : variance
+            runningMean[ch] = (1 - momentum) * runningMean[ch] + momentum * Float(mean)
+            runningVar[ch] = (1 - momentum) * runningVar[ch] + momentum * Float(unbiased)
+        }
+        apply(y: y, x: x, rows: m, channels: c, scale: scale, shift: shift, activation: activation)
+    }
+
+    /// Inference forward with running statistics.
+    public static func forwardInference(
+        y: UnsafeMutablePointer<Float>, x: UnsafePointer<Float>, rows m: Int, channels c: Int,
+        gamma: UnsafePointer<Float>, beta: UnsafePointer<Float>,
+        runningMean: UnsafePointer<Float>, runningVar: UnsafePointer<Float>,
+        epsilon: Float, activation: Activation, stats: inout Statistics
+    ) {
+        var scale = [Float](repeating: 0, count: c)
+        var shift = [Float](repeating: 0, count: c)
+        for ch in 0..<c {
+            let invStd = 1 / (runningVar[ch] + epsilon).squareRoot()
+            stats.mean[ch] = runningMean[ch]
+            stats.invStd[ch] = invStd
+            scale[ch] = gamma[ch] * invStd
+            shift[ch] = beta[ch] - runningMean[ch] * scale[ch]
+        }
+        apply(y: y, x: x, rows: m, channels: c, scale: scale, shift: shift, activation: activation)
+    }
+
+    /// Backward through activation and normalization. `training` selects batch-statistics backward
+    /// (the mean and variance depend on x) or the affine backward of inference mode. dx is overwritten;
+    /// gamma/beta gradients are accumulated when given.
+    public static func backward(
+        dx: UnsafeMutablePointer<Float>, dy: UnsafePointer<Float>, x: UnsafePointer<Float>, rows m: Int, channels c: Int,
+        gamma: UnsafePointer<Float>, beta: UnsafePointer<Float>, stats: Statistics, activation: Activation, training: Bool,
+        gammaGrad: UnsafeMutablePointer<Float>?, betaGrad: UnsafeMutablePointer<Float>?
+    ) {
+        let mean = stats.mean
+        let invStd = stats.invStd
+        // Pass 1: dz = dy · f′(z) into dx, and the per-channel sums Σdz, Σdz·x̂.
+        let chunks = min(Parallel.coreCount, max(1, m / 64))
+        var partialDz = [Double](repeating: 0, count: chunks * c)
+        var partialDzXhat = [Double](repeating: 0, count: chunks * c)
+        mean.withUnsafeBufferPointer { mean in
+            invStd.withUnsafeBufferPointer { invStd in
+                partialDz.withUnsafeMutableBufferPointer { pDz in
+                    partialDzXhat.withUnsafeMutableBufferPointer { pDzX in
+                        let pDz = pDz.baseAddress!, pDzX = pDzX.baseAddress!
+                        Parallel.forEachChunk(chunks) { chunkRange in
+                            for chunk in chunkRange {
+                                var sumDz = [Float](repeating: 0, count: c)
+                                var sumDzX = [Float](repeating: 0, count: c)
+                                sumDz.withUnsafeMutableBufferPointer { sDz in
+                                    sumDzX.withUnsafeMutableBufferPointer { sDzX in
+                                        for r in (m * chunk / chunks)..<(m * (chunk + 1) / chunks) {
+                                            let xr = x + r * c, dyr = dy + r * c, dxr = dx + r * c
+                                            for ch in 0..<c {
+                                                let xhat = (xr[ch] - mean[ch]) * invStd[ch]
+                                                let z = xhat * gamma[ch] + beta[ch]
+                                                let dz = activation == .identity ? dyr[ch] : dyr[ch] * activation.derivative(z)
+                                                dxr[ch] = dz
+                                                sDz[ch] += dz
+                                                sDzX[ch] += dz * xhat
+                                            }
+                                            // Flush to Double every 256 rows to keep Float sums short.
+                                            if (r + 1) % 256 == 0 {
+                                                for ch in 0..<c {
+                                                    pDz[chunk * c + ch] += Double(sDz[ch]); sDz[ch] = 0
+                                                    pDzX[chunk * c + ch] += Double(sDzX[ch]); sDzX[ch] = 0
+                                                }
+                                            }
+                                        }
+                                        for ch in 0..<c {
+                                            pDz[chunk * c + ch] += Double(sDz[ch])
+                                            pDzX[chunk * c + ch] += Double(sDzX[ch])
+                                        }
+                                    }
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        var sumDz = [Float](repeating: 0, count: c)
+        var sumDzXhat = [Float](repeating: 0, count: c)
+        for ch in 0..<c {
+            var a = 0.0, b = 0.0
+            for chunk in 0..<chunks {
+                a += partialDz[chunk * c + ch]
+                b += partialDzXhat[chunk * c + ch]
+            }
+            sumDz[ch] = Float(a)
+            sumDzXhat[ch] = Float(b)
+            gammaGrad?[ch] += Float(b)
+            betaGrad?[ch] += Float(a)
+        }
+        // Pass 2: dx = γ·σ⁻¹ · (dz − mean(dz) − x̂ · mean(dz·x̂)) in training, γ·σ⁻¹·dz in inference.
+        let inverseM = 1 / Float(m)
+        mean.withUnsafeBufferPointer { mean in
+            invStd.withUnsafeBufferPointer { invStd in
+                sumDz.withUnsafeBufferPointer { sDz in
+                    sumDzXhat.withUnsafeBufferPointer { sDzX in
+                        Parallel.forEachChunk(m, minimumPerChunk: 64) { range in
+                            for r in range {
+                                let xr = x + r * c, dxr = dx + r * c
+                                for ch in 0..<c {
+                                    let k = gamma[ch] * invStd[ch]
+                                    if training {
+                                        let xhat = (xr[ch] - mean[ch]) * invStd[ch]
+                                        dxr[ch] = k * (dxr[ch] - sDz[ch] * inverseM - xhat * sDzX[ch] * inverseM)
+                                    } else {
+                                        dxr[ch] = k * dxr[ch]
+                                    }
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    private static func apply(
+        y: UnsafeMutablePointer<Float>, x: UnsafePointer<Float>, rows m: Int, channels c: Int,
+        scale: [Float], shift: [Float], activation: Activation
+    ) {
+        scale.withUnsafeBufferPointer { scale in
+            shift.withUnsafeBufferPointer { shift in
+                Parallel.forEachChunk(m, minimumPerChunk: 64) { range in
+                    for r in range {
+                        let xr = x + r * c, yr = y + r * c
+                        switch activation {
+                        case .identity: for ch in 0..<c { yr[ch] = xr[ch] * scale[ch] + shift[ch] }
+                        case .relu: for ch in 0..<c { yr[ch] = max(xr[ch] * scale[ch] + shift[ch], 0) }
+                        case .leakyReLU(let slope):
+                            for ch in 0..<c {
+                                let z = xr[ch] * scale[ch] + shift[ch]
+                                yr[ch] = z > 0 ? z : z * slope
+                            }
+                        default: for ch in 0..<c { yr[ch] = activation.apply(xr[ch] * scale[ch] + shift[ch]) }
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    /// Per-channel Σx and Σx² in Double.
+    static func channelSums(_ x: UnsafePointer<Float>, rows m: Int, channels c: Int) -> ([Double], [Double]) {
+        let chunks = min(Parallel.coreCount, max(1, m / 64))
+        var partial = [Double](repeating: 0, count: chunks * c * 2)
+        partial.withUnsafeMutableBufferPointer { p in
+            let p = p.baseAddress!
+            Parallel.forEachChunk(chunks) { chunkRange in
+                for chunk in chunkRange {
+                    var s = [Float](repeating: 0, count: c)
+                    var q = [Float](repeating: 0, count: c)
+                    for r in (m * chunk / chunks)..<(m * (chunk + 1) / chunks) {
+                        let xr = x + r * c
+                        for ch in 0..<c {
+                            s[ch] += xr[ch]
+                            q[ch] += xr[ch] * xr[ch]
+                        }
+                        if (r + 1) % 256 == 0 {
+                            for ch in 0..<c {
+                                p[chunk * c * 2 + ch] += Double(s[ch]); s[ch] = 0
+                                p[chunk * c * 2 + c + ch] += Double(q[ch]); q[ch] = 0
+                            }
+                        }
+                    }
+                    for ch in 0..<c {
+                        p[chunk * c * 2 + ch] += Double(s[ch])
+                        p[chunk * c * 2 + c + ch] += Double(q[ch])
+                    }
+                }
+            }
+        }
+        var sum = [Double](repeating: 0, count: c)
+        var squares = [Double](repeating: 0, count: c)
+        for chunk in 0..<chunks {
+            for ch in 0..<c {
+                sum[ch] += partial[chunk * c * 2 + ch]
+                squares[ch] += partial[chunk * c * 2 + c + ch]
+            }
+        }
+        return (sum, squares)
+    }
+}

@@ -1,0 +1,82 @@
+// im2col / col2im for channels-last images (dimension letters: N batch, H, W, C; K kernel, S stride,
+// P padding; OH, OW output positions). Column order is (kh, kw, c), so each kernel tap copies C
+// contiguous channels. col2im is the exact adjoint (it accumulates), used by conv backward and by
+// the transposed convolution's forward.
+
+/// Geometry of one sliding-window operation over an NHWC image.
+public struct WindowGeometry: Sendable, Equatable {
+    public var n, h, w: Int
+    /// Channels per pixel in the image, and the slice [c0, c0 + cg) the columns take.
+    public var c, c0, cg: Int
+    public var kh, kw, stride, padding: Int
+    public var oh, ow: Int
+
+    public init(n: Int, h: Int, w: Int, c: Int, c0: Int = 0, cg: Int? = nil, kh: Int, kw: Int, stride: Int, padding: Int, oh: Int, ow: Int) {
+        self.n = n; self.h = h; self.w = w; self.c = c; self.c0 = c0; self.cg = cg ?? c
+        self.kh = kh; self.kw = kw; self.stride = stride; self.padding = padding; self.oh = oh; self.ow = ow
+    }
+
+    /// Output size of a convolution: ⌊(in + 2P − K) / S⌋ + 1.
+    public static func convOutput(_ size: Int, kernel: Int, stride: Int, padding: Int) -> Int {
+        (size + 2 * padding - kernel) / stride + 1
+    }
+
+    /// Columns per row: K_h · K_w · C_g.
+    public var columnCount: Int { kh * kw * cg }
+    /// Rows: N · OH · OW.
+    public var rowCount: Int { n * oh * ow }
+}
+
+public enum Im2Col {
+    /// cols[(n·OH + oh)·OW + ow][(i·KW + j)·Cg + c] = x[n, oh·S − P + i, ow·S − P + j, c0 + c], or 0 outside.
+    public static func im2col(_ x: UnsafePointer<Float>, _ g: WindowGeometry, into cols: UnsafeMutablePointer<Float>) {
+        let k = g.columnCount
+        Parallel.forEachChunk(g.n) { images in
+            for n in images {
+                for oy in 0..<g.oh {
+                    for ox in 0..<g.ow {
+                        var dst = cols + ((n * g.oh + oy) * g.ow + ox) * k
+                        for i in 0..<g.kh {
+                            let iy = oy * g.stride - g.padding + i
+                            for j in 0..<g.kw {
+                                let ix = ox * g.stride - g.padding + j
+                                if iy >= 0 && iy < g.h && ix >= 0 && ix < g.w {
+                                    let src = x + ((n * g.h + iy) * g.w + ix) * g.c + g.c0
+                                    dst.update(from: src, count: g.cg)
+                                } else {
+                                    dst.update(repeating: 0, count: g.cg)
+                                }
+                                dst += g.cg
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    /// The adjoint of `im2col`: x[n, oh·S − P + i, ow·S − P + j, c0 + c] += cols[…] (x is not cleared).
+    public static func col2im(_ cols: UnsafePointer<Float>, _ g: WindowGeometry, accumulatingInto x: UnsafeMutablePointer<Float>) {
+        let k = g.columnCount
+        Parallel.forEachChunk(g.n) { images in
+            for n in images {
+                for oy in 0..<g.oh {
+                    for ox in 0..<g.ow {
+                        var src = cols + ((n * g.oh + oy) * g.ow + ox) * k
+                        for i in 0..<g.kh {
+                            let iy = oy * g.stride - g.padding + i
+                            for j in 0..<g.kw {
+                                let ix = ox * g.stride - g.padding + j
+                                if iy >= 0 && iy < g.h && ix >= 0 && ix < g.w {
+                                    let dst = x + ((n * g.h + iy) * g.w + ix) * g.c + g.c0
+                                    for c in 0..<g.cg { dst[c] += src[c] }
+                                }
+                                src += g.cg
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+}

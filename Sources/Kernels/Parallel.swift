@@ -1,0 +1,37 @@
+// Parallel loops for the non-GEMM kernels: split over the batch (or rows) into one chunk per core.
+// GEMMs are threaded by OpenBLAS itself; these loops run between them, never at the same time.
+import Dispatch
+
+public enum Parallel {
+    /// Cores available to the process.
+    public static let coreCount = max(1, sysconfCores())
+
+    /// Calls `body(range)` for disjoint ranges covering 0..<count, concurrently when worth it.
+    @inlinable
+    public static func forEachChunk(_ count: Int, minimumPerChunk: Int = 1, _ body: (Range<Int>) -> Void) {
+        let chunks = min(coreCount, max(1, count / max(1, minimumPerChunk)))
+        if chunks <= 1 {
+            if count > 0 { body(0..<count) }
+            return
+        }
+        withoutActuallyEscaping(body) { body in
+            DispatchQueue.concurrentPerform(iterations: chunks) { chunk in
+                let start = count * chunk / chunks
+                let end = count * (chunk + 1) / chunks
+                if start < end { body(start..<end) }
+            }
+        }
+    }
+
+    private static func sysconfCores() -> Int {
+        #if canImport(Glibc)
+        return Int(sysconf(Int32(_SC_NPROCESSORS_ONLN)))
+        #else
+        return 1
+        #endif
+    }
+}
+
+#if canImport(Glibc)
+import Glibc
+#endif

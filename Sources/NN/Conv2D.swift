@@ -1,0 +1,80 @@
+// Conv2D layer over channels-last [N, H, W, Cin] → [N, OH, OW, Cout]: stride, padding, groups
+// (depthwise when groups = Cin = Cout), optional bias. Weight `name.weight` [Cout, Cin/G, K, K] and
+// `name.bias` [Cout], as torch.nn.Conv2d.
+import Kernels
+import Tensor
+
+public final class Conv2D: Layer {
+    public let inChannels, outChannels, kernel, stride, padding, groups: Int
+    let store: ParameterStore
+    let workspace: Workspace
+    public let weight: ParameterRef
+    public let bias: ParameterRef?
+    private var packed: Tensor?
+    private var packedGrad: Tensor?
+    private var saved = Slots<(input: Tensor, shape: Conv2DShape)>()
+    private var outputs = Slots<Tensor?>()
+    private var inputGrad: Tensor?
+
+    public init(
+        _ name: String, store: ParameterStore, workspace: Workspace, inChannels: Int, outChannels: Int,
+        kernel: Int, stride: Int = 1, padding: Int = 0, groups: Int = 1, bias: Bool = true,
+        initializer: Initializer = .pytorchDefault, rng: inout RandomGenerator
+    ) {
+        precondition(inChannels % groups == 0 && outChannels % groups == 0, "Conv2D \(name): channels not divisible by groups")
+        self.inChannels = inChannels; self.outChannels = outChannels; self.kernel = kernel
+        self.stride = stride; self.padding = padding; self.groups = groups
+        self.store = store; self.workspace = workspace
+        let fanIn = inChannels / groups * kernel * kernel
+        let shape = [outChannels, inChannels / groups, kernel, kernel]
+        weight = store.register("\(name).weight", shape: shape, initial: initializer.weights(shape.reduce(1, *), fanIn: fanIn, rng: &rng))
+        self.bias = bias ? store.register("\(name).bias", shape: [outChannels], initial: initializer.bias(outChannels, fanIn: fanIn, rng: &rng)) : nil
+    }
+
+    var isDepthwise: Bool { groups > 1 && groups == inChannels && groups == outChannels }
+
+    public func forward(_ x: Tensor, mode: Mode, slot: Int) -> Tensor {
+        precondition(x.shape.count == 4 && x.shape[3] == inChannels, "Conv2D: input \(x.shape) is not [N, H, W, \(inChannels)]")
+        let s = Conv2DShape(n: x.shape[0], h: x.shape[1], w: x.shape[2], cin: inChannels, cout: outChannels,
+                            kernel: kernel, stride: stride, padding: padding, groups: groups)
+        var slotOutput = outputs[slot] ?? nil
+        let y = reuse(&slotOutput, [s.n, s.oh, s.ow, outChannels])
+        outputs[slot] = slotOutput
+        let w = store.value(weight)
+        let p = reuse(&packed, [outChannels * s.k])
+        let b = bias.map { UnsafePointer(store.value($0)) }
+        if isDepthwise {
+            DepthwiseConv2DKernel.packWeights(w, s, into: p.data)
+            DepthwiseConv2DKernel.forward(out: y.data, x: x.data, packedWeight: p.data, bias: b, shape: s)
+        } else {
+            Conv2DKernel.packWeights(w, s, into: p.data)
+            Conv2DKernel.forward(out: y.data, x: x.data, packedWeight: p.data, bias: b, shape: s,
+                                 cols: workspace.cols(s.isPointwise ? 0 : s.rows * s.k))
+        }
+        saved[slot] = (x, s)
+        return y
+    }
+
+    public func backward(_ dy: Tensor, slot: Int, parameterGradients: Bool) -> Tensor {
+        guard let (x, s) = saved[slot] else { preconditionFailure("Conv2D: backward without forward in slot \(slot)") }
+        let dx = reuse(&inputGrad, x.shape)
+        let pg = parameterGradients ? reuse(&packedGrad, [outChannels * s.k]).data : nil
+        let bg = parameterGradients ? bias.map { store.gradient($0) } : nil
+        let p = packed!
+        if isDepthwise {
+            DepthwiseConv2DKernel.backward(dx: dx.data, packedWeightGrad: pg, biasGrad: bg, dOut: dy.data, x: x.data, packedWeight: p.data, shape: s)
+            if let pg { DepthwiseConv2DKernel.unpackAccumulate(pg, s, into: store.gradient(weight)) }
+        } else {
+            let count = s.isPointwise ? 0 : s.rows * s.k
+            Conv2DKernel.backward(dx: dx.data, packedWeightGrad: pg, biasGrad: bg, dOut: dy.data, x: x.data, packedWeight: p.data,
+                                  shape: s, cols: workspace.cols(count), dcols: workspace.dcols(count))
+            if let pg { Conv2DKernel.unpackAccumulate(pg, s, into: store.gradient(weight)) }
+        }
+        return dx
+    }
+
+    /// Forward multiply–adds for an input of `h × w` (per image).
+    public func macs(h: Int, w: Int) -> Int {
+        Conv2DShape(n: 1, h: h, w: w, cin: inChannels, cout: outChannels, kernel: kernel, stride: stride, padding: padding, groups: groups).macs
+    }
+}

@@ -1,0 +1,73 @@
+// Learning-rate schedule, gradient clipping and weight averaging — the pieces around an optimizer.
+#if canImport(Glibc)
+import Glibc
+#endif
+import Tensor
+
+/// Linear warm-up to the base rate, then cosine decay to `minimum` at `totalSteps`
+/// (as timm's CosineLRScheduler with warmup_t; PyTorch: LinearLR then CosineAnnealingLR).
+public struct WarmupCosineSchedule: Sendable, Equatable {
+    public var base: Float
+    public var minimum: Float
+    public var warmupSteps: Int
+    public var totalSteps: Int
+
+    public init(base: Float, minimum: Float = 0, warmupSteps: Int, totalSteps: Int) {
+        self.base = base; self.minimum = minimum; self.warmupSteps = warmupSteps; self.totalSteps = max(totalSteps, 1)
+    }
+
+    /// The rate for 0-based step `step`.
+    public func rate(at step: Int) -> Float {
+        if step < warmupSteps { return base * Float(step + 1) / Float(warmupSteps) }
+        let span = max(totalSteps - warmupSteps, 1)
+        let progress = min(Float(step - warmupSteps) / Float(span), 1)
+        return minimum + (base - minimum) * 0.5 * (1 + cos(Float.pi * progress))
+    }
+}
+
+public enum GradientClipping {
+    /// Scales all gradients so their global L2 norm is at most `maxNorm`; returns the norm before
+    /// clipping (torch.nn.utils.clip_grad_norm_, which scales by maxNorm / (norm + 1e-6)).
+    @discardableResult
+    public static func clipGlobalNorm(_ store: ParameterStore, maxNorm: Float) -> Float {
+        let g = store.gradients.data
+        var sum = 0.0
+        for i in 0..<store.parameterCount { sum += Double(g[i]) * Double(g[i]) }
+        let norm = Float(sum.squareRoot())
+        let scale = maxNorm / (norm + 1e-6)
+        if scale < 1 {
+            for i in 0..<store.parameterCount { g[i] *= scale }
+        }
+        return norm
+    }
+}
+
+/// Exponential moving average of a store's parameters (and a copy of its buffers), e.g. the GAN's
+/// sampling generator: ema = decay · ema + (1 − decay) · w.
+public final class ExponentialMovingAverage {
+    public let decay: Float
+    public let values: Tensor
+    public let buffers: Tensor
+
+    public init(copying store: ParameterStore, decay: Float) {
+        self.decay = decay
+        values = Tensor(shape: [store.parameterCount])
+        buffers = Tensor(shape: [store.bufferCount])
+        values.copy(from: store.values)
+        buffers.copy(from: store.buffers)
+    }
+
+    public func update(from store: ParameterStore) {
+        let e = values.data, w = store.values.data
+        for i in 0..<store.parameterCount { e[i] = decay * e[i] + (1 - decay) * w[i] }
+        buffers.copy(from: store.buffers)
+    }
+
+    /// Swaps the averaged weights into `store` (call again to swap back).
+    public func swap(with store: ParameterStore) {
+        let e = values.data, w = store.values.data
+        for i in 0..<store.parameterCount { (e[i], w[i]) = (w[i], e[i]) }
+        let eb = buffers.data, wb = store.buffers.data
+        for i in 0..<store.bufferCount { (eb[i], wb[i]) = (wb[i], eb[i]) }
+    }
+}
