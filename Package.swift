@@ -42,6 +42,7 @@ let package = Package(
         .target(name: "Tensor", dependencies: ["BLAS"], swiftSettings: numericSettings),
         .target(name: "Kernels", dependencies: ["Tensor", "BLAS"], swiftSettings: numericSettings),
         .target(name: "NN", dependencies: ["Kernels", "Tensor", "AtomicFile"], swiftSettings: numericSettings),
+        .target(name: "Models", dependencies: ["NN", "Kernels", "Tensor"], swiftSettings: numericSettings),
         .target(name: "ImageIO", dependencies: ["CPNG", "CTurboJPEG", "AtomicFile"]),
 
         // MARK: Executables (thin command-line surfaces)
@@ -53,10 +54,11 @@ let package = Package(
             ]),
 
         // MARK: Tests
-        .target(name: "CohortTestSupport"),
+        .target(name: "CohortTestSupport", dependencies: ["NN", "Kernels", "Tensor"]),
         .testTarget(name: "BLASTests", dependencies: ["BLAS"]),
         .testTarget(name: "ImageIOTests", dependencies: ["ImageIO", "CohortTestSupport", "AtomicFile"]),
         .testTarget(name: "TensorTests", dependencies: ["Tensor"]),
         .testTarget(name: "NNTests", dependencies: ["NN", "Kernels", "Tensor", "CohortTestSupport"], swiftSettings: [.swiftLanguageMode(.v5)]),
+        .testTarget(name: "ModelsTests", dependencies: ["Models", "NN", "Kernels", "Tensor", "CohortTestSupport"], swiftSettings: [.swiftLanguageMode(.v5)]),
     ]
 )

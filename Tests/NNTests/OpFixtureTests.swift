@@ -1,5 +1,6 @@
 // Every op against PyTorch (Tests/Fixtures/ops.safetensors): outputs, input gradients, parameter
 // gradients and running statistics within 1e-4 of PyTorch's, relative to each tensor's scale.
+import CohortTestSupport
 import Kernels
 import NN
 import Tensor

@@ -1,15 +1,14 @@
 // Loading the PyTorch-made fixtures (Tests/Fixtures/*.safetensors, written by make_fixtures.py) and
 // comparing against them. Fixtures are NCHW like PyTorch; the engine is NHWC.
-import CohortTestSupport
 import Kernels
 import NN
 import Tensor
 import Testing
 
-enum Fixtures {
-    static let formatVersion = "1"
+public enum Fixtures {
+    public static let formatVersion = "2"
 
-    static func load(_ name: String) throws -> SafeTensorsFile {
+    public static func load(_ name: String) throws -> SafeTensorsFile {
         let path = "\(SharedData.repositoryRoot)/Tests/Fixtures/\(name)"
         let file = try SafeTensorsFile.read(path)
         #expect(file.metadata["format_version"] == formatVersion,
@@ -19,7 +18,7 @@ enum Fixtures {
 }
 
 extension SafeTensorsFile {
-    func floats(_ name: String) -> [Float] {
+    public func floats(_ name: String) -> [Float] {
         guard let tensor = self[name] else {
             Issue.record("fixture tensor \(name) is missing")
             return []
@@ -27,10 +26,10 @@ extension SafeTensorsFile {
         return tensor.floats
     }
 
-    func shape(_ name: String) -> [Int] { self[name]?.shape ?? [] }
+    public func shape(_ name: String) -> [Int] { self[name]?.shape ?? [] }
 
     /// A fixture tensor as an engine tensor: 4-D NCHW becomes NHWC, others are copied as they are.
-    func tensor(_ name: String) -> Tensor {
+    public func tensor(_ name: String) -> Tensor {
         let shape = shape(name)
         let values = floats(name)
         if shape.count == 4 {
@@ -44,7 +43,7 @@ extension SafeTensorsFile {
 }
 
 /// An engine tensor's values in PyTorch order (NHWC → NCHW for 4-D).
-func pytorchOrder(_ t: Tensor) -> [Float] {
+public func pytorchOrder(_ t: Tensor) -> [Float] {
     guard t.shape.count == 4 else { return t.array }
     let (n, h, w, c) = (t.shape[0], t.shape[1], t.shape[2], t.shape[3])
     var out = [Float](repeating: 0, count: t.count)
@@ -53,7 +52,7 @@ func pytorchOrder(_ t: Tensor) -> [Float] {
 }
 
 /// max|a − b| / max|b|: the error relative to the reference tensor's scale.
-func relativeError(_ a: [Float], _ b: [Float]) -> Double {
+public func relativeError(_ a: [Float], _ b: [Float]) -> Double {
     guard a.count == b.count, !b.isEmpty else { return a.count == b.count ? 0 : .infinity }
     var worst = 0.0, scale = 0.0
     for i in 0..<a.count {
@@ -63,15 +62,24 @@ func relativeError(_ a: [Float], _ b: [Float]) -> Double {
     return worst / max(scale, 1e-12)
 }
 
-/// Expects `actual` to match the fixture tensor within `tolerance`, reporting the error either way.
-func expectMatches(_ actual: [Float], _ file: SafeTensorsFile, _ name: String, tolerance: Double = 1e-4, log: inout [String]) {
+/// Expects `actual` to match the fixture tensor within `tolerance` (1e-4 relative). When the fixture
+/// is a float64 reference that records PyTorch's own float32 error (`torch32_error.<name>`), the bound
+/// is the larger of 1e-4 and twice that error: a tensor PyTorch itself cannot compute to 1e-4 in
+/// float32 (a gradient a later BatchNorm cancels to rounding noise) is held to PyTorch's accuracy.
+/// Returns the error; appends it to `log` either way.
+@discardableResult
+public func expectMatches(_ actual: [Float], _ file: SafeTensorsFile, _ name: String, tolerance: Double = 1e-4, log: inout [String]) -> Double {
     let error = relativeError(actual, file.floats(name))
-    log.append("\(name): \(error)")
-    #expect(error <= tolerance, "\(name): relative error \(error) > \(tolerance)")
+    let pytorch = file["torch32_error.\(name)"].map { Double($0.floats[0]) }
+    let bound = max(tolerance, 2 * (pytorch ?? 0))
+    log.append("\(name): \(error)" + (pytorch.map { " (PyTorch float32: \($0))" } ?? ""))
+    let context = "\(name): relative error \(error) > \(bound)" + (pytorch.map { " (PyTorch float32's own error: \($0))" } ?? "")
+    #expect(error <= bound, Comment(rawValue: context))
+    return error
 }
 
 /// Copies fixture values into a store entry.
-func setParameter(_ store: ParameterStore, _ entryName: String, from file: SafeTensorsFile, _ name: String) {
+public func setParameter(_ store: ParameterStore, _ entryName: String, from file: SafeTensorsFile, _ name: String) {
     guard let entry = store.entry(named: entryName) else {
         Issue.record("model has no \(entryName)")
         return

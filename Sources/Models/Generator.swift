@@ -1,0 +1,116 @@
+// The conditional DCGAN generator (Radford et al. 2016, conditioned by a learned class embedding):
+// z ⊕ embed(y) → Linear → BatchNorm1d → ReLU → 256×4×4 → [ConvTranspose k4 s2 p1 → BN → ReLU]… →
+// ConvTranspose → tanh. 64 px by default; each extra doubling adds one up-block. Names match
+// bench/torch_models.py (`embed`, `fc`, `bn0`, `blocks.<3i>`, `blocks.<3i+1>`, `out`).
+import Kernels
+import NN
+import Tensor
+
+public final class Generator {
+    public struct Configuration: Sendable, Equatable {
+        public var classes: Int
+        public var latentDimension: Int
+        public var embeddingDimension: Int
+        /// Channels of the 4×4 seed; halved by each up-block.
+        public var baseChannels: Int
+        /// 64 or 128 (any power of two ≥ 16).
+        public var imageSize: Int
+        public init(classes: Int = 4, latentDimension: Int = 128, embeddingDimension: Int = 128, baseChannels: Int = 256, imageSize: Int = 64) {
+            self.classes = classes; self.latentDimension = latentDimension; self.embeddingDimension = embeddingDimension
+            self.baseChannels = baseChannels; self.imageSize = imageSize
+        }
+        /// Up-blocks with batch norm before the output layer: log2(size / 4) − 1.
+        public var upBlocks: Int { imageSize.trailingZeroBitCount - 3 }
+    }
+
+    public let configuration: Configuration
+    public let store = ParameterStore()
+    let workspace = Workspace()
+    let embed: Embedding
+    let fc: Linear
+    let bn0: BatchNorm
+    let ups: [ConvTranspose2D]
+    let upNorms: [BatchNorm]
+    let out: ConvTranspose2D
+    let tanh = ActivationLayer(.tanh)
+    private var concatenated: Tensor?
+    private var seed = Slots<Tensor?>()
+    private var dSeed: Tensor?
+    private var dHidden: Tensor?
+    private var dEmbedding: Tensor?
+
+    public init(_ configuration: Configuration = Configuration(), initializer: Initializer = .pytorchDefault, seed rngSeed: UInt64) {
+        precondition(configuration.imageSize >= 16 && configuration.imageSize.nonzeroBitCount == 1, "Generator: image size must be a power of two ≥ 16")
+        self.configuration = configuration
+        var rng = RandomGenerator(seed: rngSeed)
+        let c = configuration
+        embed = Embedding("embed", store: store, rows: c.classes, dimension: c.embeddingDimension, rng: &rng)
+        fc = Linear("fc", store: store, inFeatures: c.latentDimension + c.embeddingDimension, outFeatures: 16 * c.baseChannels,
+                    bias: false, initializer: initializer, rng: &rng)
+        bn0 = BatchNorm("bn0", store: store, channels: 16 * c.baseChannels, activation: .relu, initializer: initializer, rng: &rng)
+        var ups: [ConvTranspose2D] = [], norms: [BatchNorm] = []
+        var channels = c.baseChannels
+        for i in 0..<c.upBlocks {
+            ups.append(ConvTranspose2D("blocks.\(3 * i)", store: store, workspace: workspace, inChannels: channels, outChannels: channels / 2,
+                                       kernel: 4, stride: 2, padding: 1, bias: false, initializer: initializer, rng: &rng))
+            norms.append(BatchNorm("blocks.\(3 * i + 1)", store: store, channels: channels / 2, activation: .relu, initializer: initializer, rng: &rng))
+            channels /= 2
+        }
+        self.ups = ups
+        upNorms = norms
+        out = ConvTranspose2D("out", store: store, workspace: workspace, inChannels: channels, outChannels: 1, kernel: 4, stride: 2,
+                              padding: 1, bias: true, initializer: initializer, rng: &rng)
+        store.finalize()
+    }
+
+    /// Images [N, S, S, 1] in [-1, 1] from latents z [N, latent] and class labels.
+    public func forward(z: Tensor, labels: [Int], mode: Mode, slot: Int = 0) -> Tensor {
+        let c = configuration
+        let n = labels.count
+        precondition(z.shape == [n, c.latentDimension], "Generator: z is \(z.shape), expected [\(n), \(c.latentDimension)]")
+        let e = embed.forward(labels, slot: slot)
+        let h = reuse(&concatenated, [n, c.latentDimension + c.embeddingDimension])
+        for i in 0..<n {
+            (h.data + i * h.shape[1]).update(from: z.data + i * c.latentDimension, count: c.latentDimension)
+            (h.data + i * h.shape[1] + c.latentDimension).update(from: e.data + i * c.embeddingDimension, count: c.embeddingDimension)
+        }
+        let features = bn0.forward(fc.forward(h, mode: mode, slot: slot), mode: mode, slot: slot)
+        var image = seed[slot] ?? nil
+        let x0 = reuse(&image, [n, 4, 4, c.baseChannels])
+        seed[slot] = image
+        FeatureLayout.unflatten(features, into: x0, n: n, c: c.baseChannels, h: 4, w: 4)
+        var x = x0
+        for (up, norm) in zip(ups, upNorms) { x = norm.forward(up.forward(x, mode: mode, slot: slot), mode: mode, slot: slot) }
+        return tanh.forward(out.forward(x, mode: mode, slot: slot), mode: mode, slot: slot)
+    }
+
+    /// Accumulates parameter gradients from dL/dimage (the latent gets no gradient).
+    public func backward(_ dImage: Tensor, slot: Int = 0) {
+        let c = configuration
+        var d = out.backward(tanh.backward(dImage, slot: slot, parameterGradients: true), slot: slot, parameterGradients: true)
+        for (up, norm) in zip(ups, upNorms).reversed() {
+            d = up.backward(norm.backward(d, slot: slot, parameterGradients: true), slot: slot, parameterGradients: true)
+        }
+        let n = d.shape[0]
+        let dFeatures = reuse(&dSeed, [n, 16 * c.baseChannels])
+        FeatureLayout.flatten(d, into: dFeatures, n: n, c: c.baseChannels, h: 4, w: 4)
+        let dh = fc.backward(bn0.backward(dFeatures, slot: slot, parameterGradients: true), slot: slot, parameterGradients: true)
+        let de = reuse(&dEmbedding, [n, c.embeddingDimension])
+        for i in 0..<n {
+            (de.data + i * c.embeddingDimension).update(from: dh.data + i * dh.shape[1] + c.latentDimension, count: c.embeddingDimension)
+        }
+        embed.backward(de, slot: slot)
+    }
+
+    /// Forward multiply–adds per image.
+    public var macsPerImage: Int {
+        let c = configuration
+        var total = (c.latentDimension + c.embeddingDimension) * 16 * c.baseChannels
+        var size = 4
+        for up in ups {
+            total += up.macs(h: size, w: size)
+            size *= 2
+        }
+        return total + out.macs(h: size, w: size)
+    }
+}
