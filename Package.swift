@@ -43,13 +43,14 @@ let package = Package(
         .target(name: "Kernels", dependencies: ["Tensor", "BLAS"], swiftSettings: numericSettings),
         .target(name: "NN", dependencies: ["Kernels", "Tensor", "AtomicFile"], swiftSettings: numericSettings),
         .target(name: "Models", dependencies: ["NN", "Kernels", "Tensor"], swiftSettings: numericSettings),
+        .target(name: "Training", dependencies: ["Models", "NN", "Kernels", "Tensor", "BLAS", "ImageIO"], swiftSettings: numericSettings),
         .target(name: "ImageIO", dependencies: ["CPNG", "CTurboJPEG", "AtomicFile"]),
 
         // MARK: Executables (thin command-line surfaces)
         .executableTarget(
             name: "cohort",
             dependencies: [
-                "BLAS", "ImageIO",
+                "BLAS", "ImageIO", "Training",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]),
 

@@ -1,9 +1,7 @@
 // Pointwise activations and their derivatives. Each backward takes what its derivative needs most
-// cheaply: ReLU/LeakyReLU the input sign, SiLU the input, Sigmoid/Tanh their output.
-// Math: torch.nn.ReLU, LeakyReLU, SiLU (x·σ(x)), Sigmoid, Tanh.
-#if canImport(Glibc)
-import Glibc
-#endif
+// cheaply: ReLU/LeakyReLU/SiLU the input, Sigmoid/Tanh their output.
+// Math: torch.nn.ReLU, LeakyReLU, SiLU (x·σ(x)), Sigmoid, Tanh. Loops are specialized per activation
+// (PointwiseFunctions.swift) so they vectorize; exp is FastMath's.
 
 /// The activations a layer can apply (also fused after batch norm).
 public enum Activation: Sendable, Equatable {
@@ -13,63 +11,35 @@ public enum Activation: Sendable, Equatable {
     case silu
     case sigmoid
     case tanh
-
-    /// f(z).
-    @inlinable @inline(__always)
-    public func apply(_ z: Float) -> Float {
-        switch self {
-        case .identity: return z
-        case .relu: return z > 0 ? z : 0
-        case .leakyReLU(let slope): return z > 0 ? z : z * slope
-        case .silu: return z / (1 + expf(-z))
-        case .sigmoid: return 1 / (1 + expf(-z))
-        case .tanh: return tanhf(z)
-        }
-    }
-
-    /// f′(z), from the pre-activation z.
-    @inlinable @inline(__always)
-    public func derivative(_ z: Float) -> Float {
-        switch self {
-        case .identity: return 1
-        case .relu: return z > 0 ? 1 : 0
-        case .leakyReLU(let slope): return z > 0 ? 1 : slope
-        case .silu:
-            let s = 1 / (1 + expf(-z))
-            return s * (1 + z * (1 - s))
-        case .sigmoid:
-            let s = 1 / (1 + expf(-z))
-            return s * (1 - s)
-        case .tanh:
-            let t = tanhf(z)
-            return 1 - t * t
-        }
-    }
 }
 
 public enum ActivationKernel {
     /// y = f(x) elementwise (y may alias x).
     public static func forward(_ f: Activation, y: UnsafeMutablePointer<Float>, x: UnsafePointer<Float>, count: Int) {
-        Parallel.forEachChunk(count, minimumPerChunk: 16384) { range in
-            switch f {
-            case .identity: for i in range { y[i] = x[i] }
-            case .relu: for i in range { y[i] = max(x[i], 0) }
-            case .leakyReLU(let slope): for i in range { y[i] = x[i] > 0 ? x[i] : x[i] * slope }
-            default: for i in range { y[i] = f.apply(x[i]) }
+        struct Body: ActivationBody {
+            let y: UnsafeMutablePointer<Float>, x: UnsafePointer<Float>, count: Int
+            func run<F: PointwiseFunction>(_ f: F) {
+                let (y, x) = (y, x)
+                Parallel.forEachChunk(count, minimumPerChunk: 16384) { range in
+                    for i in range { y[i] = f.value(x[i]) }
+                }
             }
         }
+        f.dispatch(Body(y: y, x: x, count: count))
     }
 
     /// dx = dy · f′(x), from the pre-activation input x (dx may alias dy).
     public static func backward(_ f: Activation, dx: UnsafeMutablePointer<Float>, dy: UnsafePointer<Float>, x: UnsafePointer<Float>, count: Int) {
-        Parallel.forEachChunk(count, minimumPerChunk: 16384) { range in
-            switch f {
-            case .identity: for i in range { dx[i] = dy[i] }
-            case .relu: for i in range { dx[i] = x[i] > 0 ? dy[i] : 0 }
-            case .leakyReLU(let slope): for i in range { dx[i] = x[i] > 0 ? dy[i] : dy[i] * slope }
-            default: for i in range { dx[i] = dy[i] * f.derivative(x[i]) }
+        struct Body: ActivationBody {
+            let dx: UnsafeMutablePointer<Float>, dy: UnsafePointer<Float>, x: UnsafePointer<Float>, count: Int
+            func run<F: PointwiseFunction>(_ f: F) {
+                let (dx, dy, x) = (dx, dy, x)
+                Parallel.forEachChunk(count, minimumPerChunk: 16384) { range in
+                    for i in range { dx[i] = dy[i] * f.derivative(x[i]) }
+                }
             }
         }
+        f.dispatch(Body(dx: dx, dy: dy, x: x, count: count))
     }
 
     /// dx = dy · f′ computed from the output y, for sigmoid (y(1−y)) and tanh (1−y²).

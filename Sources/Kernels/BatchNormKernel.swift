@@ -73,50 +73,20 @@ public enum BatchNormKernel {
         let mean = stats.mean
         let invStd = stats.invStd
         // Pass 1: dz = dy · f′(z) into dx, and the per-channel sums Σdz, Σdz·x̂.
-        let chunks = min(Parallel.coreCount, max(1, m / 64))
+        let chunks = min(Parallel.workers, max(1, m / 64))
         var partialDz = [Double](repeating: 0, count: chunks * c)
         var partialDzXhat = [Double](repeating: 0, count: chunks * c)
-        mean.withUnsafeBufferPointer { mean in
-            invStd.withUnsafeBufferPointer { invStd in
-                partialDz.withUnsafeMutableBufferPointer { pDz in
-                    partialDzXhat.withUnsafeMutableBufferPointer { pDzX in
-                        let pDz = pDz.baseAddress!, pDzX = pDzX.baseAddress!
-                        Parallel.forEachChunk(chunks) { chunkRange in
-                            for chunk in chunkRange {
-                                var sumDz = [Float](repeating: 0, count: c)
-                                var sumDzX = [Float](repeating: 0, count: c)
-                                sumDz.withUnsafeMutableBufferPointer { sDz in
-                                    sumDzX.withUnsafeMutableBufferPointer { sDzX in
-                                        for r in (m * chunk / chunks)..<(m * (chunk + 1) / chunks) {
-                                            let xr = x + r * c, dyr = dy + r * c, dxr = dx + r * c
-                                            for ch in 0..<c {
-                                                let xhat = (xr[ch] - mean[ch]) * invStd[ch]
-                                                let z = xhat * gamma[ch] + beta[ch]
-                                                let dz = activation == .identity ? dyr[ch] : dyr[ch] * activation.derivative(z)
-                                                dxr[ch] = dz
-                                                sDz[ch] += dz
-                                                sDzX[ch] += dz * xhat
-                                            }
-                                            // Flush to Double every 256 rows to keep Float sums short.
-                                            if (r + 1) % 256 == 0 {
-                                                for ch in 0..<c {
-                                                    pDz[chunk * c + ch] += Double(sDz[ch]); sDz[ch] = 0
-                                                    pDzX[chunk * c + ch] += Double(sDzX[ch]); sDzX[ch] = 0
-                                                }
-                                            }
-                                        }
-                                        for ch in 0..<c {
-                                            pDz[chunk * c + ch] += Double(sDz[ch])
-                                            pDzX[chunk * c + ch] += Double(sDzX[ch])
-                                        }
-                                    }
-                                }
-                            }
-                        }
-                    }
-                }
+        struct Sums: ActivationBody {
+            let dx: UnsafeMutablePointer<Float>, dy: UnsafePointer<Float>, x: UnsafePointer<Float>, m: Int, c: Int
+            let gamma: UnsafePointer<Float>, beta: UnsafePointer<Float>, mean: [Float], invStd: [Float], chunks: Int
+            func run<F: PointwiseFunction>(_ f: F) -> ([Double], [Double]) {
+                var dz = [Double](repeating: 0, count: chunks * c), dzXhat = [Double](repeating: 0, count: chunks * c)
+                BatchNormKernel.gradientSums(dx, dy, x, m, c, gamma, beta, mean, invStd, chunks, &dz, &dzXhat, f)
+                return (dz, dzXhat)
             }
         }
+        (partialDz, partialDzXhat) = activation.dispatch(
+            Sums(dx: dx, dy: dy, x: x, m: m, c: c, gamma: gamma, beta: beta, mean: mean, invStd: invStd, chunks: chunks))
         var sumDz = [Float](repeating: 0, count: c)
         var sumDzXhat = [Float](repeating: 0, count: c)
         for ch in 0..<c {
@@ -136,17 +106,17 @@ public enum BatchNormKernel {
             invStd.withUnsafeBufferPointer { invStd in
                 sumDz.withUnsafeBufferPointer { sDz in
                     sumDzXhat.withUnsafeBufferPointer { sDzX in
+                        let (mu, inv, sDz, sDzX) = (mean.baseAddress!, invStd.baseAddress!, sDz.baseAddress!, sDzX.baseAddress!)
                         Parallel.forEachChunk(m, minimumPerChunk: 64) { range in
                             for r in range {
                                 let xr = x + r * c, dxr = dx + r * c
-                                for ch in 0..<c {
-                                    let k = gamma[ch] * invStd[ch]
-                                    if training {
-                                        let xhat = (xr[ch] - mean[ch]) * invStd[ch]
-                                        dxr[ch] = k * (dxr[ch] - sDz[ch] * inverseM - xhat * sDzX[ch] * inverseM)
-                                    } else {
-                                        dxr[ch] = k * dxr[ch]
+                                if training {
+                                    for ch in 0..<c {
+                                        let xhat = (xr[ch] - mu[ch]) * inv[ch]
+                                        dxr[ch] = gamma[ch] * inv[ch] * (dxr[ch] - sDz[ch] * inverseM - xhat * sDzX[ch] * inverseM)
                                     }
+                                } else {
+                                    for ch in 0..<c { dxr[ch] = gamma[ch] * inv[ch] * dxr[ch] }
                                 }
                             }
                         }
@@ -160,21 +130,68 @@ public enum BatchNormKernel {
         y: UnsafeMutablePointer<Float>, x: UnsafePointer<Float>, rows m: Int, channels c: Int,
         scale: [Float], shift: [Float], activation: Activation
     ) {
+        struct Body: ActivationBody {
+            let y: UnsafeMutablePointer<Float>, x: UnsafePointer<Float>, m: Int, c: Int, scale: [Float], shift: [Float]
+            func run<F: PointwiseFunction>(_ f: F) { BatchNormKernel.applyLoop(y, x, m, c, scale, shift, f) }
+        }
+        activation.dispatch(Body(y: y, x: x, m: m, c: c, scale: scale, shift: shift))
+    }
+
+    /// Pass 1 of backward for one activation: dx ← dz = dy · f′(x̂γ + β); per-chunk Σdz and Σdz·x̂ in Double.
+    fileprivate static func gradientSums<F: PointwiseFunction>(
+        _ dx: UnsafeMutablePointer<Float>, _ dy: UnsafePointer<Float>, _ x: UnsafePointer<Float>, _ m: Int, _ c: Int,
+        _ gamma: UnsafePointer<Float>, _ beta: UnsafePointer<Float>, _ mean: [Float], _ invStd: [Float], _ chunks: Int,
+        _ partialDz: inout [Double], _ partialDzXhat: inout [Double], _ f: F
+    ) {
+        mean.withUnsafeBufferPointer { mean in
+            invStd.withUnsafeBufferPointer { invStd in
+                partialDz.withUnsafeMutableBufferPointer { pDz in
+                    partialDzXhat.withUnsafeMutableBufferPointer { pDzX in
+                        let (mu, inv, pDz, pDzX) = (mean.baseAddress!, invStd.baseAddress!, pDz.baseAddress!, pDzX.baseAddress!)
+                        Parallel.forEachChunk(chunks) { chunkRange in
+                            let sDz = UnsafeMutablePointer<Float>.allocate(capacity: 2 * c)
+                            defer { sDz.deallocate() }
+                            let sDzX = sDz + c
+                            for chunk in chunkRange {
+                                sDz.update(repeating: 0, count: 2 * c)
+                                let rows = (m * chunk / chunks)..<(m * (chunk + 1) / chunks)
+                                for r in rows {
+                                    let xr = x + r * c, dyr = dy + r * c, dxr = dx + r * c
+                                    for ch in 0..<c {
+                                        let xhat = (xr[ch] - mu[ch]) * inv[ch]
+                                        let dz = dyr[ch] * f.derivative(xhat * gamma[ch] + beta[ch])
+                                        dxr[ch] = dz
+                                        sDz[ch] += dz
+                                        sDzX[ch] += dz * xhat
+                                    }
+                                    // Flush to Double every 256 rows to keep Float sums short.
+                                    if (r + 1 - rows.lowerBound) % 256 == 0 || r + 1 == rows.upperBound {
+                                        for ch in 0..<c {
+                                            pDz[chunk * c + ch] += Double(sDz[ch])
+                                            pDzX[chunk * c + ch] += Double(sDzX[ch])
+                                        }
+                                        sDz.update(repeating: 0, count: 2 * c)
+                                    }
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    /// y = f(x · scale + shift) per channel: one loop specialized per activation, vectorized.
+    fileprivate static func applyLoop<F: PointwiseFunction>(
+        _ y: UnsafeMutablePointer<Float>, _ x: UnsafePointer<Float>, _ m: Int, _ c: Int, _ scale: [Float], _ shift: [Float], _ f: F
+    ) {
         scale.withUnsafeBufferPointer { scale in
             shift.withUnsafeBufferPointer { shift in
+                let (s, b) = (scale.baseAddress!, shift.baseAddress!)
                 Parallel.forEachChunk(m, minimumPerChunk: 64) { range in
                     for r in range {
                         let xr = x + r * c, yr = y + r * c
-                        switch activation {
-                        case .identity: for ch in 0..<c { yr[ch] = xr[ch] * scale[ch] + shift[ch] }
-                        case .relu: for ch in 0..<c { yr[ch] = max(xr[ch] * scale[ch] + shift[ch], 0) }
-                        case .leakyReLU(let slope):
-                            for ch in 0..<c {
-                                let z = xr[ch] * scale[ch] + shift[ch]
-                                yr[ch] = z > 0 ? z : z * slope
-                            }
-                        default: for ch in 0..<c { yr[ch] = activation.apply(xr[ch] * scale[ch] + shift[ch]) }
-                        }
+                        for ch in 0..<c { yr[ch] = f.value(xr[ch] * s[ch] + b[ch]) }
                     }
                 }
             }
@@ -183,7 +200,7 @@ public enum BatchNormKernel {
 
     /// Per-channel Σx and Σx² in Double.
     static func channelSums(_ x: UnsafePointer<Float>, rows m: Int, channels c: Int) -> ([Double], [Double]) {
-        let chunks = min(Parallel.coreCount, max(1, m / 64))
+        let chunks = min(Parallel.workers, max(1, m / 64))
         var partial = [Double](repeating: 0, count: chunks * c * 2)
         partial.withUnsafeMutableBufferPointer { p in
             let p = p.baseAddress!

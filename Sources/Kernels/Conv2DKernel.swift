@@ -74,7 +74,7 @@ public enum Conv2DKernel {
                 Im2Col.im2col(x, s.geometry(group: g), into: cols)
                 a = UnsafePointer(cols)
             }
-            BLAS.sgemm(
+            GEMM.multiply(
                 transB: true, m: s.rows, n: s.coutPerGroup, k: s.k, a: a, lda: s.k,
                 b: packedWeight + g * s.coutPerGroup * s.k, ldb: s.k,
                 c: out + g * s.coutPerGroup, ldc: s.cout)
@@ -105,15 +105,15 @@ public enum Conv2DKernel {
                     a = UnsafePointer(cols)
                 }
                 // dW[Cout_g, k] = dOut_gᵀ · cols
-                BLAS.sgemm(
+                GEMM.multiply(
                     transA: true, m: s.coutPerGroup, n: s.k, k: s.rows, a: dOutGroup, lda: s.cout,
                     b: a, ldb: s.k, c: packedWeightGrad + g * s.coutPerGroup * s.k, ldc: s.k)
             }
             if let dx {
                 if s.isPointwise {
-                    BLAS.sgemm(m: s.rows, n: s.k, k: s.coutPerGroup, a: dOutGroup, lda: s.cout, b: weightGroup, ldb: s.k, c: dx, ldc: s.k)
+                    GEMM.multiply(m: s.rows, n: s.k, k: s.coutPerGroup, a: dOutGroup, lda: s.cout, b: weightGroup, ldb: s.k, c: dx, ldc: s.k)
                 } else {
-                    BLAS.sgemm(m: s.rows, n: s.k, k: s.coutPerGroup, a: dOutGroup, lda: s.cout, b: weightGroup, ldb: s.k, c: dcols, ldc: s.k)
+                    GEMM.multiply(m: s.rows, n: s.k, k: s.coutPerGroup, a: dOutGroup, lda: s.cout, b: weightGroup, ldb: s.k, c: dcols, ldc: s.k)
                     Im2Col.col2im(dcols, geometry, accumulatingInto: dx)
                 }
             }

@@ -54,7 +54,7 @@ public enum ConvTranspose2DKernel {
         out: UnsafeMutablePointer<Float>, x: UnsafePointer<Float>, packedWeight: UnsafePointer<Float>,
         bias: UnsafePointer<Float>?, shape s: ConvTranspose2DShape, cols: UnsafeMutablePointer<Float>
     ) {
-        BLAS.sgemm(m: s.rows, n: s.columns, k: s.cin, a: x, lda: s.cin, b: packedWeight, ldb: s.columns, c: cols, ldc: s.columns)
+        GEMM.multiply(m: s.rows, n: s.columns, k: s.cin, a: x, lda: s.cin, b: packedWeight, ldb: s.columns, c: cols, ldc: s.columns)
         let outCount = s.n * s.oh * s.ow * s.cout
         if let bias {
             Parallel.forEachChunk(s.n * s.oh * s.ow, minimumPerChunk: 256) { range in
@@ -75,10 +75,10 @@ public enum ConvTranspose2DKernel {
         if let biasGrad { Conv2DKernel.sumRows(dOut, rows: s.n * s.oh * s.ow, channels: s.cout, accumulatingInto: biasGrad) }
         Im2Col.im2col(dOut, s.geometry, into: dcols)
         if let dx {
-            BLAS.sgemm(transB: true, m: s.rows, n: s.cin, k: s.columns, a: dcols, lda: s.columns, b: packedWeight, ldb: s.columns, c: dx, ldc: s.cin)
+            GEMM.multiply(transB: true, m: s.rows, n: s.cin, k: s.columns, a: dcols, lda: s.columns, b: packedWeight, ldb: s.columns, c: dx, ldc: s.cin)
         }
         if let packedWeightGrad {
-            BLAS.sgemm(transA: true, m: s.cin, n: s.columns, k: s.rows, a: x, lda: s.cin, b: dcols, ldb: s.columns, c: packedWeightGrad, ldc: s.columns)
+            GEMM.multiply(transA: true, m: s.cin, n: s.columns, k: s.rows, a: x, lda: s.cin, b: dcols, ldb: s.columns, c: packedWeightGrad, ldc: s.columns)
         }
     }
 }

@@ -56,7 +56,7 @@ public enum DepthwiseConv2DKernel {
         if let biasGrad { Conv2DKernel.sumRows(dOut, rows: s.rows, channels: c, accumulatingInto: biasGrad) }
         if let dx { dx.update(repeating: 0, count: s.n * s.h * s.w * c) }
         // Per-chunk partial weight gradients, summed afterwards (chunks are whole images, so dx is race-free).
-        let chunks = min(Parallel.coreCount, s.n)
+        let chunks = min(Parallel.workers, s.n)
         let partial = UnsafeMutablePointer<Float>.allocate(capacity: chunks * taps * c)
         partial.initialize(repeating: 0, count: chunks * taps * c)
         defer { partial.deallocate() }

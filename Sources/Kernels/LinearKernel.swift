@@ -7,7 +7,7 @@ public enum LinearKernel {
         out: UnsafeMutablePointer<Float>, x: UnsafePointer<Float>, weight: UnsafePointer<Float>,
         bias: UnsafePointer<Float>?, n: Int, inFeatures: Int, outFeatures: Int
     ) {
-        BLAS.sgemm(transB: true, m: n, n: outFeatures, k: inFeatures, a: x, lda: inFeatures, b: weight, ldb: inFeatures, c: out, ldc: outFeatures)
+        GEMM.multiply(transB: true, m: n, n: outFeatures, k: inFeatures, a: x, lda: inFeatures, b: weight, ldb: inFeatures, c: out, ldc: outFeatures)
         if let bias { Conv2DKernel.addBias(out, bias, rows: n, channels: outFeatures) }
     }
 
@@ -18,10 +18,10 @@ public enum LinearKernel {
         n: Int, inFeatures: Int, outFeatures: Int
     ) {
         if let dx {
-            BLAS.sgemm(m: n, n: inFeatures, k: outFeatures, a: dOut, lda: outFeatures, b: weight, ldb: inFeatures, c: dx, ldc: inFeatures)
+            GEMM.multiply(m: n, n: inFeatures, k: outFeatures, a: dOut, lda: outFeatures, b: weight, ldb: inFeatures, c: dx, ldc: inFeatures)
         }
         if let weightGrad {
-            BLAS.sgemm(transA: true, m: outFeatures, n: inFeatures, k: n, a: dOut, lda: outFeatures, b: x, ldb: inFeatures, beta: 1, c: weightGrad, ldc: inFeatures)
+            GEMM.multiply(transA: true, m: outFeatures, n: inFeatures, k: n, a: dOut, lda: outFeatures, b: x, ldb: inFeatures, beta: 1, c: weightGrad, ldc: inFeatures)
         }
         if let biasGrad { Conv2DKernel.sumRows(dOut, rows: n, channels: outFeatures, accumulatingInto: biasGrad) }
     }

@@ -6,10 +6,14 @@ public enum Parallel {
     /// Cores available to the process.
     public static let coreCount = max(1, sysconfCores())
 
+    /// Worker threads the kernels use (GEMM splits and parallel loops). Set once at start-up, before
+    /// any training (`--threads`); defaults to every core.
+    nonisolated(unsafe) public static var workers = coreCount
+
     /// Calls `body(range)` for disjoint ranges covering 0..<count, concurrently when worth it.
     @inlinable
     public static func forEachChunk(_ count: Int, minimumPerChunk: Int = 1, _ body: (Range<Int>) -> Void) {
-        let chunks = min(coreCount, max(1, count / max(1, minimumPerChunk)))
+        let chunks = min(workers, max(1, count / max(1, minimumPerChunk)))
         if chunks <= 1 {
             if count > 0 { body(0..<count) }
             return

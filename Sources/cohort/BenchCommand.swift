@@ -3,12 +3,13 @@ import ArgumentParser
 import BLAS
 import Foundation
 import ImageIO
+import Training
 
 struct BenchCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "bench",
         abstract: "Benchmark the math and image pipeline (use a release build).",
-        subcommands: [BenchSgemmCommand.self, BenchDecodeCommand.self])
+        subcommands: [BenchSgemmCommand.self, BenchDecodeCommand.self, BenchTrainCommand.self])
 }
 
 /// Prints a Codable value as JSON on one line.
@@ -72,5 +73,37 @@ struct BenchDecodeCommand: ParsableCommand {
                          String(format: "%.1f", r.imagesPerSecond)])
         }
         print(TextTable.render(rows))
+    }
+}
+
+struct BenchTrainCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "train",
+        abstract: "Images/s of a training step and of inference for the benchmark cGAN or classifier.")
+
+    @Option(help: "cgan (64 px, batch 64) or classifier (128 px, batch 32).")
+    var model: String = "cgan"
+
+    @Option(help: "Batch size (default: 64 for cgan, 32 for classifier).")
+    var batch: Int?
+
+    @Option(help: "Timed steps after 3 warm-up steps; the median is reported.")
+    var steps = 20
+
+    @Option(help: "OpenBLAS threads.")
+    var threads = 2
+
+    @Flag(help: "Print the result as JSON.")
+    var json = false
+
+    func run() throws {
+        guard let kind = TrainingBenchmark.Model(rawValue: model) else {
+            throw ValidationError("--model must be cgan or classifier")
+        }
+        let result = TrainingBenchmark.run(model: kind, batch: batch ?? (kind == .cgan ? 64 : 32), steps: steps, threads: threads)
+        if json { return try printJSON(result) }
+        print(String(format: "%@: batch %d, %d threads: train %.1f images/s (%.1f GFLOP/s), inference %.1f images/s, peak RSS %.0f MiB",
+                     result.model, result.batch, result.threads, result.trainImagesPerSecond, result.gflops,
+                     result.inferenceImagesPerSecond, Double(result.peakRSSBytes) / 1_048_576))
     }
 }

@@ -1,0 +1,63 @@
+// One conditional-GAN iteration with hinge losses (Miyato & Koyama 2018; docs/engine-contract.md):
+// fake = G(z, y′) once; a D step on real and fake batches (separate batch statistics); a G step through
+// the frozen, just-updated D. Each step uses Adam as DCGAN does (lr 2e-4, β = (0.5, 0.999)).
+import Kernels
+import Models
+import NN
+import Tensor
+
+public final class GANTrainingStep {
+    public let generator: Generator
+    public let discriminator: Discriminator
+    public let generatorOptimizer: Adam
+    public let discriminatorOptimizer: Adam
+    private var dReal: Tensor?
+    private var dFake: Tensor?
+    private var dScores: Tensor?
+
+    /// Losses of one iteration.
+    public struct Losses: Sendable {
+        public var discriminator: Float
+        public var generator: Float
+    }
+
+    public init(generator: Generator, discriminator: Discriminator, learningRate: Float = 2e-4, beta1: Float = 0.5, beta2: Float = 0.999) {
+        self.generator = generator
+        self.discriminator = discriminator
+        generatorOptimizer = Adam(parameterCount: generator.store.parameterCount, learningRate: learningRate, beta1: beta1, beta2: beta2)
+        discriminatorOptimizer = Adam(parameterCount: discriminator.store.parameterCount, learningRate: learningRate, beta1: beta1, beta2: beta2)
+    }
+
+    /// Runs one iteration on real images [N, S, S, 1] with `labels`, latents z [M, latent] with `fakeLabels`.
+    /// `augment`, when given, is applied to every batch D sees (real and fake alike), e.g. DiffAugment.
+    @discardableResult
+    public func run(real: Tensor, labels: [Int], z: Tensor, fakeLabels: [Int]) -> Losses {
+        let g = generator, d = discriminator
+        let fake = g.forward(z: z, labels: fakeLabels, mode: .training)
+
+        d.store.zeroGradients()
+        let realScores = d.forward(real, labels: labels, mode: .training, slot: 0)
+        let fakeScores = d.forward(fake, labels: fakeLabels, mode: .training, slot: 1)
+        let dr = reuse(&dReal, [labels.count]), df = reuse(&dFake, [fakeLabels.count])
+        let dLoss = LossKernel.hingeDiscriminator(real: realScores.data, realCount: labels.count, fake: fakeScores.data,
+                                                  fakeCount: fakeLabels.count, dReal: dr.data, dFake: df.data)
+        d.backward(dr, slot: 0)
+        d.backward(df, slot: 1)
+        discriminatorOptimizer.update(d.store)
+
+        g.store.zeroGradients()
+        let scores = d.forward(fake, labels: fakeLabels, mode: .training, slot: 2)
+        let ds = reuse(&dScores, [fakeLabels.count])
+        let gLoss = LossKernel.hingeGenerator(fake: scores.data, count: fakeLabels.count, dFake: ds.data)
+        g.backward(d.backward(ds, slot: 2, parameterGradients: false))
+        generatorOptimizer.update(g.store)
+        return Losses(discriminator: dLoss, generator: gLoss)
+    }
+
+    /// Floating-point operations of one iteration per image: forward = 2·MACs; a backward with
+    /// parameter gradients costs two forwards, one without (frozen D, input gradient only) one.
+    public var flopsPerImage: Double {
+        let gm = Double(generator.macsPerImage), dm = Double(discriminator.macsPerImage)
+        return 2 * (3 * gm + dm * (3 + 2 * 2 + 1))
+    }
+}
