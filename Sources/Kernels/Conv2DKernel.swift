@@ -1,5 +1,6 @@
-// Conv2D forward/backward on channels-last data as im2col + one GEMM per group over the whole batch
-// (a 1×1, stride-1 convolution is a plain GEMM with no im2col at all). Weights arrive in PyTorch's
+// Conv2D forward/backward on channels-last data as im2col + GEMM, tiled over a few images at a time
+// per worker so the columns stay in L2 (PERFORMANCE.md; a 1×1, stride-1 convolution is a plain GEMM
+// with no im2col at all). Weights arrive in PyTorch's
 // layout [Cout, Cin/G, KH, KW] and are repacked to [Cout, KH, KW, Cin/G] to match the column order.
 // Math: https://pytorch.org/docs/stable/generated/torch.nn.Conv2d.html
 import BLAS
@@ -61,18 +62,50 @@ public enum Conv2DKernel {
         }
     }
 
-    /// out[N·OH·OW, Cout] = conv(x[N, H, W, Cin]) + bias. `cols` holds ≥ rows · k floats (unused if pointwise).
+    /// Floats of scratch per image for one tile: the columns of one image.
+    static func columnsPerImage(_ s: Conv2DShape) -> Int { s.oh * s.ow * s.k }
+
+    /// Whether to tile over images: enough tiles to keep every worker busy. Small batches (tests,
+    /// single-image inference) and grouped convolutions use whole-batch GEMMs split by rows instead.
+    static func tiling(_ s: Conv2DShape) -> (perTile: Int, tiles: Int)? {
+        guard s.groups == 1, !s.isPointwise else { return nil }
+        let perTile = imagesPerTile(columnFloatsPerImage: columnsPerImage(s), rowsPerImage: s.oh * s.ow, images: s.n)
+        let tiles = (s.n + perTile - 1) / perTile
+        return tiles >= Parallel.workers && Parallel.workers > 1 ? (perTile, tiles) : nil
+    }
+
+    /// out[N·OH·OW, Cout] = conv(x[N, H, W, Cin]) + bias. Tiled over images so each worker's columns
+    /// stay in its L2 cache between im2col and the GEMM that reads them.
     public static func forward(
         out: UnsafeMutablePointer<Float>, x: UnsafePointer<Float>, packedWeight: UnsafePointer<Float>,
-        bias: UnsafePointer<Float>?, shape s: Conv2DShape, cols: UnsafeMutablePointer<Float>
+        bias: UnsafePointer<Float>?, shape s: Conv2DShape, scratch: ScratchBuffers
     ) {
+        if let (perTile, tiles) = tiling(s) {
+            let g = s.geometry(group: 0)
+            GEMM.useSingleThreadedBLAS()
+            scratch.reserve(workers: Parallel.workers, perWorker: 1)
+            Parallel.forEachWorker(tiles) { worker, tileRange in
+                let cols = scratch.buffer(worker: worker, index: 0, count: perTile * columnsPerImage(s))
+                for tile in tileRange {
+                    let images = (tile * perTile)..<min(s.n, (tile + 1) * perTile)
+                    let rows = images.count * s.oh * s.ow
+                    let outTile = out + images.lowerBound * s.oh * s.ow * s.cout
+                    Im2Col.im2col(x, g, images: images, into: cols)
+                    BLAS.sgemm(transB: true, m: rows, n: s.cout, k: s.k, a: cols, lda: s.k, b: packedWeight, ldb: s.k, c: outTile, ldc: s.cout)
+                    if let bias { addBiasSerial(outTile, bias, rows: rows, channels: s.cout) }
+                }
+            }
+            return
+        }
+        scratch.reserve(workers: 1, perWorker: 1)
+        let cols = s.isPointwise ? nil : scratch.buffer(worker: 0, index: 0, count: s.rows * s.k)
         for g in 0..<s.groups {
             let a: UnsafePointer<Float>
-            if s.isPointwise {
-                a = x
-            } else {
+            if let cols {
                 Im2Col.im2col(x, s.geometry(group: g), into: cols)
                 a = UnsafePointer(cols)
+            } else {
+                a = x
             }
             GEMM.multiply(
                 transB: true, m: s.rows, n: s.coutPerGroup, k: s.k, a: a, lda: s.k,
@@ -82,15 +115,54 @@ public enum Conv2DKernel {
         if let bias { addBias(out, bias, rows: s.rows, channels: s.cout) }
     }
 
-    /// Backward: dx (overwritten, if requested), packed weight gradient (overwritten), bias gradient (accumulated).
-    /// `cols` and `dcols` hold ≥ rows · k floats each.
+    /// Backward: dx (overwritten, if requested), packed weight gradient (overwritten, if requested),
+    /// bias gradient (accumulated).
     public static func backward(
         dx: UnsafeMutablePointer<Float>?, packedWeightGrad: UnsafeMutablePointer<Float>?,
         biasGrad: UnsafeMutablePointer<Float>?, dOut: UnsafePointer<Float>, x: UnsafePointer<Float>,
-        packedWeight: UnsafePointer<Float>, shape s: Conv2DShape,
-        cols: UnsafeMutablePointer<Float>, dcols: UnsafeMutablePointer<Float>
+        packedWeight: UnsafePointer<Float>, shape s: Conv2DShape, scratch: ScratchBuffers
     ) {
         if let biasGrad { sumRows(dOut, rows: s.rows, channels: s.cout, accumulatingInto: biasGrad) }
+        if let (perTile, tiles) = tiling(s) {
+            let g = s.geometry(group: 0)
+            let weightCount = s.cout * s.k
+            let participants = min(Parallel.workers, tiles)
+            GEMM.useSingleThreadedBLAS()
+            scratch.reserve(workers: Parallel.workers, perWorker: 3)
+            Parallel.forEachWorker(tiles) { worker, tileRange in
+                let cols = scratch.buffer(worker: worker, index: 0, count: perTile * columnsPerImage(s))
+                let dcols = scratch.buffer(worker: worker, index: 1, count: perTile * columnsPerImage(s))
+                let partial = scratch.buffer(worker: worker, index: 2, count: weightCount)
+                if packedWeightGrad != nil { partial.update(repeating: 0, count: weightCount) }
+                for tile in tileRange {
+                    let images = (tile * perTile)..<min(s.n, (tile + 1) * perTile)
+                    let rows = images.count * s.oh * s.ow
+                    let dOutTile = dOut + images.lowerBound * s.oh * s.ow * s.cout
+                    if packedWeightGrad != nil {
+                        Im2Col.im2col(x, g, images: images, into: cols)
+                        BLAS.sgemm(transA: true, m: s.cout, n: s.k, k: rows, a: dOutTile, lda: s.cout, b: cols, ldb: s.k,
+                                   beta: 1, c: partial, ldc: s.k)
+                    }
+                    if let dx {
+                        (dx + images.lowerBound * s.h * s.w * s.cin).update(repeating: 0, count: images.count * s.h * s.w * s.cin)
+                        BLAS.sgemm(m: rows, n: s.k, k: s.cout, a: dOutTile, lda: s.cout, b: packedWeight, ldb: s.k, c: dcols, ldc: s.k)
+                        Im2Col.col2im(dcols, g, images: images, accumulatingInto: dx)
+                    }
+                }
+            }
+            if let packedWeightGrad {
+                packedWeightGrad.update(from: scratch.buffer(worker: 0, index: 2, count: weightCount), count: weightCount)
+                for worker in 1..<max(participants, 1) {
+                    let partial = scratch.buffer(worker: worker, index: 2, count: weightCount)
+                    for i in 0..<weightCount { packedWeightGrad[i] += partial[i] }
+                }
+            }
+            return
+        }
+        scratch.reserve(workers: 1, perWorker: 2)
+        let count = s.isPointwise ? 0 : s.rows * s.k
+        let cols = scratch.buffer(worker: 0, index: 0, count: count)
+        let dcols = scratch.buffer(worker: 0, index: 1, count: count)
         if let dx, !s.isPointwise { dx.update(repeating: 0, count: s.n * s.h * s.w * s.cin) }
         for g in 0..<s.groups {
             let geometry = s.geometry(group: g)
@@ -117,6 +189,14 @@ public enum Conv2DKernel {
                     Im2Col.col2im(dcols, geometry, accumulatingInto: dx)
                 }
             }
+        }
+    }
+
+    /// out[r][c] += bias[c] on one thread (inside a tile).
+    static func addBiasSerial(_ out: UnsafeMutablePointer<Float>, _ bias: UnsafePointer<Float>, rows: Int, channels: Int) {
+        for r in 0..<rows {
+            let row = out + r * channels
+            for c in 0..<channels { row[c] += bias[c] }
         }
     }
 

@@ -1,5 +1,5 @@
-// ConvTranspose2D on channels-last data: one GEMM from input pixels to (kh, kw, cout) columns, then
-// col2im scatters them into the larger output — it is the backward pass of a convolution. Its own
+// ConvTranspose2D on channels-last data, tiled over a few images per worker (columns stay in L2): one
+// GEMM from input pixels to (kh, kw, cout) columns, then col2im scatters them into the larger output — it is the backward pass of a convolution. Its own
 // backward is im2col of the output gradient and two GEMMs. Weights: PyTorch [Cin, Cout, KH, KW],
 // repacked to [Cin, KH, KW, Cout]. Math: https://pytorch.org/docs/stable/generated/torch.nn.ConvTranspose2d.html
 import BLAS
@@ -49,36 +49,99 @@ public enum ConvTranspose2DKernel {
         }
     }
 
-    /// out[N, OH, OW, Cout] (overwritten) from x[N, H, W, Cin]; `cols` holds ≥ rows · columns floats.
-    public static func forward(
-        out: UnsafeMutablePointer<Float>, x: UnsafePointer<Float>, packedWeight: UnsafePointer<Float>,
-        bias: UnsafePointer<Float>?, shape s: ConvTranspose2DShape, cols: UnsafeMutablePointer<Float>
-    ) {
-        GEMM.multiply(m: s.rows, n: s.columns, k: s.cin, a: x, lda: s.cin, b: packedWeight, ldb: s.columns, c: cols, ldc: s.columns)
-        let outCount = s.n * s.oh * s.ow * s.cout
-        if let bias {
-            Parallel.forEachChunk(s.n * s.oh * s.ow, minimumPerChunk: 256) { range in
-                for p in range { (out + p * s.cout).update(from: bias, count: s.cout) }
-            }
-        } else {
-            out.update(repeating: 0, count: outCount)
-        }
-        Im2Col.col2im(cols, s.geometry, accumulatingInto: out)
+    /// Images per tile and tile count, so each worker's columns stay in L2 (nil: whole-batch path).
+    static func tiling(_ s: ConvTranspose2DShape) -> (perTile: Int, tiles: Int)? {
+        let perTile = imagesPerTile(columnFloatsPerImage: s.h * s.w * s.columns, rowsPerImage: s.h * s.w, images: s.n)
+        let tiles = (s.n + perTile - 1) / perTile
+        return tiles >= Parallel.workers && Parallel.workers > 1 ? (perTile, tiles) : nil
     }
 
-    /// dx (overwritten, if requested), packed weight gradient (overwritten), bias gradient (accumulated).
+    /// out[N, OH, OW, Cout] (overwritten) from x[N, H, W, Cin]: per tile of images, GEMM into columns
+    /// then col2im while they are still in cache.
+    public static func forward(
+        out: UnsafeMutablePointer<Float>, x: UnsafePointer<Float>, packedWeight: UnsafePointer<Float>,
+        bias: UnsafePointer<Float>?, shape s: ConvTranspose2DShape, scratch: ScratchBuffers
+    ) {
+        let (perTile, tiles) = tiling(s) ?? (s.n, 1)
+        let outPerImage = s.oh * s.ow * s.cout
+        GEMM.useSingleThreadedBLAS()
+        scratch.reserve(workers: Parallel.workers, perWorker: 1)
+        let tile: (Int, Range<Int>, Bool) -> Void = { worker, images, parallelGEMM in
+            let cols = scratch.buffer(worker: worker, index: 0, count: perTile * s.h * s.w * s.columns)
+            let rows = images.count * s.h * s.w
+            let xTile = x + images.lowerBound * s.h * s.w * s.cin
+            if parallelGEMM {
+                GEMM.multiply(m: rows, n: s.columns, k: s.cin, a: xTile, lda: s.cin, b: packedWeight, ldb: s.columns, c: cols, ldc: s.columns)
+            } else {
+                BLAS.sgemm(m: rows, n: s.columns, k: s.cin, a: xTile, lda: s.cin, b: packedWeight, ldb: s.columns, c: cols, ldc: s.columns)
+            }
+            let outTile = out + images.lowerBound * outPerImage
+            if let bias {
+                for p in 0..<(images.count * s.oh * s.ow) { (outTile + p * s.cout).update(from: bias, count: s.cout) }
+            } else {
+                outTile.update(repeating: 0, count: images.count * outPerImage)
+            }
+            Im2Col.col2im(cols, s.geometry, images: images, accumulatingInto: out)
+        }
+        if tiles == 1 {
+            tile(0, 0..<s.n, true)
+            return
+        }
+        Parallel.forEachWorker(tiles) { worker, tileRange in
+            for t in tileRange { tile(worker, (t * perTile)..<min(s.n, (t + 1) * perTile), false) }
+        }
+    }
+
+    /// dx (overwritten, if requested), packed weight gradient (overwritten, if requested), bias gradient (accumulated).
     public static func backward(
         dx: UnsafeMutablePointer<Float>?, packedWeightGrad: UnsafeMutablePointer<Float>?,
         biasGrad: UnsafeMutablePointer<Float>?, dOut: UnsafePointer<Float>, x: UnsafePointer<Float>,
-        packedWeight: UnsafePointer<Float>, shape s: ConvTranspose2DShape, dcols: UnsafeMutablePointer<Float>
+        packedWeight: UnsafePointer<Float>, shape s: ConvTranspose2DShape, scratch: ScratchBuffers
     ) {
         if let biasGrad { Conv2DKernel.sumRows(dOut, rows: s.n * s.oh * s.ow, channels: s.cout, accumulatingInto: biasGrad) }
-        Im2Col.im2col(dOut, s.geometry, into: dcols)
-        if let dx {
-            GEMM.multiply(transB: true, m: s.rows, n: s.cin, k: s.columns, a: dcols, lda: s.columns, b: packedWeight, ldb: s.columns, c: dx, ldc: s.cin)
+        let (perTile, tiles) = tiling(s) ?? (s.n, 1)
+        let weightCount = s.cin * s.columns
+        GEMM.useSingleThreadedBLAS()
+        scratch.reserve(workers: Parallel.workers, perWorker: 2)
+        let tile: (Int, Range<Int>, Bool) -> Void = { worker, images, parallelGEMM in
+            let dcols = scratch.buffer(worker: worker, index: 0, count: perTile * s.h * s.w * s.columns)
+            let partial = scratch.buffer(worker: worker, index: 1, count: weightCount)
+            let rows = images.count * s.h * s.w
+            let offset = images.lowerBound * s.h * s.w * s.cin
+            Im2Col.im2col(dOut, s.geometry, images: images, into: dcols)
+            let multiply: (Bool, Bool, Int, Int, Int, UnsafePointer<Float>, Int, UnsafePointer<Float>, Int, Float, UnsafeMutablePointer<Float>, Int) -> Void = {
+                if parallelGEMM {
+                    GEMM.multiply(transA: $0, transB: $1, m: $2, n: $3, k: $4, a: $5, lda: $6, b: $7, ldb: $8, beta: $9, c: $10, ldc: $11)
+                } else {
+                    BLAS.sgemm(transA: $0, transB: $1, m: $2, n: $3, k: $4, a: $5, lda: $6, b: $7, ldb: $8, beta: $9, c: $10, ldc: $11)
+                }
+            }
+            if let dx {
+                multiply(false, true, rows, s.cin, s.columns, dcols, s.columns, packedWeight, s.columns, 0, dx + offset, s.cin)
+            }
+            if packedWeightGrad != nil {
+                multiply(true, false, s.cin, s.columns, rows, x + offset, s.cin, dcols, s.columns, 1, partial, s.columns)
+            }
+        }
+        let participants = min(Parallel.workers, tiles)
+        if packedWeightGrad != nil {
+            for worker in 0..<participants {
+                scratch.buffer(worker: worker, index: 1, count: weightCount).update(repeating: 0, count: weightCount)
+            }
+        }
+        if tiles == 1 {
+            tile(0, 0..<s.n, true)
+        } else {
+            Parallel.forEachWorker(tiles) { worker, tileRange in
+                for t in tileRange { tile(worker, (t * perTile)..<min(s.n, (t + 1) * perTile), false) }
+            }
         }
         if let packedWeightGrad {
-            GEMM.multiply(transA: true, m: s.cin, n: s.columns, k: s.rows, a: x, lda: s.cin, b: dcols, ldb: s.columns, c: packedWeightGrad, ldc: s.columns)
+            packedWeightGrad.update(from: scratch.buffer(worker: 0, index: 1, count: weightCount), count: weightCount)
+            for worker in 1..<max(participants, 1) {
+                let partial = scratch.buffer(worker: worker, index: 1, count: weightCount)
+                for i in 0..<weightCount { packedWeightGrad[i] += partial[i] }
+            }
         }
     }
 }

@@ -12,7 +12,7 @@ public enum GEMM {
         c: UnsafeMutablePointer<Float>, ldc: Int
     ) {
         let workers = Parallel.workers
-        if BLAS.threadCount != 1 { BLAS.threadCount = 1 }
+        useSingleThreadedBLAS()
         // Below ~4 MFLOP a split costs more in wake-ups than it saves.
         let splitRows = m >= n || n < 32
         let extent = splitRows ? m : n
@@ -38,5 +38,11 @@ public enum GEMM {
                 }
             }
         }
+    }
+
+    /// OpenBLAS must run on the calling thread only: the kernels provide the parallelism.
+    @inlinable
+    public static func useSingleThreadedBLAS() {
+        if BLAS.threadCount != 1 { BLAS.threadCount = 1 }
     }
 }

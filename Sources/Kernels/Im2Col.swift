@@ -28,26 +28,24 @@ public struct WindowGeometry: Sendable, Equatable {
 }
 
 public enum Im2Col {
-    /// cols[(n·OH + oh)·OW + ow][(i·KW + j)·Cg + c] = x[n, oh·S − P + i, ow·S − P + j, c0 + c], or 0 outside.
-    public static func im2col(_ x: UnsafePointer<Float>, _ g: WindowGeometry, into cols: UnsafeMutablePointer<Float>) {
+    /// cols[((n − first)·OH + oh)·OW + ow][(i·KW + j)·Cg + c] = x[n, oh·S − P + i, ow·S − P + j, c0 + c], or 0
+    /// outside, for the images in `images` (serial: callers parallelize over tiles of images).
+    public static func im2col(_ x: UnsafePointer<Float>, _ g: WindowGeometry, images: Range<Int>, into cols: UnsafeMutablePointer<Float>) {
         let k = g.columnCount
-        Parallel.forEachChunk(g.n) { images in
-            for n in images {
-                for oy in 0..<g.oh {
-                    for ox in 0..<g.ow {
-                        var dst = cols + ((n * g.oh + oy) * g.ow + ox) * k
-                        for i in 0..<g.kh {
-                            let iy = oy * g.stride - g.padding + i
-                            for j in 0..<g.kw {
-                                let ix = ox * g.stride - g.padding + j
-                                if iy >= 0 && iy < g.h && ix >= 0 && ix < g.w {
-                                    let src = x + ((n * g.h + iy) * g.w + ix) * g.c + g.c0
-                                    dst.update(from: src, count: g.cg)
-                                } else {
-                                    dst.update(repeating: 0, count: g.cg)
-                                }
-                                dst += g.cg
+        for n in images {
+            for oy in 0..<g.oh {
+                for ox in 0..<g.ow {
+                    var dst = cols + (((n - images.lowerBound) * g.oh + oy) * g.ow + ox) * k
+                    for i in 0..<g.kh {
+                        let iy = oy * g.stride - g.padding + i
+                        for j in 0..<g.kw {
+                            let ix = ox * g.stride - g.padding + j
+                            if iy >= 0 && iy < g.h && ix >= 0 && ix < g.w {
+                                dst.update(from: x + ((n * g.h + iy) * g.w + ix) * g.c + g.c0, count: g.cg)
+                            } else {
+                                dst.update(repeating: 0, count: g.cg)
                             }
+                            dst += g.cg
                         }
                     }
                 }
@@ -55,28 +53,40 @@ public enum Im2Col {
         }
     }
 
-    /// The adjoint of `im2col`: x[n, oh·S − P + i, ow·S − P + j, c0 + c] += cols[…] (x is not cleared).
-    public static func col2im(_ cols: UnsafePointer<Float>, _ g: WindowGeometry, accumulatingInto x: UnsafeMutablePointer<Float>) {
+    /// The adjoint of `im2col` for the images in `images`: x[…] += cols[…] (x is not cleared).
+    public static func col2im(_ cols: UnsafePointer<Float>, _ g: WindowGeometry, images: Range<Int>, accumulatingInto x: UnsafeMutablePointer<Float>) {
         let k = g.columnCount
-        Parallel.forEachChunk(g.n) { images in
-            for n in images {
-                for oy in 0..<g.oh {
-                    for ox in 0..<g.ow {
-                        var src = cols + ((n * g.oh + oy) * g.ow + ox) * k
-                        for i in 0..<g.kh {
-                            let iy = oy * g.stride - g.padding + i
-                            for j in 0..<g.kw {
-                                let ix = ox * g.stride - g.padding + j
-                                if iy >= 0 && iy < g.h && ix >= 0 && ix < g.w {
-                                    let dst = x + ((n * g.h + iy) * g.w + ix) * g.c + g.c0
-                                    for c in 0..<g.cg { dst[c] += src[c] }
-                                }
-                                src += g.cg
+        for n in images {
+            for oy in 0..<g.oh {
+                for ox in 0..<g.ow {
+                    var src = cols + (((n - images.lowerBound) * g.oh + oy) * g.ow + ox) * k
+                    for i in 0..<g.kh {
+                        let iy = oy * g.stride - g.padding + i
+                        for j in 0..<g.kw {
+                            let ix = ox * g.stride - g.padding + j
+                            if iy >= 0 && iy < g.h && ix >= 0 && ix < g.w {
+                                let dst = x + ((n * g.h + iy) * g.w + ix) * g.c + g.c0
+                                for c in 0..<g.cg { dst[c] += src[c] }
                             }
+                            src += g.cg
                         }
                     }
                 }
             }
+        }
+    }
+
+    /// `im2col` over the whole batch, parallel over images.
+    public static func im2col(_ x: UnsafePointer<Float>, _ g: WindowGeometry, into cols: UnsafeMutablePointer<Float>) {
+        Parallel.forEachChunk(g.n) { images in
+            im2col(x, g, images: images, into: cols + images.lowerBound * g.oh * g.ow * g.columnCount)
+        }
+    }
+
+    /// `col2im` over the whole batch, parallel over images.
+    public static func col2im(_ cols: UnsafePointer<Float>, _ g: WindowGeometry, accumulatingInto x: UnsafeMutablePointer<Float>) {
+        Parallel.forEachChunk(g.n) { images in
+            col2im(cols + images.lowerBound * g.oh * g.ow * g.columnCount, g, images: images, accumulatingInto: x)
         }
     }
 }

@@ -27,6 +27,23 @@ public enum Parallel {
         }
     }
 
+    /// Splits 0..<count into one contiguous range per worker and calls `body(worker, range)` concurrently;
+    /// `worker` (0..<workers) indexes per-thread scratch buffers.
+    @inlinable
+    public static func forEachWorker(_ count: Int, _ body: (Int, Range<Int>) -> Void) {
+        let parts = min(workers, count)
+        if parts <= 1 {
+            if count > 0 { body(0, 0..<count) }
+            return
+        }
+        withoutActuallyEscaping(body) { body in
+            DispatchQueue.concurrentPerform(iterations: parts) { part in
+                let range = (count * part / parts)..<(count * (part + 1) / parts)
+                if !range.isEmpty { body(part, range) }
+            }
+        }
+    }
+
     private static func sysconfCores() -> Int {
         #if canImport(Glibc)
         return Int(sysconf(Int32(_SC_NPROCESSORS_ONLN)))

@@ -48,8 +48,7 @@ public final class Conv2D: Layer {
             DepthwiseConv2DKernel.forward(out: y.data, x: x.data, packedWeight: p.data, bias: b, shape: s)
         } else {
             Conv2DKernel.packWeights(w, s, into: p.data)
-            Conv2DKernel.forward(out: y.data, x: x.data, packedWeight: p.data, bias: b, shape: s,
-                                 cols: workspace.cols(s.isPointwise ? 0 : s.rows * s.k))
+            Conv2DKernel.forward(out: y.data, x: x.data, packedWeight: p.data, bias: b, shape: s, scratch: workspace.scratch)
         }
         saved[slot] = (x, s)
         return y
@@ -65,9 +64,8 @@ public final class Conv2D: Layer {
             DepthwiseConv2DKernel.backward(dx: dx.data, packedWeightGrad: pg, biasGrad: bg, dOut: dy.data, x: x.data, packedWeight: p.data, shape: s)
             if let pg { DepthwiseConv2DKernel.unpackAccumulate(pg, s, into: store.gradient(weight)) }
         } else {
-            let count = s.isPointwise ? 0 : s.rows * s.k
             Conv2DKernel.backward(dx: dx.data, packedWeightGrad: pg, biasGrad: bg, dOut: dy.data, x: x.data, packedWeight: p.data,
-                                  shape: s, cols: workspace.cols(count), dcols: workspace.dcols(count))
+                                  shape: s, scratch: workspace.scratch)
             if let pg { Conv2DKernel.unpackAccumulate(pg, s, into: store.gradient(weight)) }
         }
         return dx

@@ -38,7 +38,7 @@ public final class ConvTranspose2D: Layer {
         let p = reuse(&packed, [inChannels * s.columns])
         ConvTranspose2DKernel.packWeights(store.value(weight), s, into: p.data)
         ConvTranspose2DKernel.forward(out: y.data, x: x.data, packedWeight: p.data, bias: bias.map { UnsafePointer(store.value($0)) },
-                                      shape: s, cols: workspace.cols(s.rows * s.columns))
+                                      shape: s, scratch: workspace.scratch)
         saved[slot] = (x, s)
         return y
     }
@@ -48,7 +48,7 @@ public final class ConvTranspose2D: Layer {
         let dx = reuse(&inputGrad, x.shape)
         let pg = parameterGradients ? reuse(&packedGrad, [inChannels * s.columns]).data : nil
         ConvTranspose2DKernel.backward(dx: dx.data, packedWeightGrad: pg, biasGrad: parameterGradients ? bias.map { store.gradient($0) } : nil,
-                                       dOut: dy.data, x: x.data, packedWeight: packed!.data, shape: s, dcols: workspace.dcols(s.rows * s.columns))
+                                       dOut: dy.data, x: x.data, packedWeight: packed!.data, shape: s, scratch: workspace.scratch)
         if let pg { ConvTranspose2DKernel.unpackAccumulate(pg, s, into: store.gradient(weight)) }
         return dx
     }

@@ -3,6 +3,7 @@
 // backward passes (the discriminator sees a real batch, a fake batch, then the generator's batch),
 // each call keeping its own saved tensors. Backward with `parameterGradients: false` computes input
 // gradients only: backward through a frozen module.
+import Kernels
 import Tensor
 
 /// Training or inference: passed explicitly to every forward call, never global.
@@ -40,14 +41,9 @@ public struct Slots<State> {
     }
 }
 
-/// Scratch buffers shared by the layers of one model (im2col columns and their gradients); layers
-/// run one at a time, so one pair serves them all.
+/// Scratch memory shared by the layers of one model (per-worker im2col columns and weight-gradient
+/// partials); layers run one at a time, so one set serves them all.
 public final class Workspace: @unchecked Sendable {
-    private var columns: Tensor?
-    private var columnGradients: Tensor?
+    public let scratch = ScratchBuffers()
     public init() {}
-
-    /// A buffer of at least `count` floats (contents unspecified).
-    public func cols(_ count: Int) -> UnsafeMutablePointer<Float> { reuse(&columns, [max(count, 1)]).data }
-    public func dcols(_ count: Int) -> UnsafeMutablePointer<Float> { reuse(&columnGradients, [max(count, 1)]).data }
 }

@@ -49,12 +49,10 @@ import Testing
         #expect(outcome.passed, "worst relative error \(outcome.worstError) at \(outcome.worstCase)")
     }
 
-    @Test func threadCountCanBeSetAndRestored() {
-        let saved = BLAS.threadCount
+    @Test func threadCountCanBeSet() {
+        // Only 1 is set here: the kernels (tested concurrently) switch OpenBLAS to 1 thread as well.
         BLAS.threadCount = 1
         #expect(BLAS.threadCount == 1)
-        BLAS.threadCount = saved
-        #expect(BLAS.threadCount == saved)
     }
 
     @Test func coreNameIsReported() {
