@@ -40,8 +40,17 @@ public enum Im2Col {
                         let iy = oy * g.stride - g.padding + i
                         for j in 0..<g.kw {
                             let ix = ox * g.stride - g.padding + j
+                            // Short runs (one channel for a grayscale image) are copied inline: a memmove
+                            // call per tap cost more than the copy.
                             if iy >= 0 && iy < g.h && ix >= 0 && ix < g.w {
-                                dst.update(from: x + ((n * g.h + iy) * g.w + ix) * g.c + g.c0, count: g.cg)
+                                let src = x + ((n * g.h + iy) * g.w + ix) * g.c + g.c0
+                                if g.cg < 16 {
+                                    for c in 0..<g.cg { dst[c] = src[c] }
+                                } else {
+                                    dst.update(from: src, count: g.cg)
+                                }
+                            } else if g.cg < 16 {
+                                for c in 0..<g.cg { dst[c] = 0 }
                             } else {
                                 dst.update(repeating: 0, count: g.cg)
                             }

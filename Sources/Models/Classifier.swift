@@ -112,7 +112,8 @@ public final class Classifier {
                               slot: slot, parameterGradients: true)
         d = head.backward(d, slot: slot, parameterGradients: true)
         for block in blocks.reversed() { d = block.backward(d, slot: slot, parameterGradients: true) }
-        _ = stem.backward(d, slot: slot, parameterGradients: true)
+        // The stem's input is the image: its gradient is never needed.
+        _ = stem.conv.backward(stem.bn.backward(d, slot: slot, parameterGradients: true), slot: slot, parameterGradients: true, inputGradient: false)
     }
 
     /// Forward multiply–adds per image of `size × size`.

@@ -84,9 +84,10 @@ public final class Discriminator {
         return scores
     }
 
-    /// Given dL/dscores [N], accumulates D's gradients (unless frozen) and returns dL/dimages.
+    /// Given dL/dscores [N], accumulates D's gradients (unless frozen) and, when `inputGradient`,
+    /// returns dL/dimages (the generator step needs it; the discriminator step does not).
     @discardableResult
-    public func backward(_ dScores: Tensor, slot: Int = 0, parameterGradients: Bool = true) -> Tensor {
+    public func backward(_ dScores: Tensor, slot: Int = 0, parameterGradients: Bool = true, inputGradient: Bool = true) -> Tensor? {
         guard let (labels, f) = saved[slot] else { preconditionFailure("Discriminator: backward without forward in slot \(slot)") }
         let c = configuration
         let n = labels.count
@@ -108,7 +109,8 @@ public final class Discriminator {
         FeatureLayout.unflatten(df, into: dx, n: n, c: c.finalChannels, h: 4, w: 4)
         var d = dx
         for down in downs.reversed() { d = down.backward(d, slot: slot, parameterGradients: parameterGradients) }
-        return conv0.backward(act0.backward(d, slot: slot, parameterGradients: parameterGradients), slot: slot, parameterGradients: parameterGradients)
+        return conv0.backward(act0.backward(d, slot: slot, parameterGradients: parameterGradients), slot: slot,
+                              parameterGradients: parameterGradients, inputGradient: inputGradient)
     }
 
     public var macsPerImage: Int {

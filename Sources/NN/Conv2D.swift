@@ -55,16 +55,22 @@ public final class Conv2D: Layer {
     }
 
     public func backward(_ dy: Tensor, slot: Int, parameterGradients: Bool) -> Tensor {
+        backward(dy, slot: slot, parameterGradients: parameterGradients, inputGradient: true)!
+    }
+
+    /// Backward that can skip dL/dx: a network's first layer never needs the gradient of its images,
+    /// and computing it (a GEMM plus col2im over full-size images) is wasted work. Returns nil then.
+    public func backward(_ dy: Tensor, slot: Int, parameterGradients: Bool, inputGradient: Bool) -> Tensor? {
         guard let (x, s) = saved[slot] else { preconditionFailure("Conv2D: backward without forward in slot \(slot)") }
-        let dx = reuse(&inputGrad, x.shape)
+        let dx: Tensor? = inputGradient ? reuse(&inputGrad, x.shape) : nil
         let pg = parameterGradients ? reuse(&packedGrad, [outChannels * s.k]).data : nil
         let bg = parameterGradients ? bias.map { store.gradient($0) } : nil
         let p = packed!
         if isDepthwise {
-            DepthwiseConv2DKernel.backward(dx: dx.data, packedWeightGrad: pg, biasGrad: bg, dOut: dy.data, x: x.data, packedWeight: p.data, shape: s)
+            DepthwiseConv2DKernel.backward(dx: dx?.data, packedWeightGrad: pg, biasGrad: bg, dOut: dy.data, x: x.data, packedWeight: p.data, shape: s)
             if let pg { DepthwiseConv2DKernel.unpackAccumulate(pg, s, into: store.gradient(weight)) }
         } else {
-            Conv2DKernel.backward(dx: dx.data, packedWeightGrad: pg, biasGrad: bg, dOut: dy.data, x: x.data, packedWeight: p.data,
+            Conv2DKernel.backward(dx: dx?.data, packedWeightGrad: pg, biasGrad: bg, dOut: dy.data, x: x.data, packedWeight: p.data,
                                   shape: s, scratch: workspace.scratch)
             if let pg { Conv2DKernel.unpackAccumulate(pg, s, into: store.gradient(weight)) }
         }

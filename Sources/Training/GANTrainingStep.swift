@@ -29,7 +29,6 @@ public final class GANTrainingStep {
     }
 
     /// Runs one iteration on real images [N, S, S, 1] with `labels`, latents z [M, latent] with `fakeLabels`.
-    /// `augment`, when given, is applied to every batch D sees (real and fake alike), e.g. DiffAugment.
     @discardableResult
     public func run(real: Tensor, labels: [Int], z: Tensor, fakeLabels: [Int]) -> Losses {
         let g = generator, d = discriminator
@@ -41,21 +40,23 @@ public final class GANTrainingStep {
         let dr = reuse(&dReal, [labels.count]), df = reuse(&dFake, [fakeLabels.count])
         let dLoss = LossKernel.hingeDiscriminator(real: realScores.data, realCount: labels.count, fake: fakeScores.data,
                                                   fakeCount: fakeLabels.count, dReal: dr.data, dFake: df.data)
-        d.backward(dr, slot: 0)
-        d.backward(df, slot: 1)
+        d.backward(dr, slot: 0, inputGradient: false)
+        d.backward(df, slot: 1, inputGradient: false)
         discriminatorOptimizer.update(d.store)
 
         g.store.zeroGradients()
         let scores = d.forward(fake, labels: fakeLabels, mode: .training, slot: 2)
         let ds = reuse(&dScores, [fakeLabels.count])
         let gLoss = LossKernel.hingeGenerator(fake: scores.data, count: fakeLabels.count, dFake: ds.data)
-        g.backward(d.backward(ds, slot: 2, parameterGradients: false))
+        g.backward(d.backward(ds, slot: 2, parameterGradients: false)!)
         generatorOptimizer.update(g.store)
         return Losses(discriminator: dLoss, generator: gLoss)
     }
 
-    /// Floating-point operations of one iteration per image: forward = 2·MACs; a backward with
-    /// parameter gradients costs two forwards, one without (frozen D, input gradient only) one.
+    /// Floating-point operations of one iteration per image: forward = 2·MACs, a backward with parameter
+    /// and input gradients = two forwards, the frozen D of the G step = one. This gives 0.572 GFLOP per
+    /// image, where PyTorch's FlopCounterMode counts 0.569 for the same iteration (bench/torch_models.py):
+    /// it, like our engine, skips the D-step image gradients this formula still counts.
     public var flopsPerImage: Double {
         let gm = Double(generator.macsPerImage), dm = Double(discriminator.macsPerImage)
         return 2 * (3 * gm + dm * (3 + 2 * 2 + 1))
