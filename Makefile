@@ -8,6 +8,14 @@ BINDIR       := $(DESTDIR)$(PREFIX)/bin
 RELEASE_BIN  := .build/release
 APT_PACKAGES := libopenblas-dev libpng-dev libturbojpeg0-dev libinotifytools0-dev pkg-config
 SHARED_DATA  ?= $(abspath ../shared/data)
+# Release builds are tuned for the vector unit of the machine that builds them (Cohort is built where
+# it runs): AVX-512 or AVX2+FMA code in the numeric loops is ~20% faster than baseline x86-64 (measured
+# on the classifier). `make build COHORT_CPU=` builds portable baseline binaries instead. A tuned binary
+# started on an older CPU exits with a message rather than crashing (BLASStartup).
+COHORT_CPU   ?= $(shell if grep -qw avx512f /proc/cpuinfo 2>/dev/null; then echo skylake-avx512; \
+                  elif grep -qw avx2 /proc/cpuinfo 2>/dev/null && grep -qw fma /proc/cpuinfo; then echo haswell; fi)
+CPU_DEFINE   := $(if $(filter skylake-avx512,$(COHORT_CPU)),COHORT_REQUIRES_AVX512,COHORT_REQUIRES_AVX2)
+RELEASE      := -c release $(if $(COHORT_CPU),-Xswiftc -target-cpu -Xswiftc $(COHORT_CPU) -Xswiftc -D$(CPU_DEFINE))
 DEMO_DIR     ?= $(abspath .build/demo)
 
 .PHONY: all deps build build-debug test demo bench install clean
@@ -28,7 +36,7 @@ deps:
 
 ## build: release build of every executable
 build: deps
-	$(SWIFT) build -c release
+	$(SWIFT) build $(RELEASE)
 
 build-debug: deps
 	$(SWIFT) build --build-tests
@@ -59,7 +67,7 @@ demo: build
 	fi
 	@echo "demo done (work files in $(DEMO_DIR))"
 
-## bench: release benchmarks side by side with the numpy reference
+## bench: release benchmarks side by side with their references (numpy sgemm, PyTorch models)
 bench: build
 	@./bench/run.sh "$(RELEASE_BIN)" "$(SHARED_DATA)"
 

@@ -12,6 +12,7 @@ public enum BLASStartup {
     /// Checks the core and runs the sgemm self-test; may replace the process image (execv) and never
     /// returns in that case. `log` receives the one line that says why.
     public static func prepare(log: (String) -> Void) {
+        requireCompiledCPUFeatures(log: log)
         let userCoreType = environment("OPENBLAS_CORETYPE")
         let stage = environment(markerVariable).flatMap(ReexecStage.init(rawValue:))
         let core = BLAS.coreName
@@ -24,6 +25,22 @@ public enum BLASStartup {
         apply(CoreSelection.decideSelfTest(
             passed: outcome.passed, detail: detail, userCoreType: userCoreType, stage: stage,
             currentCore: core), log: log)
+    }
+
+    /// Release builds made by `make build` target the build machine's vector unit; refuse to run on a
+    /// CPU without it, with a message, instead of dying on an illegal instruction later.
+    private static func requireCompiledCPUFeatures(log: (String) -> Void) {
+        #if COHORT_REQUIRES_AVX512
+        let required: CPUFeatures = [.avx2, .fma, .avx512f]
+        #elseif COHORT_REQUIRES_AVX2
+        let required: CPUFeatures = [.avx2, .fma]
+        #else
+        let required: CPUFeatures = []
+        #endif
+        if !CPUFeatures.current.isSuperset(of: required) {
+            log("this binary was built for CPUs with \(required) but this one has \(CPUFeatures.current); rebuild here (make build), or build portable binaries with make build COHORT_CPU=")
+            exit(70)  // EX_SOFTWARE
+        }
     }
 
     private static func apply(_ decision: CoreDecision, log: (String) -> Void) {
