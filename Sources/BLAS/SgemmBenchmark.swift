@@ -3,7 +3,8 @@
 import Glibc
 #endif
 
-/// GFLOP/s of `BLAS.sgemm` for given shapes and thread counts (best of several timed runs).
+/// GFLOP/s of the sgemm Cohort uses — `BLAS.parallelSgemm`, OpenBLAS single-threaded and the product
+/// split over `threads` — for given shapes (best of several timed runs).
 public enum SgemmBenchmark {
     /// One measured shape: `C[m×n] = A[m×k] · B[k×n]`.
     public struct Result: Codable, Sendable {
@@ -21,8 +22,6 @@ public enum SgemmBenchmark {
     public static func run(
         shapes: [(Int, Int, Int)] = defaultShapes, threads: [Int] = [1, 2], minSeconds: Double = 0.5
     ) -> [Result] {
-        let saved = BLAS.threadCount
-        defer { BLAS.threadCount = saved }
         var results: [Result] = []
         for (m, n, k) in shapes {
             let a = [Float](unsafeUninitializedCapacity: m * k) { buf, count in
@@ -35,7 +34,6 @@ public enum SgemmBenchmark {
             }
             var c = [Float](repeating: 0, count: m * n)
             for t in threads {
-                BLAS.threadCount = t
                 var best = Double.infinity
                 var total = 0.0
                 var runs = 0
@@ -44,9 +42,9 @@ public enum SgemmBenchmark {
                         c.withUnsafeMutableBufferPointer { pc in
                             func once() -> Double {
                                 let start = monotonicSeconds()
-                                BLAS.sgemm(
+                                BLAS.parallelSgemm(
                                     m: m, n: n, k: k, a: pa.baseAddress!, lda: k, b: pb.baseAddress!, ldb: n,
-                                    c: pc.baseAddress!, ldc: n)
+                                    c: pc.baseAddress!, ldc: n, workers: t)
                                 return monotonicSeconds() - start
                             }
                             _ = once()  // warm-up: thread start, page faults
