@@ -19,8 +19,10 @@ public enum SgemmBenchmark {
     public static let defaultShapes = [(1024, 1024, 1024), (64, 4096, 576), (128, 1024, 1152), (256, 256, 2304)]
 
     /// Times each shape at each thread count; each figure is the best of runs totalling ≥ `minSeconds`.
+    /// With `openBLASThreading`, OpenBLAS's own thread pool does the splitting (for comparison).
     public static func run(
-        shapes: [(Int, Int, Int)] = defaultShapes, threads: [Int] = [1, 2], minSeconds: Double = 0.5
+        shapes: [(Int, Int, Int)] = defaultShapes, threads: [Int] = [1, 2], minSeconds: Double = 0.5,
+        openBLASThreading: Bool = false
     ) -> [Result] {
         var results: [Result] = []
         for (m, n, k) in shapes {
@@ -42,9 +44,14 @@ public enum SgemmBenchmark {
                         c.withUnsafeMutableBufferPointer { pc in
                             func once() -> Double {
                                 let start = monotonicSeconds()
-                                BLAS.parallelSgemm(
-                                    m: m, n: n, k: k, a: pa.baseAddress!, lda: k, b: pb.baseAddress!, ldb: n,
-                                    c: pc.baseAddress!, ldc: n, workers: t)
+                                if openBLASThreading {
+                                    if BLAS.threadCount != t { BLAS.threadCount = t }
+                                    BLAS.sgemm(m: m, n: n, k: k, a: pa.baseAddress!, lda: k, b: pb.baseAddress!, ldb: n, c: pc.baseAddress!, ldc: n)
+                                } else {
+                                    BLAS.parallelSgemm(
+                                        m: m, n: n, k: k, a: pa.baseAddress!, lda: k, b: pb.baseAddress!, ldb: n,
+                                        c: pc.baseAddress!, ldc: n, workers: t)
+                                }
                                 return monotonicSeconds() - start
                             }
                             _ = once()  // warm-up: thread start, page faults

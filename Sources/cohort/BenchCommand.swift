@@ -30,6 +30,9 @@ struct BenchSgemmCommand: ParsableCommand {
     @Option(help: "Thread counts to measure (comma-separated).")
     var threads = "1,2"
 
+    @Flag(help: "Let OpenBLAS's own thread pool split each product (default: Cohort's split over single-threaded calls).")
+    var openblasThreading = false
+
     struct Report: Codable {
         var core: String
         var results: [SgemmBenchmark.Result]
@@ -37,7 +40,7 @@ struct BenchSgemmCommand: ParsableCommand {
 
     func run() throws {
         let counts = threads.split(separator: ",").compactMap { Int($0.trimmingCharacters(in: .whitespaces)) }
-        let report = Report(core: BLAS.coreName, results: SgemmBenchmark.run(threads: counts))
+        let report = Report(core: BLAS.coreName, results: SgemmBenchmark.run(threads: counts, openBLASThreading: openblasThreading))
         if json { return try printJSON(report) }
         print("OpenBLAS core: \(report.core)  (CPU: \(CPUFeatures.current))")
         var rows = [["M", "N", "K", "THREADS", "GFLOP/S"]]
