@@ -3,6 +3,7 @@
 // every parameter gradient, the weights after the optimizer step, and batch-norm running statistics,
 // compared with PyTorch's float64 run (see make_fixtures.py's float64_reference for why).
 import CohortTestSupport
+import Foundation
 import Kernels
 import Models
 import NN
@@ -76,6 +77,15 @@ func useReferenceGradients(_ store: ParameterStore, file: SafeTensorsFile, prefi
     }
 }
 
+/// With COHORT_CHECKPOINT_EXPORT_DIR set, writes the model's checkpoint (with optimizer state) there so
+/// the PyTorch side can load it: python3 Tests/Fixtures/make_fixtures.py --check-checkpoint DIR/NAME.safetensors --model NAME
+func exportCheckpoint(_ store: ParameterStore, optimizer: Optimizer, name: String) throws {
+    guard let dir = ProcessInfo.processInfo.environment["COHORT_CHECKPOINT_EXPORT_DIR"] else { return }
+    var file = SafeTensorsFile()
+    Checkpoint.add(store, optimizer: optimizer, to: &file)
+    try file.write(to: "\(dir)/\(name).safetensors")
+}
+
 @Suite struct IterationFixtureTests {
     @Test func cganIterationMatchesPyTorch() throws {
         let file = try Fixtures.load("cgan_iteration.safetensors")
@@ -119,6 +129,8 @@ func useReferenceGradients(_ store: ParameterStore, file: SafeTensorsFile, prefi
 
         compareState(d.store, file: file, prefix: "D.", gradients: dGrads, log: &log)
         compareState(g.store, file: file, prefix: "G.", gradients: gGrads, log: &log)
+        try exportCheckpoint(g.store, optimizer: gOpt, name: "cgan-generator")
+        try exportCheckpoint(d.store, optimizer: dOpt, name: "cgan-discriminator")
         print("cGAN iteration vs PyTorch: " + log.joined(separator: "; "))
     }
 
@@ -142,6 +154,7 @@ func useReferenceGradients(_ store: ParameterStore, file: SafeTensorsFile, prefi
         useReferenceGradients(model.store, file: file, prefix: "")
         optimizer.update(model.store)
         compareState(model.store, file: file, prefix: "", gradients: grads, log: &log)
+        try exportCheckpoint(model.store, optimizer: optimizer, name: "classifier")
         #expect(model.store.parameterCount == 1_784_472)
         print("classifier iteration vs PyTorch: " + log.joined(separator: "; "))
     }
