@@ -33,7 +33,7 @@ public final class Generator {
     let upNorms: [BatchNorm]
     let out: ConvTranspose2D
     let tanh = ActivationLayer(.tanh)
-    private var concatenated: Tensor?
+    private var concatenated = Slots<Tensor?>()
     private var seed = Slots<Tensor?>()
     private var dSeed: Tensor?
     private var dHidden: Tensor?
@@ -69,7 +69,9 @@ public final class Generator {
         let n = labels.count
         precondition(z.shape == [n, c.latentDimension], "Generator: z is \(z.shape), expected [\(n), \(c.latentDimension)]")
         let e = embed.forward(labels, slot: slot)
-        let h = reuse(&concatenated, [n, c.latentDimension + c.embeddingDimension])
+        var slotInput = concatenated[slot] ?? nil
+        let h = reuse(&slotInput, [n, c.latentDimension + c.embeddingDimension])
+        concatenated[slot] = slotInput
         for i in 0..<n {
             (h.data + i * h.shape[1]).update(from: z.data + i * c.latentDimension, count: c.latentDimension)
             (h.data + i * h.shape[1] + c.latentDimension).update(from: e.data + i * c.embeddingDimension, count: c.embeddingDimension)
