@@ -1,6 +1,7 @@
 # Cohort — every target installs the Debian packages it needs first (silently when present).
 # Two commands set up a fresh Debian 12 machine as root: `make demo` and `make test`.
 
+SHELL        := /bin/bash
 SWIFT        ?= swift
 PREFIX       ?= /usr/local
 DESTDIR      ?=
@@ -54,13 +55,15 @@ demo: build
 	@printf 'this is not an image\n' > "$(DEMO_DIR)/notes.png"
 	@: > "$(DEMO_DIR)/empty.png"
 	@head -c 100 /dev/urandom > "$(DEMO_DIR)/random.jpg"
-	@if [ -d "$(SHARED_DATA)/raw-samples" ]; then \
+	@samples=(); \
+	if [ -d "$(SHARED_DATA)/raw-samples" ]; then \
 	  echo "== cohort inspect: one real raw sample in 14 from $(SHARED_DATA)/raw-samples, plus broken files"; \
-	  samples=$$(find "$(SHARED_DATA)/raw-samples" -type f \( -name '*.jpg' -o -name '*.jpeg' -o -name '*.png' \) | sort | awk 'NR % 14 == 1'); \
+	  mapfile -d '' samples < <(find "$(SHARED_DATA)/raw-samples" -type f \( -name '*.jpg' -o -name '*.jpeg' -o -name '*.png' \) -print0 \
+	    | sort -z | awk 'BEGIN { RS = "\0"; ORS = "\0" } NR % 14 == 1'); \
 	else \
-	  echo "== $(SHARED_DATA) is absent: cohort inspect on broken files only"; samples=""; \
+	  echo "== $(SHARED_DATA) is absent: cohort inspect on broken files only"; \
 	fi; \
-	$(RELEASE_BIN)/cohort inspect $$samples "$(DEMO_DIR)/notes.png" "$(DEMO_DIR)/empty.png" "$(DEMO_DIR)/random.jpg" || true
+	$(RELEASE_BIN)/cohort inspect "$${samples[@]}" "$(DEMO_DIR)/notes.png" "$(DEMO_DIR)/empty.png" "$(DEMO_DIR)/random.jpg" || true
 	@if [ -d "$(SHARED_DATA)/raw-samples" ]; then \
 	  echo "== cohort bench decode --dir $(SHARED_DATA)/raw-samples"; \
 	  $(RELEASE_BIN)/cohort bench decode --dir "$(SHARED_DATA)/raw-samples"; \
