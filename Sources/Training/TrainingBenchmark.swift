@@ -4,6 +4,7 @@
 import Glibc
 #endif
 import BLAS
+import Kernels
 import Models
 import NN
 import Tensor
@@ -38,7 +39,9 @@ public enum TrainingBenchmark {
     /// Times `steps` training steps and as many inference batches after 3 warm-up steps each;
     /// throughput = batch / median step time.
     public static func run(model: Model, batch: Int, steps: Int, threads: Int) -> Result {
-        BLAS.threadCount = threads
+        // Kernels split work (GEMMs included) over `Parallel.workers`; OpenBLAS itself stays single-threaded.
+        Parallel.workers = max(1, threads)
+        GEMM.useSingleThreadedBLAS()
         var rng = RandomGenerator(seed: 1234)
         switch model {
         case .cgan:

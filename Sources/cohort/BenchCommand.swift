@@ -93,7 +93,7 @@ struct BenchTrainCommand: ParsableCommand {
     @Option(help: "Timed steps after 3 warm-up steps; the median is reported.")
     var steps = 20
 
-    @Option(help: "OpenBLAS threads.")
+    @Option(help: "Worker threads for the kernels and matrix products.")
     var threads = 2
 
     @Flag(help: "Print the result as JSON.")
