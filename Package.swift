@@ -20,6 +20,7 @@ let package = Package(
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        .package(url: "https://github.com/apple/swift-crypto", from: "3.12.3"),
     ],
     targets: [
         // MARK: C system libraries (module map + shim header only)
@@ -43,7 +44,10 @@ let package = Package(
         .target(name: "Kernels", dependencies: ["Tensor", "BLAS"], swiftSettings: numericSettings),
         .target(name: "NN", dependencies: ["Kernels", "Tensor", "AtomicFile"], swiftSettings: numericSettings),
         .target(name: "Models", dependencies: ["NN", "Kernels", "Tensor"], swiftSettings: numericSettings),
-        .target(name: "Training", dependencies: ["Models", "NN", "Kernels", "Tensor", "BLAS", "ImageIO"], swiftSettings: numericSettings),
+        .target(
+            name: "Training",
+            dependencies: ["Models", "NN", "Kernels", "Tensor", "BLAS", "ImageIO", .product(name: "Crypto", package: "swift-crypto")],
+            swiftSettings: numericSettings),
         .target(name: "ImageIO", dependencies: ["CPNG", "CTurboJPEG", "AtomicFile"]),
 
         // MARK: Executables (thin command-line surfaces)
@@ -60,6 +64,7 @@ let package = Package(
         .testTarget(name: "ImageIOTests", dependencies: ["ImageIO", "CohortTestSupport", "AtomicFile"]),
         .testTarget(name: "TensorTests", dependencies: ["Tensor"]),
         .testTarget(name: "NNTests", dependencies: ["NN", "Kernels", "Tensor", "CohortTestSupport"], swiftSettings: [.swiftLanguageMode(.v5)]),
+        .testTarget(name: "TrainingTests", dependencies: ["Training", "ImageIO", "CohortTestSupport"]),
         .testTarget(name: "ModelsTests", dependencies: ["Models", "NN", "Kernels", "Tensor", "CohortTestSupport"], swiftSettings: [.swiftLanguageMode(.v5)]),
     ]
 )

@@ -1,0 +1,122 @@
+// Groups scans that are the same image: exact duplicates (equal content hash) and near-duplicates —
+// mirrored, slightly shifted or re-scaled, re-contrasted or re-encoded copies. Candidates come from the
+// mirror-invariant difference hash (Hamming distance); each candidate is confirmed by the RMS difference
+// of the normalized thumbnails after the best alignment (mirror × shift ±2 px × scale 0.9/1/1.1 of a
+// 32 px thumbnail). Public medical datasets are full of such copies, and a copy on both sides of a
+// train/validation split inflates every score measured on it.
+
+import Dispatch
+import Foundation
+
+/// Union-find over image indices.
+struct DisjointSets {
+    private var parent: [Int]
+    init(count: Int) { parent = Array(0..<count) }
+    mutating func find(_ x: Int) -> Int {
+        var root = x
+        while parent[root] != root { root = parent[root] }
+        var node = x
+        while parent[node] != root { (node, parent[node]) = (parent[node], root) }
+        return root
+    }
+    mutating func union(_ a: Int, _ b: Int) {
+        let (ra, rb) = (find(a), find(b))
+        if ra != rb { parent[max(ra, rb)] = min(ra, rb) }
+    }
+}
+
+public enum NearDuplicates {
+    /// Hash candidates: at most this many differing bits of 64.
+    public static let hammingThreshold = 10
+    /// Confirmed near-duplicates: aligned RMS difference of the normalized thumbnails at most this, in
+    /// standard deviations. Calibrated on the brain-MRI training set: true copies (re-encoded, re-cropped,
+    /// mirrored) measure below 0.10; different patients with similar axial slices start near 0.2, and at
+    /// 0.225–0.3 pairs of different patients and different tumour classes were confirmed, so 0.3 was too
+    /// loose. Adjacent slices of one patient can fall below the bound; grouping them is the safe side.
+    public static let distanceThreshold: Float = 0.15
+
+    /// A confirmed pair with its aligned distance (0 for exact duplicates).
+    public struct Pair: Sendable, Equatable {
+        public var first: Int
+        public var second: Int
+        public var distance: Float
+        public var exact: Bool
+    }
+
+    /// All confirmed duplicate pairs among `prints` (within `left`, or between `left` and `right`),
+    /// exact ones included, ordered by first index. Candidates are confirmed in parallel.
+    public static func pairs(_ prints: [ImageFingerprint], between left: Range<Int>? = nil, and right: Range<Int>? = nil) -> [Pair] {
+        let rows = Array(left ?? 0..<prints.count)
+        let workers = max(1, ProcessInfo.processInfo.activeProcessorCount)
+        let found = UnsafeMutableBufferPointer<[Pair]>.allocate(capacity: rows.count)
+        found.initialize(repeating: [])
+        defer { found.deallocate() }
+        let base = UInt(bitPattern: found.baseAddress)
+        DispatchQueue.concurrentPerform(iterations: workers) { worker in
+            let out = UnsafeMutablePointer<[Pair]>(bitPattern: base)!
+            for r in stride(from: worker, to: rows.count, by: workers) {
+                let i = rows[r]
+                var local: [Pair] = []
+                for j in right ?? (i + 1)..<prints.count {
+                    if prints[i].contentHash == prints[j].contentHash {
+                        local.append(Pair(first: i, second: j, distance: 0, exact: true))
+                        continue
+                    }
+                    let bits = min((prints[i].hash ^ prints[j].hash).nonzeroBitCount, (prints[i].hash ^ prints[j].mirroredHash).nonzeroBitCount)
+                    guard bits <= hammingThreshold else { continue }
+                    let distance = alignedDistance(prints[i].thumbnail, prints[j].thumbnail, stopBelow: distanceThreshold)
+                    if distance <= distanceThreshold { local.append(Pair(first: i, second: j, distance: distance, exact: false)) }
+                }
+                out[r] = local
+            }
+        }
+        return found.flatMap { $0 }
+    }
+
+    /// Group id per image (the smallest index in its group) from confirmed pairs.
+    public static func groups(count: Int, pairs: [Pair]) -> [Int] {
+        var sets = DisjointSets(count: count)
+        for pair in pairs { sets.union(pair.first, pair.second) }
+        return (0..<count).map { sets.find($0) }
+    }
+
+    /// Minimum RMS difference between two normalized square thumbnails over mirror, shifts of ±2 px and
+    /// scales 0.9, 1, 1.1 of `b` (bilinear, about the centre), over the pixels both cover. Alignments are
+    /// tried likeliest first (unscaled, unshifted), and the search stops at the first one at or below
+    /// `stopBelow`: confirming a pair needs no more than that.
+    public static func alignedDistance(_ a: [Float], _ b: [Float], stopBelow: Float = 0) -> Float {
+        let size = ImageFingerprint.thumbnailSize
+        var best = Float.infinity
+        let shifts = (-2...2).flatMap { dy in (-2...2).map { dx in (dy, dx) } }.sorted { abs($0.0) + abs($0.1) < abs($1.0) + abs($1.1) }
+        for scale: Float in [1.0, 0.9, 1.1] {
+            for (dy, dx) in shifts {
+                for mirrored in [false, true] {
+                    do {
+                        var sum: Float = 0
+                        var count = 0
+                        let centre = Float(size - 1) / 2
+                        for y in 0..<size {
+                            let sy = (Float(y) - centre) / scale + centre + Float(dy)
+                            if sy < 0 || sy > Float(size - 1) { continue }
+                            let y0 = min(Int(sy), size - 2), fy = sy - Float(min(Int(sy), size - 2))
+                            for x in 0..<size {
+                                let sxRaw = (Float(x) - centre) / scale + centre + Float(dx)
+                                if sxRaw < 0 || sxRaw > Float(size - 1) { continue }
+                                let sx = mirrored ? Float(size - 1) - sxRaw : sxRaw
+                                let x0 = min(Int(sx), size - 2), fx = sx - Float(min(Int(sx), size - 2))
+                                let top = b[y0 * size + x0] * (1 - fx) + b[y0 * size + x0 + 1] * fx
+                                let bottom = b[(y0 + 1) * size + x0] * (1 - fx) + b[(y0 + 1) * size + x0 + 1] * fx
+                                let d = a[y * size + x] - (top * (1 - fy) + bottom * fy)
+                                sum += d * d
+                                count += 1
+                            }
+                        }
+                        if count > size * size / 2 { best = min(best, (sum / Float(count)).squareRoot()) }
+                        if best <= stopBelow { return best }
+                    }
+                }
+            }
+        }
+        return best
+    }
+}
