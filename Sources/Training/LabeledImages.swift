@@ -1,0 +1,135 @@
+// Preprocessed, labelled images held in memory at model size, ready to batch: the classifier's and the
+// GAN's training data. Loading decodes every file once, drops exact duplicates (they count once),
+// groups near-duplicates and splits train/validation by group (DataSplit).
+import Dispatch
+import Foundation
+import ImageIO
+import Tensor
+
+/// Images at `size × size` in [-1, 1], with labels and their source paths.
+public struct LabeledImages: Sendable {
+    public var size: Int
+    public var classes: [String]
+    /// `count · size · size` values, image after image.
+    public var pixels: [Float]
+    public var labels: [Int]
+    public var paths: [String]
+
+    public var count: Int { labels.count }
+
+    public init(size: Int, classes: [String], pixels: [Float] = [], labels: [Int] = [], paths: [String] = []) {
+        self.size = size; self.classes = classes; self.pixels = pixels; self.labels = labels; self.paths = paths
+    }
+
+    public mutating func append(_ image: ArraySlice<Float>, label: Int, path: String) {
+        pixels += image
+        labels.append(label)
+        paths.append(path)
+    }
+
+    /// Images per class.
+    public var classCounts: [Int] {
+        var counts = [Int](repeating: 0, count: classes.count)
+        for label in labels { counts[label] += 1 }
+        return counts
+    }
+
+    /// Copies images `indices` into `batch` [n, size, size, 1].
+    public func fill(_ batch: Tensor, with indices: [Int]) {
+        let area = size * size
+        batch.reshapeForReuse([indices.count, size, size, 1])
+        pixels.withUnsafeBufferPointer { source in
+            for (slot, index) in indices.enumerated() {
+                (batch.data + slot * area).update(from: source.baseAddress! + index * area, count: area)
+            }
+        }
+    }
+
+    /// A subset (e.g. one class's images kept at a fraction).
+    public func subset(_ indices: [Int]) -> LabeledImages {
+        let area = size * size
+        var out = LabeledImages(size: size, classes: classes)
+        for i in indices { out.append(pixels[(i * area)..<((i + 1) * area)], label: labels[i], path: paths[i]) }
+        return out
+    }
+}
+
+/// What loading a tree found.
+public struct DatasetSummary: Codable, Sendable {
+    public var files: Int
+    public var refused: [LeakageReport.Refusal]
+    public var exactDuplicatesDropped: Int
+    public var nearDuplicateGroups: Int
+    public var train: Int
+    public var validation: Int
+
+    enum CodingKeys: String, CodingKey {
+        case files, refused, train, validation
+        case exactDuplicatesDropped = "exact_duplicates_dropped"
+        case nearDuplicateGroups = "near_duplicate_groups"
+    }
+}
+
+public enum DatasetLoader {
+    /// Decodes and preprocesses every file of `folder` at `size`, in parallel; refuses undecodable ones.
+    public static func decode(_ folder: ImageFolder, size: Int, decoder: ImageDecoder = ImageDecoder())
+        -> (images: [[Float]?], prints: [ImageFingerprint?], refused: [LeakageReport.Refusal])
+    {
+        let n = folder.items.count
+        let images = UnsafeMutableBufferPointer<[Float]?>.allocate(capacity: n)
+        let prints = UnsafeMutableBufferPointer<ImageFingerprint?>.allocate(capacity: n)
+        let errors = UnsafeMutableBufferPointer<String?>.allocate(capacity: n)
+        images.initialize(repeating: nil); prints.initialize(repeating: nil); errors.initialize(repeating: nil)
+        defer { images.deallocate(); prints.deallocate(); errors.deallocate() }
+        let (pi, pp, pe) = (UInt(bitPattern: images.baseAddress), UInt(bitPattern: prints.baseAddress), UInt(bitPattern: errors.baseAddress))
+        let workers = max(1, ProcessInfo.processInfo.activeProcessorCount)
+        DispatchQueue.concurrentPerform(iterations: workers) { worker in
+            let images = UnsafeMutablePointer<[Float]?>(bitPattern: pi)!
+            let prints = UnsafeMutablePointer<ImageFingerprint?>(bitPattern: pp)!
+            let errors = UnsafeMutablePointer<String?>(bitPattern: pe)!
+            for i in stride(from: worker, to: n, by: workers) {
+                do throws(ImageDecodeError) {
+                    let image = try decoder.decode(path: folder.items[i].path).image
+                    images[i] = Preprocessor.modelInput(image, size: size)
+                    prints[i] = ImageFingerprint(image, modelSize: size)
+                } catch {
+                    errors[i] = error.message
+                }
+            }
+        }
+        let refused = (0..<n).compactMap { i in errors[i].map { LeakageReport.Refusal(path: folder.items[i].path, reason: $0) } }
+        return (Array(images), Array(prints), refused)
+    }
+
+    /// Loads `folder` at `size`: exact duplicates once, near-duplicate groups kept on one side, a
+    /// `validationFraction` of groups (by content hash) held out. With `validationFraction` 0 all goes to train.
+    public static func load(_ folder: ImageFolder, size: Int, validationFraction: Double) -> (train: LabeledImages, validation: LabeledImages, summary: DatasetSummary) {
+        let (images, prints, refused) = decode(folder, size: size)
+        let kept = images.indices.filter { images[$0] != nil }
+        let keptPrints = kept.map { prints[$0]! }
+        let pairs = NearDuplicates.pairs(keptPrints)
+        let groups = NearDuplicates.groups(count: kept.count, pairs: pairs)
+        let sides = DataSplit.assign(contentHashes: keptPrints.map(\.contentHash), groups: groups, validationFraction: validationFraction)
+        var train = LabeledImages(size: size, classes: folder.classes), validation = train
+        var seen = Set<String>()
+        var dropped = 0
+        for (k, index) in kept.enumerated() {
+            guard seen.insert(keptPrints[k].contentHash).inserted else {
+                dropped += 1
+                continue
+            }
+            let item = folder.items[index]
+            if sides[k] == .validation {
+                validation.append(images[index]![...], label: item.classIndex, path: item.path)
+            } else {
+                train.append(images[index]![...], label: item.classIndex, path: item.path)
+            }
+        }
+        var groupSizes: [Int: Int] = [:]
+        for g in groups { groupSizes[g, default: 0] += 1 }
+        let summary = DatasetSummary(files: folder.items.count, refused: refused, exactDuplicatesDropped: dropped,
+                                     nearDuplicateGroups: groupSizes.values.filter { $0 > 1 }.count,
+                                     train: train.count, validation: validation.count)
+        return (train, validation, summary)
+    }
+}
