@@ -64,7 +64,7 @@ let package = Package(
         .testTarget(name: "ImageIOTests", dependencies: ["ImageIO", "CohortTestSupport", "AtomicFile"]),
         .testTarget(name: "TensorTests", dependencies: ["Tensor"]),
         .testTarget(name: "NNTests", dependencies: ["NN", "Kernels", "Tensor", "CohortTestSupport"], swiftSettings: [.swiftLanguageMode(.v5)]),
-        .testTarget(name: "TrainingTests", dependencies: ["Training", "ImageIO", "CohortTestSupport"]),
+        .testTarget(name: "TrainingTests", dependencies: ["Training", "Models", "NN", "Tensor", "ImageIO", "CohortTestSupport"]),
         .testTarget(name: "ModelsTests", dependencies: ["Models", "NN", "Kernels", "Tensor", "CohortTestSupport"], swiftSettings: [.swiftLanguageMode(.v5)]),
     ]
 )

@@ -13,6 +13,12 @@ public struct SafeTensorsError: Error, CustomStringConvertible, Sendable {
     public var description: String {
         "\(file): " + (tensor.map { "tensor \($0): " } ?? "") + reason
     }
+
+    public init(file: String, tensor: String? = nil, reason: String) {
+        self.file = file
+        self.tensor = tensor
+        self.reason = reason
+    }
 }
 
 /// One tensor of a safetensors file. Integer tensors are widened to Int64, floats to Float.

@@ -11,6 +11,10 @@ public final class GANTrainingStep {
     public let discriminator: Discriminator
     public let generatorOptimizer: Adam
     public let discriminatorOptimizer: Adam
+    /// Applied to every batch D sees, real and fake alike (nil: no augmentation).
+    public var augment: DiffAugment?
+    /// Draws for the augmentation; saved in checkpoints.
+    public var rng = RandomGenerator(seed: 0)
     private var dReal: Tensor?
     private var dFake: Tensor?
     private var dScores: Tensor?
@@ -35,8 +39,10 @@ public final class GANTrainingStep {
         let fake = g.forward(z: z, labels: fakeLabels, mode: .training)
 
         d.store.zeroGradients()
-        let realScores = d.forward(real, labels: labels, mode: .training, slot: 0)
-        let fakeScores = d.forward(fake, labels: fakeLabels, mode: .training, slot: 1)
+        let realInput = augment?.forward(real, slot: 0, rng: &rng) ?? real
+        let fakeInput = augment?.forward(fake, slot: 1, rng: &rng) ?? fake
+        let realScores = d.forward(realInput, labels: labels, mode: .training, slot: 0)
+        let fakeScores = d.forward(fakeInput, labels: fakeLabels, mode: .training, slot: 1)
         let dr = reuse(&dReal, [labels.count]), df = reuse(&dFake, [fakeLabels.count])
         let dLoss = LossKernel.hingeDiscriminator(real: realScores.data, realCount: labels.count, fake: fakeScores.data,
                                                   fakeCount: fakeLabels.count, dReal: dr.data, dFake: df.data)
@@ -45,10 +51,12 @@ public final class GANTrainingStep {
         discriminatorOptimizer.update(d.store)
 
         g.store.zeroGradients()
-        let scores = d.forward(fake, labels: fakeLabels, mode: .training, slot: 2)
+        let generatorInput = augment?.forward(fake, slot: 2, rng: &rng) ?? fake
+        let scores = d.forward(generatorInput, labels: fakeLabels, mode: .training, slot: 2)
         let ds = reuse(&dScores, [fakeLabels.count])
         let gLoss = LossKernel.hingeGenerator(fake: scores.data, count: fakeLabels.count, dFake: ds.data)
-        g.backward(d.backward(ds, slot: 2, parameterGradients: false)!)
+        let dImage = d.backward(ds, slot: 2, parameterGradients: false)!
+        g.backward(augment?.backward(dImage, slot: 2) ?? dImage)
         generatorOptimizer.update(g.store)
         return Losses(discriminator: dLoss, generator: gLoss)
     }

@@ -11,14 +11,14 @@ import Testing
 @Suite struct ClassifierTrainingTests {
     /// 24×24 images in [-1, 1]: class 0 a disk, class 1 a square, class 2 a horizontal bar, each at a
     /// random position and size with noise.
-    static func shapes(count: Int, seed: UInt64) -> LabeledImages {
+    static func shapes(count: Int, seed: UInt64, size s: Int = 24) -> LabeledImages {
         var rng = RandomGenerator(seed: seed)
-        let s = 24
+        let k = Float(s) / 24
         var data = LabeledImages(size: s, classes: ["disk", "square", "bar"])
         for i in 0..<count {
             let label = i % 3
-            let (cx, cy) = (rng.uniform(8, 16), rng.uniform(8, 16))
-            let r = rng.uniform(4, 6.5)
+            let (cx, cy) = (rng.uniform(8, 16) * k, rng.uniform(8, 16) * k)
+            let r = rng.uniform(4, 6.5) * k
             var image = [Float](repeating: -0.8, count: s * s)
             for y in 0..<s {
                 for x in 0..<s {

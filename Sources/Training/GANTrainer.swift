@@ -1,0 +1,92 @@
+// Trains the conditional GAN on LabeledImages: class-balanced real batches (the rare classes, the ones
+// that need synthesis, are seen as often as the common ones), DiffAugment before D, an exponential
+// moving average of the generator's weights for sampling, and checkpoints that resume exactly.
+import Foundation
+import Kernels
+import Models
+import NN
+import Tensor
+
+public struct GANTrainingSettings: Codable, Sendable, Equatable {
+    public var batchSize = 64
+    public var learningRate: Float = 2e-4
+    public var emaDecay: Float = 0.999
+    public var diffAugment = true
+    public var seed: UInt64 = 1
+    /// Widths (defaults: the benchmark cGAN).
+    public var generatorChannels = 256
+    public var discriminatorChannels = 32
+    public var latentDimension = 128
+    public var embeddingDimension = 128
+    public init() {}
+}
+
+public final class GANTrainer {
+    public let classes: [String]
+    public let settings: GANTrainingSettings
+    public let step: GANTrainingStep
+    public let ema: ExponentialMovingAverage
+    public var iteration: Int { iterationValue }
+    var iterationValue = 0
+    var rng: RandomGenerator
+
+    public var generator: Generator { step.generator }
+    public var discriminator: Discriminator { step.discriminator }
+
+    /// A new, untrained GAN for `classes` at `imageSize` (DCGAN initialization).
+    public init(classes: [String], imageSize: Int, settings: GANTrainingSettings = GANTrainingSettings()) {
+        self.classes = classes
+        self.settings = settings
+        var seeds = RandomGenerator(seed: settings.seed)
+        let g = Generator(.init(classes: classes.count, latentDimension: settings.latentDimension, embeddingDimension: settings.embeddingDimension,
+                                baseChannels: settings.generatorChannels, imageSize: imageSize), initializer: .dcgan, seed: seeds.next())
+        let d = Discriminator(.init(classes: classes.count, baseChannels: settings.discriminatorChannels, imageSize: imageSize),
+                              initializer: .dcgan, seed: seeds.next())
+        step = GANTrainingStep(generator: g, discriminator: d, learningRate: settings.learningRate)
+        step.augment = settings.diffAugment ? DiffAugment() : nil
+        step.rng = RandomGenerator(seed: seeds.next())
+        ema = ExponentialMovingAverage(copying: g.store, decay: settings.emaDecay)
+        rng = RandomGenerator(seed: seeds.next())
+    }
+
+    /// Runs `steps` iterations on `data`; `progress(iteration, losses)` after each.
+    public func train(on data: LabeledImages, steps: Int, progress: (Int, GANTrainingStep.Losses) -> Void = { _, _ in }) {
+        precondition(data.size == generator.configuration.imageSize, "GANTrainer: data at \(data.size) px, model at \(generator.configuration.imageSize)")
+        let byClass = (0..<classes.count).map { c in data.labels.indices.filter { data.labels[$0] == c } }
+        let present = byClass.indices.filter { !byClass[$0].isEmpty }
+        precondition(!present.isEmpty, "GANTrainer: no images")
+        let n = settings.batchSize
+        let real = Tensor(shape: [n, data.size, data.size, 1])
+        let z = Tensor(shape: [n, generator.configuration.latentDimension])
+        for _ in 0..<steps {
+            let labels = (0..<n).map { _ in present[rng.integer(below: present.count)] }
+            data.fill(real, with: labels.map { byClass[$0][rng.integer(below: byClass[$0].count)] })
+            for i in 0..<z.count { z[i] = rng.normal() }
+            let fakeLabels = (0..<n).map { _ in present[rng.integer(below: present.count)] }
+            let losses = step.run(real: real, labels: labels, z: z, fakeLabels: fakeLabels)
+            ema.update(from: generator.store)
+            iterationValue += 1
+            progress(iterationValue, losses)
+        }
+    }
+
+    /// Samples [count, S, S, 1] in [-1, 1] of class `label` from the EMA generator, seeded.
+    public func sample(label: Int, count: Int, seed: UInt64) -> Tensor {
+        GANSampler.sample(generator: generator, weights: ema, label: label, count: count, seed: seed)
+    }
+}
+
+/// Sampling from a generator with (optionally) swapped-in averaged weights.
+public enum GANSampler {
+    public static func sample(generator: Generator, weights: ExponentialMovingAverage?, label: Int, count: Int, seed: UInt64) -> Tensor {
+        var rng = RandomGenerator(seed: seed)
+        let z = Tensor(shape: [count, generator.configuration.latentDimension])
+        for i in 0..<z.count { z[i] = rng.normal() }
+        weights?.swap(with: generator.store)
+        defer { weights?.swap(with: generator.store) }
+        let images = generator.forward(z: z, labels: [Int](repeating: label, count: count), mode: .inference, slot: 7)
+        let out = Tensor(shape: images.shape)
+        out.copy(from: images)
+        return out
+    }
+}

@@ -1,0 +1,39 @@
+// Writing synthetic samples so nobody can mistake them for scans: 8-bit grayscale PNGs whose text
+// metadata says synthetic=true, the class, the seed and index that reproduce it, the generator
+// checkpoint's SHA-256 and the time — written atomically.
+import Crypto
+import Foundation
+import ImageIO
+import Tensor
+
+public enum SyntheticSamples {
+    /// SHA-256 (hex) of a file's bytes.
+    public static func sha256(ofFile path: String) throws -> String {
+        let data = try Data(contentsOf: URL(fileURLWithPath: path), options: .mappedIfSafe)
+        return SHA256.hash(data: data).map { String(format: "%02x", $0) }.joined()
+    }
+
+    /// One image [S, S] in [-1, 1] → 8-bit gray.
+    public static func image(_ images: Tensor, index: Int) -> GrayImage {
+        let s = images.shape[1]
+        let base = images.data + index * s * s
+        let samples = (0..<(s * s)).map { UInt16(min(max(((base[$0] + 1) * 127.5).rounded(), 0), 255)) }
+        return GrayImage(width: s, height: s, bitDepth: 8, samples: samples)
+    }
+
+    /// Writes `images` [N, S, S, 1] as `<dir>/syn-<seed>-<index>.png`; returns the paths.
+    public static func write(_ images: Tensor, className: String, seed: UInt64, checkpointSHA256: String, to directory: String,
+                             time: Date = Date()) throws -> [String] {
+        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        let stamp = ISO8601DateFormatter().string(from: time)
+        return try (0..<images.shape[0]).map { index in
+            let path = "\(directory)/syn-\(seed)-\(index).png"
+            try PNGEncoder.write(image(images, index: index), text: [
+                (key: "synthetic", value: "true"), (key: "class", value: className), (key: "seed", value: String(seed)),
+                (key: "index", value: String(index)), (key: "checkpoint_sha256", value: checkpointSHA256),
+                (key: "time", value: stamp), (key: "generator", value: "cohort conditional DCGAN (EMA weights)"),
+            ], to: path)
+            return path
+        }
+    }
+}
