@@ -97,6 +97,22 @@ public final class ClassifierTrainer {
         return result
     }
 
+    /// Penultimate (pooled) features [image][feature] in inference mode, for FCD and memorization checks.
+    public func features(_ data: LabeledImages, batchSize: Int = 64) -> [[Float]] {
+        let batch = Tensor(shape: [1, data.size, data.size, 1])
+        var result: [[Float]] = []
+        var index = 0
+        while index < data.count {
+            let indices = Array(index..<min(data.count, index + batchSize))
+            data.fill(batch, with: indices)
+            let f = model.features(batch, mode: .inference, slot: 6)
+            let width = f.shape[1]
+            for row in 0..<indices.count { result.append(Array(UnsafeBufferPointer(start: f.data + row * width, count: width))) }
+            index += batchSize
+        }
+        return result
+    }
+
     /// Accuracy, balanced accuracy, macro-F1, per-class figures and AUC on `data`.
     public func evaluate(_ data: LabeledImages) -> ClassificationMetrics {
         let probabilities = probabilities(data)
