@@ -75,16 +75,24 @@ public final class ClassifierTrainer {
         return TrainingTrace(losses: losses, seconds: Date().timeIntervalSince(start))
     }
 
-    /// Class probabilities [image][class] in inference mode.
-    public func probabilities(_ data: LabeledImages, batchSize: Int = 64) -> [[Float]] {
+    /// Runs `body(indices, batch)` over `data` in inference-sized batches.
+    private func forEachBatch(_ data: LabeledImages, batchSize: Int, _ body: ([Int], Tensor) -> Void) {
         let batch = Tensor(shape: [1, data.size, data.size, 1])
-        var result: [[Float]] = []
         var index = 0
         while index < data.count {
             let indices = Array(index..<min(data.count, index + batchSize))
             data.fill(batch, with: indices)
+            body(indices, batch)
+            index += batchSize
+        }
+    }
+
+    /// Class probabilities [image][class] in inference mode.
+    public func probabilities(_ data: LabeledImages, batchSize: Int = 64) -> [[Float]] {
+        var result: [[Float]] = []
+        let k = model.configuration.classes
+        forEachBatch(data, batchSize: batchSize) { indices, batch in
             let logits = model.forward(batch, mode: .inference, slot: 5)
-            let k = model.configuration.classes
             for row in 0..<indices.count {
                 let values = (0..<k).map { logits[row * k + $0] }
                 let top = values.max()!
@@ -92,23 +100,17 @@ public final class ClassifierTrainer {
                 let sum = exps.reduce(0, +)
                 result.append(exps.map { $0 / sum })
             }
-            index += batchSize
         }
         return result
     }
 
     /// Penultimate (pooled) features [image][feature] in inference mode, for FCD and memorization checks.
     public func features(_ data: LabeledImages, batchSize: Int = 64) -> [[Float]] {
-        let batch = Tensor(shape: [1, data.size, data.size, 1])
         var result: [[Float]] = []
-        var index = 0
-        while index < data.count {
-            let indices = Array(index..<min(data.count, index + batchSize))
-            data.fill(batch, with: indices)
+        forEachBatch(data, batchSize: batchSize) { indices, batch in
             let f = model.features(batch, mode: .inference, slot: 6)
             let width = f.shape[1]
             for row in 0..<indices.count { result.append(Array(UnsafeBufferPointer(start: f.data + row * width, count: width))) }
-            index += batchSize
         }
         return result
     }
