@@ -104,6 +104,28 @@ public final class Generator {
         embed.backward(de, slot: slot)
     }
 
+    /// Re-estimates every batch-norm layer's running statistics for the current weights ("standing
+    /// statistics", Brock et al. 2019, BigGAN §3): `batches` training-mode passes over random latents and
+    /// labels with a cumulative average. Needed after swapping in averaged (EMA) weights, whose
+    /// activations the running statistics of the live weights do not describe.
+    public func recomputeBatchNormStatistics(batches: Int = 16, batchSize: Int = 64, seed: UInt64) {
+        var rng = RandomGenerator(seed: seed)
+        let norms = [bn0] + upNorms
+        let savedMomentum = norms.map(\.momentum)
+        for norm in norms {
+            let channels = norm.channels
+            store.value(norm.runningMean).update(repeating: 0, count: channels)
+            store.value(norm.runningVar).update(repeating: 1, count: channels)
+        }
+        let z = Tensor(shape: [batchSize, configuration.latentDimension])
+        for t in 1...max(1, batches) {
+            for norm in norms { norm.momentum = 1 / Float(t) }  // cumulative mean over the passes
+            for i in 0..<z.count { z[i] = rng.normal() }
+            _ = forward(z: z, labels: (0..<batchSize).map { _ in rng.integer(below: configuration.classes) }, mode: .training, slot: 8)
+        }
+        for (norm, momentum) in zip(norms, savedMomentum) { norm.momentum = momentum }
+    }
+
     /// Forward multiply–adds per image.
     public var macsPerImage: Int {
         let c = configuration

@@ -76,7 +76,9 @@ public final class GANTrainer {
     }
 }
 
-/// Sampling from a generator with (optionally) swapped-in averaged weights.
+/// Sampling from a generator with (optionally) swapped-in averaged weights. Measured on brain MRI before
+/// standing statistics were added: a classifier trained on EMA samples scored 12% on real scans (chance
+/// 25%) — the EMA weights (decay 0.999) were normalized with the live weights' running statistics.
 public enum GANSampler {
     public static func sample(generator: Generator, weights: ExponentialMovingAverage?, label: Int, count: Int, seed: UInt64) -> Tensor {
         var rng = RandomGenerator(seed: seed)
@@ -84,6 +86,8 @@ public enum GANSampler {
         for i in 0..<z.count { z[i] = rng.normal() }
         weights?.swap(with: generator.store)
         defer { weights?.swap(with: generator.store) }
+        // The averaged weights need their own batch-norm statistics (the live weights' do not fit them).
+        if weights != nil { generator.recomputeBatchNormStatistics(seed: seed ^ 0x5EED) }
         let images = generator.forward(z: z, labels: [Int](repeating: label, count: count), mode: .inference, slot: 7)
         let out = Tensor(shape: images.shape)
         out.copy(from: images)

@@ -15,7 +15,7 @@ import Testing
         var s = GANTrainingSettings()
         s.batchSize = 24
         s.learningRate = 1e-3
-        s.emaDecay = 0.95
+        s.emaDecay = 0.99  // lags the live weights by ~100 steps: sampling must re-estimate batch-norm statistics
         s.generatorChannels = 32
         s.discriminatorChannels = 8
         s.latentDimension = 16
