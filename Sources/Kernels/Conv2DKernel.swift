@@ -151,11 +151,7 @@ public enum Conv2DKernel {
                 }
             }
             if let packedWeightGrad {
-                packedWeightGrad.update(from: scratch.buffer(worker: 0, index: 2, count: weightCount), count: weightCount)
-                for worker in 1..<max(participants, 1) {
-                    let partial = scratch.buffer(worker: worker, index: 2, count: weightCount)
-                    for i in 0..<weightCount { packedWeightGrad[i] += partial[i] }
-                }
+                scratch.sumPartials(index: 2, workers: participants, count: weightCount, into: packedWeightGrad)
             }
             return
         }

@@ -137,11 +137,7 @@ public enum ConvTranspose2DKernel {
             }
         }
         if let packedWeightGrad {
-            packedWeightGrad.update(from: scratch.buffer(worker: 0, index: 1, count: weightCount), count: weightCount)
-            for worker in 1..<max(participants, 1) {
-                let partial = scratch.buffer(worker: worker, index: 1, count: weightCount)
-                for i in 0..<weightCount { packedWeightGrad[i] += partial[i] }
-            }
+            scratch.sumPartials(index: 1, workers: participants, count: weightCount, into: packedWeightGrad)
         }
     }
 }

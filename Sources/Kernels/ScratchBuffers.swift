@@ -23,6 +23,15 @@ public final class ScratchBuffers: @unchecked Sendable {
         return buffers[worker][index]
     }
 
+    /// out[0..<count] = Σ over the first `workers` workers of buffer `index` (per-worker partial sums).
+    public func sumPartials(index: Int, workers: Int, count: Int, into out: UnsafeMutablePointer<Float>) {
+        out.update(from: buffer(worker: 0, index: index, count: count), count: count)
+        for worker in 1..<max(workers, 1) {
+            let partial = buffer(worker: worker, index: index, count: count)
+            for i in 0..<count { out[i] += partial[i] }
+        }
+    }
+
     /// Makes room for `workers × perWorker` buffer slots; call before a parallel region.
     public func reserve(workers: Int, perWorker: Int) {
         while buffers.count < workers {

@@ -1,7 +1,6 @@
 // Preprocessed, labelled images held in memory at model size, ready to batch: the classifier's and the
 // GAN's training data. Loading decodes every file once, drops exact duplicates (they count once),
 // groups near-duplicates and splits train/validation by group (DataSplit).
-import Dispatch
 import Foundation
 import ImageIO
 import Tensor
@@ -75,30 +74,25 @@ public enum DatasetLoader {
     public static func decode(_ folder: ImageFolder, size: Int, decoder: ImageDecoder = ImageDecoder())
         -> (images: [[Float]?], prints: [ImageFingerprint?], refused: [LeakageReport.Refusal])
     {
-        let n = folder.items.count
-        let images = UnsafeMutableBufferPointer<[Float]?>.allocate(capacity: n)
-        let prints = UnsafeMutableBufferPointer<ImageFingerprint?>.allocate(capacity: n)
-        let errors = UnsafeMutableBufferPointer<String?>.allocate(capacity: n)
-        images.initialize(repeating: nil); prints.initialize(repeating: nil); errors.initialize(repeating: nil)
-        defer { images.deallocate(); prints.deallocate(); errors.deallocate() }
-        let (pi, pp, pe) = (UInt(bitPattern: images.baseAddress), UInt(bitPattern: prints.baseAddress), UInt(bitPattern: errors.baseAddress))
-        let workers = max(1, ProcessInfo.processInfo.activeProcessorCount)
-        DispatchQueue.concurrentPerform(iterations: workers) { worker in
-            let images = UnsafeMutablePointer<[Float]?>(bitPattern: pi)!
-            let prints = UnsafeMutablePointer<ImageFingerprint?>(bitPattern: pp)!
-            let errors = UnsafeMutablePointer<String?>(bitPattern: pe)!
-            for i in stride(from: worker, to: n, by: workers) {
-                do throws(ImageDecodeError) {
-                    let image = try decoder.decode(path: folder.items[i].path).image
-                    images[i] = Preprocessor.modelInput(image, size: size)
-                    prints[i] = ImageFingerprint(image, modelSize: size)
-                } catch {
-                    errors[i] = error.message
-                }
+        let outcomes = ParallelMap.map(folder.items.count) { i -> Result<([Float], ImageFingerprint), ImageDecodeError> in
+            do throws(ImageDecodeError) {
+                // Resize the full-resolution scan once; the fingerprint's own resize is then a copy.
+                let model = Preprocessor.resizeShorterSideAndCenterCrop(try decoder.decode(path: folder.items[i].path).image, to: size)
+                return .success((Preprocessor.normalize(model), ImageFingerprint(model, modelSize: size)))
+            } catch {
+                return .failure(error)
             }
         }
-        let refused = (0..<n).compactMap { i in errors[i].map { LeakageReport.Refusal(path: folder.items[i].path, reason: $0) } }
-        return (Array(images), Array(prints), refused)
+        var images: [[Float]?] = [], prints: [ImageFingerprint?] = [], refused: [LeakageReport.Refusal] = []
+        for (i, outcome) in outcomes.enumerated() {
+            switch outcome {
+            case .success(let (image, print)): images.append(image); prints.append(print)
+            case .failure(let error):
+                images.append(nil); prints.append(nil)
+                refused.append(.init(path: folder.items[i].path, reason: error.message))
+            }
+        }
+        return (images, prints, refused)
     }
 
     /// Loads `folder` at `size`: exact duplicates once, near-duplicate groups kept on one side, a

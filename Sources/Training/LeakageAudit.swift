@@ -1,6 +1,5 @@
 // `cohort audit`: exact and near-duplicate groups within a training tree and across train/test, with
 // per-class counts and the closest pairs — the leakage report a curator needs before trusting a score.
-import Dispatch
 import Foundation
 import ImageIO
 
@@ -70,27 +69,19 @@ public enum LeakageAudit {
     public static func fingerprints(_ paths: [String], modelSize: Int, decoder: ImageDecoder = ImageDecoder())
         -> ([ImageFingerprint?], [LeakageReport.Refusal])
     {
-        let results = UnsafeMutableBufferPointer<Result<ImageFingerprint, ImageDecodeError>?>.allocate(capacity: paths.count)
-        results.initialize(repeating: nil)
-        defer { results.deallocate() }
-        let slots = UInt(bitPattern: results.baseAddress)
-        DispatchQueue.concurrentPerform(iterations: max(1, ProcessInfo.processInfo.activeProcessorCount)) { worker in
-            let out = UnsafeMutablePointer<Result<ImageFingerprint, ImageDecodeError>?>(bitPattern: slots)!
-            for i in stride(from: worker, to: paths.count, by: max(1, ProcessInfo.processInfo.activeProcessorCount)) {
-                do throws(ImageDecodeError) {
-                    out[i] = .success(ImageFingerprint(try decoder.decode(path: paths[i]).image, modelSize: modelSize))
-                } catch {
-                    out[i] = .failure(error)
-                }
+        let outcomes = ParallelMap.map(paths.count) { i -> Result<ImageFingerprint, ImageDecodeError> in
+            do throws(ImageDecodeError) {
+                return .success(ImageFingerprint(try decoder.decode(path: paths[i]).image, modelSize: modelSize))
+            } catch {
+                return .failure(error)
             }
         }
         var prints: [ImageFingerprint?] = []
         var refused: [LeakageReport.Refusal] = []
-        for (i, result) in results.enumerated() {
-            switch result {
+        for (i, outcome) in outcomes.enumerated() {
+            switch outcome {
             case .success(let print): prints.append(print)
             case .failure(let error): prints.append(nil); refused.append(.init(path: paths[i], reason: error.message))
-            case nil: prints.append(nil)
             }
         }
         return (prints, refused)

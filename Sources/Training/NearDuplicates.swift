@@ -5,9 +5,6 @@
 // 32 px thumbnail). Public medical datasets are full of such copies, and a copy on both sides of a
 // train/validation split inflates every score measured on it.
 
-import Dispatch
-import Foundation
-
 /// Union-find over image indices.
 struct DisjointSets {
     private var parent: [Int]
@@ -47,30 +44,21 @@ public enum NearDuplicates {
     /// exact ones included, ordered by first index. Candidates are confirmed in parallel.
     public static func pairs(_ prints: [ImageFingerprint], between left: Range<Int>? = nil, and right: Range<Int>? = nil) -> [Pair] {
         let rows = Array(left ?? 0..<prints.count)
-        let workers = max(1, ProcessInfo.processInfo.activeProcessorCount)
-        let found = UnsafeMutableBufferPointer<[Pair]>.allocate(capacity: rows.count)
-        found.initialize(repeating: [])
-        defer { found.deallocate() }
-        let base = UInt(bitPattern: found.baseAddress)
-        DispatchQueue.concurrentPerform(iterations: workers) { worker in
-            let out = UnsafeMutablePointer<[Pair]>(bitPattern: base)!
-            for r in stride(from: worker, to: rows.count, by: workers) {
-                let i = rows[r]
-                var local: [Pair] = []
-                for j in right ?? (i + 1)..<prints.count {
-                    if prints[i].contentHash == prints[j].contentHash {
-                        local.append(Pair(first: i, second: j, distance: 0, exact: true))
-                        continue
-                    }
-                    let bits = min((prints[i].hash ^ prints[j].hash).nonzeroBitCount, (prints[i].hash ^ prints[j].mirroredHash).nonzeroBitCount)
-                    guard bits <= hammingThreshold else { continue }
-                    let distance = alignedDistance(prints[i].thumbnail, prints[j].thumbnail, stopBelow: distanceThreshold)
-                    if distance <= distanceThreshold { local.append(Pair(first: i, second: j, distance: distance, exact: false)) }
+        return ParallelMap.map(rows.count) { r -> [Pair] in
+            let i = rows[r]
+            var local: [Pair] = []
+            for j in right ?? (i + 1)..<prints.count {
+                if prints[i].contentHash == prints[j].contentHash {
+                    local.append(Pair(first: i, second: j, distance: 0, exact: true))
+                    continue
                 }
-                out[r] = local
+                let bits = min((prints[i].hash ^ prints[j].hash).nonzeroBitCount, (prints[i].hash ^ prints[j].mirroredHash).nonzeroBitCount)
+                guard bits <= hammingThreshold else { continue }
+                let distance = alignedDistance(prints[i].thumbnail, prints[j].thumbnail, stopBelow: distanceThreshold)
+                if distance <= distanceThreshold { local.append(Pair(first: i, second: j, distance: distance, exact: false)) }
             }
-        }
-        return found.flatMap { $0 }
+            return local
+        }.flatMap { $0 }
     }
 
     /// Group id per image (the smallest index in its group) from confirmed pairs.
