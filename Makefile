@@ -7,7 +7,7 @@ PREFIX       ?= /usr/local
 DESTDIR      ?=
 BINDIR       := $(DESTDIR)$(PREFIX)/bin
 RELEASE_BIN  := .build/release
-APT_PACKAGES := libopenblas-dev libpng-dev libturbojpeg0-dev libinotifytools0-dev pkg-config
+APT_PACKAGES := libopenblas-dev libpng-dev libturbojpeg0-dev libinotifytools0-dev libsqlite3-dev pkg-config
 SHARED_DATA  ?= $(abspath ../shared/data)
 # Release builds are tuned for the vector unit of the machine that builds them (Cohort is built where
 # it runs): AVX-512 or AVX2+FMA code in the numeric loops is ~20% faster than baseline x86-64 (measured

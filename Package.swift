@@ -17,10 +17,15 @@ let package = Package(
     platforms: [.macOS(.v14)],
     products: [
         .executable(name: "cohort", targets: ["cohort"]),
+        .executable(name: "cohortd", targets: ["cohortd"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
         .package(url: "https://github.com/apple/swift-crypto", from: "3.12.3"),
+        .package(url: "https://github.com/apple/swift-configuration", from: "1.4.0", traits: ["YAML"]),
+        .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
+        .package(url: "https://github.com/groue/GRDB.swift", from: "7.10.0"),
     ],
     targets: [
         // MARK: C system libraries (module map + shim header only)
@@ -49,13 +54,30 @@ let package = Package(
             dependencies: ["Models", "NN", "Kernels", "Tensor", "BLAS", "ImageIO", .product(name: "Crypto", package: "swift-crypto")],
             swiftSettings: numericSettings),
         .target(name: "ImageIO", dependencies: ["CPNG", "CTurboJPEG", "AtomicFile"]),
+        .target(name: "FileWatch", dependencies: ["CInotifyTools"]),
+        .target(name: "Catalog", dependencies: [.product(name: "GRDB", package: "GRDB.swift")]),
+        .target(
+            name: "CohortDaemon",
+            dependencies: [
+                "FileWatch", "Catalog", "Training", "Models", "ImageIO", "AtomicFile", "BLAS", "Tensor", "Kernels",
+                .product(name: "Configuration", package: "swift-configuration"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ]),
 
         // MARK: Executables (thin command-line surfaces)
         .executableTarget(
             name: "cohort",
             dependencies: [
-                "BLAS", "ImageIO", "Training",
+                "BLAS", "ImageIO", "Training", "Catalog",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ]),
+        .executableTarget(
+            name: "cohortd",
+            dependencies: [
+                "CohortDaemon", "Catalog", "BLAS",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
             ]),
 
         // MARK: Tests
@@ -65,6 +87,9 @@ let package = Package(
         .testTarget(name: "TensorTests", dependencies: ["Tensor"]),
         .testTarget(name: "NNTests", dependencies: ["NN", "Kernels", "Tensor", "CohortTestSupport"], swiftSettings: [.swiftLanguageMode(.v5)]),
         .testTarget(name: "TrainingTests", dependencies: ["Training", "Models", "NN", "Tensor", "ImageIO", "CohortTestSupport"]),
+        .testTarget(name: "FileWatchTests", dependencies: ["FileWatch", "CohortTestSupport"]),
+        .testTarget(name: "CatalogTests", dependencies: ["Catalog", "CohortTestSupport"]),
+        .testTarget(name: "CohortDaemonTests", dependencies: ["CohortDaemon", "Catalog", "Training", "ImageIO", "CohortTestSupport"]),
         .testTarget(name: "ModelsTests", dependencies: ["Models", "NN", "Kernels", "Tensor", "CohortTestSupport"], swiftSettings: [.swiftLanguageMode(.v5)]),
     ]
 )

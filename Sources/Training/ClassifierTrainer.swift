@@ -39,9 +39,11 @@ public final class ClassifierTrainer {
         rng = RandomGenerator(seed: settings.seed)
     }
 
-    /// Trains on `data`; `progress(step, totalSteps, loss)` is called after every step.
+    /// Trains on `data`; `progress(step, totalSteps, loss)` is called after every step. `shouldStop` is
+    /// asked before every step; a stopped run returns the losses so far.
     @discardableResult
-    public func train(on data: LabeledImages, progress: (Int, Int, Float) -> Void = { _, _, _ in }) -> TrainingTrace {
+    public func train(on data: LabeledImages, shouldStop: () -> Bool = { false },
+                      progress: (Int, Int, Float) -> Void = { _, _, _ in }) -> TrainingTrace {
         let start = Date()
         let stepsPerEpoch = max(1, (data.count + settings.batchSize - 1) / settings.batchSize)
         let total = settings.epochs * stepsPerEpoch
@@ -54,6 +56,7 @@ public final class ClassifierTrainer {
         var order: [Int] = []
         var losses: [Float] = []
         for t in 0..<total {
+            if shouldStop() { break }
             let indices: [Int]
             if settings.balancedSampling {
                 indices = (0..<min(settings.batchSize, data.count)).map { _ in

@@ -49,8 +49,11 @@ public final class GANTrainer {
         rng = RandomGenerator(seed: seeds.next())
     }
 
-    /// Runs `steps` iterations on `data`; `progress(iteration, losses)` after each.
-    public func train(on data: LabeledImages, steps: Int, progress: (Int, GANTrainingStep.Losses) -> Void = { _, _ in }) {
+    /// Runs up to `steps` iterations on `data`; `progress(iteration, losses)` after each. `shouldStop` is
+    /// asked before every iteration (a shutdown stops at a step boundary). Returns the iterations run.
+    @discardableResult
+    public func train(on data: LabeledImages, steps: Int, shouldStop: () -> Bool = { false },
+                      progress: (Int, GANTrainingStep.Losses) -> Void = { _, _ in }) -> Int {
         precondition(data.size == generator.configuration.imageSize, "GANTrainer: data at \(data.size) px, model at \(generator.configuration.imageSize)")
         let byClass = (0..<classes.count).map { c in data.labels.indices.filter { data.labels[$0] == c } }
         let present = byClass.indices.filter { !byClass[$0].isEmpty }
@@ -58,7 +61,8 @@ public final class GANTrainer {
         let n = settings.batchSize
         let real = Tensor(shape: [n, data.size, data.size, 1])
         let z = Tensor(shape: [n, generator.configuration.latentDimension])
-        for _ in 0..<steps {
+        for done in 0..<steps {
+            if shouldStop() { return done }
             let labels = (0..<n).map { _ in present[rng.integer(below: present.count)] }
             data.fill(real, with: labels.map { byClass[$0][rng.integer(below: byClass[$0].count)] })
             for i in 0..<z.count { z[i] = rng.normal() }
@@ -68,6 +72,7 @@ public final class GANTrainer {
             iterationValue += 1
             progress(iterationValue, losses)
         }
+        return steps
     }
 
     /// Samples [count, S, S, 1] in [-1, 1] of class `label` from the EMA generator, seeded.

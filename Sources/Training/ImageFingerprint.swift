@@ -16,6 +16,14 @@ public struct ImageFingerprint: Sendable {
 
     public static let thumbnailSize = 32
 
+    /// A fingerprint restored from its stored parts (the catalog keeps them).
+    public init(contentHash: String, hash: UInt64, mirroredHash: UInt64, thumbnail: [Float]) {
+        self.contentHash = contentHash
+        self.hash = hash
+        self.mirroredHash = mirroredHash
+        self.thumbnail = thumbnail
+    }
+
     /// Fingerprints `image` (already decoded; any size) after preprocessing to `modelSize`.
     public init(_ image: GrayImage, modelSize: Int) {
         let model = Preprocessor.resizeShorterSideAndCenterCrop(image, to: modelSize)

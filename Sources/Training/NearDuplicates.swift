@@ -48,17 +48,23 @@ public enum NearDuplicates {
             let i = rows[r]
             var local: [Pair] = []
             for j in right ?? (i + 1)..<prints.count {
-                if prints[i].contentHash == prints[j].contentHash {
-                    local.append(Pair(first: i, second: j, distance: 0, exact: true))
-                    continue
+                if let distance = distance(prints[i], prints[j]) {
+                    local.append(Pair(first: i, second: j, distance: distance, exact: prints[i].contentHash == prints[j].contentHash))
                 }
-                let bits = min((prints[i].hash ^ prints[j].hash).nonzeroBitCount, (prints[i].hash ^ prints[j].mirroredHash).nonzeroBitCount)
-                guard bits <= hammingThreshold else { continue }
-                let distance = alignedDistance(prints[i].thumbnail, prints[j].thumbnail, stopBelow: distanceThreshold)
-                if distance <= distanceThreshold { local.append(Pair(first: i, second: j, distance: distance, exact: false)) }
             }
             return local
         }.flatMap { $0 }
+    }
+
+    /// The aligned distance between two images when they are exact or near duplicates (0 for identical
+    /// pixels), nil when they are distinct: a perceptual-hash prefilter (mirror-invariant), then the
+    /// aligned pixel distance to confirm.
+    public static func distance(_ a: ImageFingerprint, _ b: ImageFingerprint) -> Float? {
+        if a.contentHash == b.contentHash { return 0 }
+        let bits = min((a.hash ^ b.hash).nonzeroBitCount, (a.hash ^ b.mirroredHash).nonzeroBitCount)
+        guard bits <= hammingThreshold else { return nil }
+        let d = alignedDistance(a.thumbnail, b.thumbnail, stopBelow: distanceThreshold)
+        return d <= distanceThreshold ? d : nil
     }
 
     /// Group id per image (the smallest index in its group) from confirmed pairs.

@@ -3,9 +3,9 @@
 import Dispatch
 import Foundation
 
-enum ParallelMap {
+public enum ParallelMap {
     /// [body(0), body(1), …] computed concurrently; indices are dealt round-robin to one worker per core.
-    static func map<T>(_ count: Int, _ body: (Int) -> T) -> [T] {
+    public static func map<T>(_ count: Int, _ body: (Int) -> T) -> [T] {
         let results = UnsafeMutableBufferPointer<T?>.allocate(capacity: count)
         results.initialize(repeating: nil)
         defer { results.deallocate() }

@@ -25,15 +25,22 @@ public enum SyntheticSamples {
     public static func write(_ images: Tensor, className: String, seed: UInt64, checkpointSHA256: String, to directory: String,
                              time: Date = Date()) throws -> [String] {
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
-        let stamp = ISO8601DateFormatter().string(from: time)
         return try (0..<images.shape[0]).map { index in
             let path = "\(directory)/syn-\(seed)-\(index).png"
-            try PNGEncoder.write(image(images, index: index), text: [
-                (key: "synthetic", value: "true"), (key: "class", value: className), (key: "seed", value: String(seed)),
-                (key: "index", value: String(index)), (key: "checkpoint_sha256", value: checkpointSHA256),
-                (key: "time", value: stamp), (key: "generator", value: "cohort conditional DCGAN (EMA weights)"),
-            ], to: path)
+            try write(image(images, index: index), className: className, seed: seed, index: index,
+                      checkpointSHA256: checkpointSHA256, to: path, time: time)
             return path
         }
+    }
+
+    /// Writes one sample (atomically) to `path` with the metadata that marks it synthetic.
+    public static func write(_ image: GrayImage, className: String, seed: UInt64, index: Int, checkpointSHA256: String,
+                             to path: String, time: Date = Date()) throws {
+        try PNGEncoder.write(image, text: [
+            (key: "synthetic", value: "true"), (key: "class", value: className), (key: "seed", value: String(seed)),
+            (key: "index", value: String(index)), (key: "checkpoint_sha256", value: checkpointSHA256),
+            (key: "time", value: ISO8601DateFormatter().string(from: time)),
+            (key: "generator", value: "cohort conditional DCGAN (EMA weights)"),
+        ], to: path)
     }
 }

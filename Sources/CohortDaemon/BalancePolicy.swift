@@ -1,0 +1,40 @@
+// The balance policy: per class, the target count, the deficit and how many synthetic samples to
+// publish. Pure arithmetic, table-tested.
+
+/// The balance of one class.
+public struct ClassBalance: Sendable, Equatable, Codable {
+    public var className: String
+    /// Active real images (exact duplicates counted once).
+    public var real: Int
+    public var target: Int
+    /// target − real, never negative.
+    public var deficit: Int
+    /// Synthetic samples the class should have: the deficit, capped by max_synthetic_per_real × real,
+    /// and 0 for a suppressed class or a class without real images (nothing to learn it from).
+    public var wanted: Int
+    /// Below target by more than the tolerance.
+    public var underTarget: Bool
+    /// Withheld because synthetic data hurt this class (publish_when_harmful: false).
+    public var suppressed: Bool
+}
+
+public enum BalancePolicy {
+    /// Balance of every class of a dataset from its real counts.
+    public static func balance(realCounts: [String: Int], settings: BalanceSettings, suppressed: Set<String> = []) -> [ClassBalance] {
+        let target: Int
+        switch settings.target {
+        case .largest: target = realCounts.values.max() ?? 0
+        case .fixed(let n): target = n
+        }
+        return realCounts.keys.sorted().map { name in
+            let real = realCounts[name]!
+            let deficit = max(0, target - real)
+            let cap = Int((Double(real) * settings.maxSyntheticPerReal).rounded(.down))
+            let isSuppressed = suppressed.contains(name)
+            let wanted = (real == 0 || isSuppressed) ? 0 : min(deficit, cap)
+            let under = Double(deficit) > settings.tolerance * Double(target)
+            return ClassBalance(className: name, real: real, target: target, deficit: deficit, wanted: wanted,
+                                underTarget: under, suppressed: isSuppressed)
+        }
+    }
+}

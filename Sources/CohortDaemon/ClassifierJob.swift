@@ -1,0 +1,152 @@
+// A classifier job: train the EfficientNetV2-style classifier real-only and real+synthetic with the same
+// seed and epochs, evaluate both on the real validation split and the external test root, and write
+// the report. Classes that synthetic data hurt are withheld from publishing unless configured otherwise.
+import Catalog
+import Foundation
+import GRDB
+import ImageIO
+import Models
+import Training
+
+enum ClassifierJob {
+    static func run(_ context: JobContext) throws -> String {
+        let dataset = context.dataset
+        let settings = context.configuration.classifier
+        let counts = try CatalogImages.realCounts(context.catalog, dataset: dataset.name, classes: dataset.classes)
+        let classes = dataset.classes.isEmpty ? counts.keys.sorted() : dataset.classes
+        let activeAtStart = counts.values.reduce(0, +)
+        let train = try CatalogImages.load(context.catalog, dataset: dataset.name, split: .train, classes: classes, size: dataset.imageSize)
+        let validation = try CatalogImages.load(context.catalog, dataset: dataset.name, split: .validation, classes: classes, size: dataset.imageSize)
+        guard train.count > 0, validation.count > 0 else { return "not enough images for a report (train \(train.count), validation \(validation.count))" }
+        let synthetic = try loadSynthetic(context, classes: classes, size: dataset.imageSize)
+        var test: LabeledImages?
+        if let root = dataset.testRoot {
+            do {
+                let folder = try ImageFolder(root: root, classes: classes)
+                let decoded = DatasetLoader.decode(folder, size: dataset.imageSize, decoder: ImageDecoder(limits: context.configuration.decodeLimits))
+                var images = LabeledImages(size: dataset.imageSize, classes: classes)
+                for (i, item) in folder.items.enumerated() { if let pixels = decoded.images[i] { images.append(pixels[...], label: item.classIndex, path: item.path) } }
+                test = images
+            } catch {
+                context.logger.warning("\(dataset.name): test root \(root) unusable: \(error)")
+            }
+        }
+        var mixed = train
+        for i in 0..<synthetic.count {
+            mixed.append(synthetic.pixels[(i * train.size * train.size)..<((i + 1) * train.size * train.size)], label: synthetic.labels[i], path: synthetic.paths[i])
+        }
+        var config = Classifier.Configuration(classes: classes.count).scaled(width: settings.width, depth: settings.depth)
+        config.classes = classes.count
+        var training = ClassifierTrainingSettings()
+        training.epochs = settings.epochs
+        training.batchSize = settings.batchSize
+        training.seed = settings.seed
+
+        func trainVariant(_ name: String, _ data: LabeledImages, phase: Int) throws -> (ReportVariant, ClassifierTrainer) {
+            let trainer = ClassifierTrainer(model: Classifier(config, seed: settings.seed), settings: training)
+            let trace = trainer.train(on: data, shouldStop: { context.shouldStop }) { step, total, loss in
+                context.progress(phase: "classifier \(name) (\(phase)/2)", step: step, total: total, detail: String(format: "loss %.3f", loss))
+            }
+            if let stop = context.stopReason { throw stop }
+            context.progress(phase: "evaluating \(name)", step: 0, total: 0, detail: "")
+            let variant = ReportVariant(training: name, trainImages: data.count, validation: trainer.evaluate(validation),
+                                        test: test.map { trainer.evaluate($0) }, losses: trace.losses, seconds: trace.seconds)
+            return (variant, trainer)
+        }
+        let (real, realModel) = try trainVariant("real", train, phase: 1)
+        let (withSynthetic, _) = try trainVariant("real+synthetic", mixed, phase: 2)
+
+        var fcd: [String: Double] = [:]
+        for (c, name) in classes.enumerated() {
+            let r = validation.labels.indices.filter { validation.labels[$0] == c }
+            let s = synthetic.labels.indices.filter { synthetic.labels[$0] == c }
+            if r.count >= 2 && s.count >= 2 {
+                fcd[name] = FrechetDistance.between(realModel.features(validation.subset(r)), realModel.features(synthetic.subset(s)))
+            }
+        }
+        let harmful = classes.enumerated().filter { c, _ in
+            synthetic.labels.contains(c) && withSynthetic.validation.recall[c] < real.validation.recall[c]
+        }.map(\.element)
+        let withheld = context.configuration.balance.publishWhenHarmful ? [] : harmful
+        let state = try context.datasetState()
+        let published = (state.lastPublish.flatMap { try? JSONDecoder().decode([PublishedClass].self, from: Data($0.utf8)) }) ?? []
+        let report = ClassifierReport(
+            dataset: dataset.name, created: ISO8601DateFormatter().string(from: Date()), jobID: context.job.id!, imageSize: dataset.imageSize,
+            classes: classes, counts: try classCounts(context, classes: classes), variants: [real, withSynthetic], fcd: fcd,
+            nearCopies: Dictionary(uniqueKeysWithValues: published.map { ($0.className, $0.nearCopiesRejected) }),
+            harmfulClasses: harmful, withheldClasses: withheld,
+            findings: ClassifierReport.findings(classes: classes, real: real, mixed: withSynthetic, harmful: harmful, withheld: withheld),
+            sampleGridPNG: ReportSampleGrid.png(synthetic: synthetic, classes: classes))
+        let directory = try ReportWriter.write(report, to: context.configuration.reportDirectory(dataset.name), keep: settings.keepReports,
+                                               catalog: context.catalog)
+        try context.saveDatasetState { state in
+            state.classifierTrainedAt = Date().timeIntervalSince1970
+            state.imagesAtClassifier = activeAtStart
+            state.suppressedClasses = String(decoding: (try? JSONEncoder().encode(withheld)) ?? Data("[]".utf8), as: UTF8.self)
+        }
+        return String(format: "report %@: validation macro-F1 real %.1f%%, real+synthetic %.1f%%", directory,
+                      real.validation.macroF1 * 100, withSynthetic.validation.macroF1 * 100)
+    }
+
+    /// The published synthetic samples, decoded from the output tree (labelled by `classes`).
+    static func loadSynthetic(_ context: JobContext, classes: [String], size: Int) throws -> LabeledImages {
+        let rows = try context.catalog.read { db in
+            try SyntheticRecord.filter(Column("dataset") == context.dataset.name).order(Column("id")).fetchAll(db)
+        }
+        var images = LabeledImages(size: size, classes: classes)
+        let decoder = ImageDecoder()
+        for row in rows {
+            guard let label = classes.firstIndex(of: row.className),
+                  let decoded = try? decoder.decode(path: row.path) else { continue }
+            images.append(Preprocessor.modelInput(decoded.image, size: size)[...], label: label, path: row.path)
+        }
+        return images
+    }
+
+    static func classCounts(_ context: JobContext, classes: [String]) throws -> [String: ReportClassCounts] {
+        let rows = try context.catalog.read { db in
+            try Row.fetchAll(db, sql: "SELECT className, state, split, COUNT(*) AS n FROM image WHERE dataset = ? GROUP BY className, state, split",
+                             arguments: [context.dataset.name])
+        }
+        let synthetic = try SyntheticCounts.byClass(context.catalog, dataset: context.dataset.name)
+        var result: [String: ReportClassCounts] = [:]
+        for name in classes { result[name] = ReportClassCounts(realTrain: 0, realValidation: 0, synthetic: synthetic[name] ?? 0, duplicates: 0, quarantined: 0) }
+        for row in rows {
+            let name: String = row["className"]
+            guard result[name] != nil else { continue }
+            let n: Int = row["n"]
+            switch (row["state"] as String, row["split"] as String?) {
+            case ("active", "train"): result[name]!.realTrain += n
+            case ("active", "validation"): result[name]!.realValidation += n
+            case ("duplicate", _): result[name]!.duplicates += n
+            case ("quarantined", _): result[name]!.quarantined += n
+            default: break
+            }
+        }
+        return result
+    }
+}
+
+/// A grid of up to 8 synthetic samples per class (one row per class) as a base64 PNG.
+enum ReportSampleGrid {
+    static func png(synthetic: LabeledImages, classes: [String], perClass: Int = 8) -> String? {
+        guard synthetic.count > 0 else { return nil }
+        let s = synthetic.size
+        let gap = 2
+        let width = perClass * (s + gap) - gap, height = classes.count * (s + gap) - gap
+        var samples = [UInt16](repeating: 255, count: width * height)
+        for c in classes.indices {
+            let members = synthetic.labels.indices.filter { synthetic.labels[$0] == c }.prefix(perClass)
+            for (k, index) in members.enumerated() {
+                for y in 0..<s {
+                    for x in 0..<s {
+                        let v = synthetic.pixels[index * s * s + y * s + x]
+                        samples[(c * (s + gap) + y) * width + k * (s + gap) + x] = UInt16(min(max(((v + 1) * 127.5).rounded(), 0), 255))
+                    }
+                }
+            }
+        }
+        guard let bytes = try? PNGEncoder.encode(GrayImage(width: width, height: height, bitDepth: 8, samples: samples)) else { return nil }
+        return Data(bytes).base64EncodedString()
+    }
+}

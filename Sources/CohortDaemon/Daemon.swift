@@ -1,0 +1,46 @@
+// cohortd composed: catalog, ingest (watch → catalog), job runner (training thread), scheduler,
+// status writer — in a swift-service-lifecycle ServiceGroup that shuts down in reverse order on
+// SIGTERM/SIGINT, so a running job checkpoints before the catalog goes away.
+import BLAS
+import Catalog
+import Foundation
+import Kernels
+import Logging
+import ServiceLifecycle
+
+public enum Daemon {
+    /// Exit statuses from sysexits.h that cohortd uses.
+    public enum ExitStatus {
+        public static let config: Int32 = 78
+        public static let cannotCreate: Int32 = 73
+        public static let software: Int32 = 70
+    }
+
+    /// Runs the daemon until SIGTERM or SIGINT; throws only when it cannot start.
+    public static func run(configuration: DaemonConfiguration, logger: Logger) async throws {
+        if configuration.threads > 0 { Parallel.workers = configuration.threads }
+        for dataset in configuration.datasets {
+            try FileManager.default.createDirectory(atPath: dataset.outputRoot, withIntermediateDirectories: true)
+        }
+        let catalog = try CatalogDatabase(path: configuration.catalogPath)
+        let state = DaemonState()
+        let processor = try IngestProcessor(catalog: catalog, configuration: configuration)
+        let ingest = IngestService(processor: processor, configuration: configuration, state: state, logger: logger)
+        let runner = try JobRunner(catalog: catalog, configuration: configuration, state: state, logger: logger)
+        let scheduler = SchedulerService(catalog: catalog, configuration: configuration, state: state, runner: runner, logger: logger)
+        let status = StatusWriter(catalog: catalog, configuration: configuration, state: state, logger: logger)
+        let journalMode = try catalog.journalMode()
+        logger.info("cohortd \(StatusSnapshot.daemonVersion) starting: \(configuration.datasets.count) dataset(s), state \(configuration.stateDirectory), \(Parallel.workers) compute threads, OpenBLAS \(BLAS.coreName), catalog \(journalMode) mode")
+        let group = ServiceGroup(configuration: .init(
+            services: [
+                .init(service: status),
+                .init(service: runner),
+                .init(service: scheduler),
+                .init(service: ingest),
+            ],
+            gracefulShutdownSignals: [.sigterm, .sigint],
+            logger: logger))
+        try await group.run()
+        logger.info("cohortd stopped")
+    }
+}

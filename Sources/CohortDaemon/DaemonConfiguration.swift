@@ -1,0 +1,94 @@
+// cohortd's settings as plain Sendable values. Reading them (YAML file + COHORT_* environment) lives
+// in DaemonConfiguration+Reading.swift; every key is documented in etc/cohort/cohortd.yaml.
+import Foundation
+import ImageIO
+
+/// One watched dataset: `watchRoot/<class>/**` in, `outputRoot/<class>/syn-*.png` out.
+public struct DatasetConfiguration: Sendable, Equatable {
+    public var name: String
+    /// Absolute path of `incoming/<dataset>`; its first-level folders are classes.
+    public var watchRoot: String
+    /// Absolute path where this dataset's synthetic samples and manifest go.
+    public var outputRoot: String
+    /// Model side in pixels (64 or 128).
+    public var imageSize: Int
+    /// Fixed class list; files in other folders are quarantined. Empty: the watch root's folders.
+    public var classes: [String]
+    /// Optional external ImageFolder for evaluation only (never trained on).
+    public var testRoot: String?
+}
+
+/// How many synthetic samples each class gets.
+public struct BalanceSettings: Sendable, Equatable {
+    public enum Target: Sendable, Equatable {
+        /// Every class is topped up to the largest class's real count.
+        case largest
+        /// Every class is topped up to this count.
+        case fixed(Int)
+    }
+    public var target: Target = .largest
+    /// A class within this fraction of the target counts as balanced (no GAN job for it).
+    public var tolerance: Double = 0.05
+    /// Cap: at most this many synthetic samples per real image of the class.
+    public var maxSyntheticPerReal: Double = 1.0
+    /// When false, a class whose recall real+synthetic training lowered gets no synthetic samples.
+    public var publishWhenHarmful = false
+}
+
+/// When and how long the GAN trains.
+public struct GANScheduleSettings: Sendable, Equatable {
+    /// New real images since the last GAN run needed to retrain (the first run needs none).
+    public var minNewImages = 50
+    /// Seconds without new images before a job starts, so one bulk copy triggers one job.
+    public var quietSeconds = 30.0
+    /// Steps of an incremental run: base + perNewImage × new images, capped at maxSteps.
+    public var baseSteps = 400
+    public var stepsPerNewImage = 1.0
+    public var maxSteps = 3000
+    public var batchSize = 64
+    /// Atomic checkpoint every this many steps (and at the end and on shutdown).
+    public var checkpointEverySteps = 200
+    public var seed: UInt64 = 1
+}
+
+/// When and how the classifier is retrained and reported.
+public struct ClassifierScheduleSettings: Sendable, Equatable {
+    /// Retrain at most this often (seconds; 0: no time trigger).
+    public var intervalSeconds = 86_400.0
+    /// Retrain after this many new real images (0: no count trigger).
+    public var minNewImages = 200
+    public var epochs = 8
+    public var batchSize = 32
+    /// EfficientNetV2 width and depth multipliers (1.0 = the benchmark model).
+    public var width = 1.0
+    public var depth = 1.0
+    /// Reports kept per dataset (older ones are deleted).
+    public var keepReports = 10
+    public var seed: UInt64 = 1
+}
+
+/// Everything cohortd reads at start (and on reload).
+public struct DaemonConfiguration: Sendable, Equatable {
+    /// The file it came from (nil when built in code).
+    public var source: String?
+    public var stateDirectory = "/var/lib/cohort"
+    public var socketPath = "/run/cohort/cohortd.sock"
+    /// Compute threads for training and decoding (0: all cores).
+    public var threads = 0
+    public var settleSeconds = 2.0
+    public var degradedRescanSeconds = 30.0
+    /// Fraction of near-duplicate groups (by content hash) held out for validation.
+    public var validationFraction = 0.2
+    public var decodeLimits = DecodeLimits.default
+    public var datasets: [DatasetConfiguration] = []
+    public var balance = BalanceSettings()
+    public var gan = GANScheduleSettings()
+    public var classifier = ClassifierScheduleSettings()
+
+    public init() {}
+
+    public var catalogPath: String { stateDirectory + "/catalog.sqlite" }
+    public func checkpointDirectory(_ dataset: String) -> String { stateDirectory + "/checkpoints/" + dataset }
+    public func reportDirectory(_ dataset: String) -> String { stateDirectory + "/reports/" + dataset }
+    public func dataset(named name: String) -> DatasetConfiguration? { datasets.first { $0.name == name } }
+}

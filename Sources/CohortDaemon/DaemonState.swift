@@ -1,0 +1,47 @@
+// Live state shared by the daemon's services (and, through the control socket, by operators): health,
+// the pause switch, the running job's progress. The catalog holds everything durable; this holds what
+// only matters while the process lives.
+import Foundation
+
+/// Progress of the running job.
+public struct JobProgress: Sendable, Equatable, Codable {
+    public var jobID: Int64
+    public var dataset: String
+    public var kind: String
+    public var phase: String
+    public var step: Int
+    public var totalSteps: Int
+    public var detail: String
+    public var startedAt: Double
+}
+
+/// Thread-safe live state.
+public final class DaemonState: @unchecked Sendable {
+    private let lock = NSLock()
+    private var degradedValue: [String: String] = [:]
+    private var pausedValue = false
+    private var progressValue: JobProgress?
+    private var cancelRequested: Int64?
+    public let startedAt = Date()
+
+    public init() {}
+
+    /// Degraded conditions by component ("filewatch" → reason).
+    public var degraded: [String: String] { lock.withLock { degradedValue } }
+    public func setDegraded(_ component: String, _ reason: String?) { lock.withLock { degradedValue[component] = reason } }
+
+    /// Training paused by the operator: queued jobs wait, the running one stops at its next checkpoint.
+    public var paused: Bool {
+        get { lock.withLock { pausedValue } }
+        set { lock.withLock { pausedValue = newValue } }
+    }
+
+    public var progress: JobProgress? {
+        get { lock.withLock { progressValue } }
+        set { lock.withLock { progressValue = newValue } }
+    }
+
+    /// Asks the running job with `id` to stop (it ends as cancelled).
+    public func cancel(jobID: Int64) { lock.withLock { cancelRequested = jobID } }
+    public func isCancelled(jobID: Int64) -> Bool { lock.withLock { cancelRequested == jobID } }
+}

@@ -1,0 +1,118 @@
+// An incremental GAN job: resume the dataset's cGAN from its checkpoint (or start one), train a bounded
+// number of steps on the real training split with checkpoints on the way, then regenerate the
+// dataset's synthetic samples. Interrupted (shutdown, pause), it checkpoints and resumes next time.
+import Catalog
+import Foundation
+import GRDB
+import Training
+
+enum GANJob {
+    static func run(_ context: JobContext) throws -> String {
+        let dataset = context.dataset
+        let settings = context.configuration
+        let checkpointPath = settings.checkpointDirectory(dataset.name) + "/gan.safetensors"
+        try FileManager.default.createDirectory(atPath: settings.checkpointDirectory(dataset.name), withIntermediateDirectories: true)
+        let counts = try CatalogImages.realCounts(context.catalog, dataset: dataset.name, classes: dataset.classes)
+        let present = counts.filter { $0.value > 0 }.keys.sorted()
+        guard !present.isEmpty else { return "no real images yet" }
+        let activeAtStart = counts.values.reduce(0, +)
+
+        // Class order must extend the checkpoint's (new classes get new embedding rows).
+        var trainer: GANTrainer
+        if FileManager.default.fileExists(atPath: checkpointPath) {
+            let saved = try GANCheckpoint.resume(from: checkpointPath).classes
+            let classes = saved + present.filter { !saved.contains($0) }
+            trainer = try GANCheckpoint.resume(from: checkpointPath, classes: classes)
+        } else {
+            var gan = GANTrainingSettings()
+            gan.batchSize = settings.gan.batchSize
+            gan.seed = settings.gan.seed
+            trainer = GANTrainer(classes: present, imageSize: dataset.imageSize, settings: gan)
+        }
+        let train = try CatalogImages.load(context.catalog, dataset: dataset.name, split: .train, classes: trainer.classes, size: dataset.imageSize)
+        guard train.count > 0 else { return "no training images (all in validation)" }
+
+        let total = context.job.totalSteps
+        var done = context.job.step
+        context.logger.info("\(dataset.name): GAN job \(context.job.id!) — \(total - done) of \(total) steps on \(train.count) images, classes \(trainer.classes.joined(separator: ","))")
+        let started = Date()
+        let startStep = done
+        while done < total {
+            let chunk = min(settings.gan.checkpointEverySteps, total - done)
+            let ran = trainer.train(on: train, steps: chunk, shouldStop: { context.shouldStop }) { _, losses in
+                let current = done + 1
+                done = current
+                let rate = Double(current - startStep) / max(1e-3, Date().timeIntervalSince(started))
+                let eta = rate > 0 ? Double(total - current) / rate : 0
+                context.progress(phase: "training", step: current, total: total,
+                                 detail: String(format: "D %.3f G %.3f, %.1f steps/s, ETA %.0f s", losses.discriminator, losses.generator, rate, eta))
+            }
+            _ = ran
+            try GANCheckpoint.save(trainer, to: checkpointPath)
+            try context.commit(step: done)
+            if let stop = context.stopReason { throw stop }
+        }
+        let sha = try SyntheticSamples.sha256(ofFile: checkpointPath)
+        let generation = try context.datasetState().generation + 1
+        context.progress(phase: "generating", step: total, total: total, detail: "sampling and filtering near-copies")
+        let suppressed = try suppressedClasses(context)
+        let balance = BalancePolicy.balance(realCounts: counts, settings: settings.balance, suppressed: suppressed)
+        let publisher = SyntheticPublisher(catalog: context.catalog, dataset: dataset, logger: context.logger)
+        let published = try publisher.regenerate(trainer: trainer, checkpointSHA256: sha, generation: generation, balance: balance,
+                                                 realTrain: train, shouldStop: { context.shouldStop })
+        let publishJSON = String(decoding: try JSONEncoder().encode(published), as: UTF8.self)
+        try context.saveDatasetState { state in
+            state.ganTrainedAt = Date().timeIntervalSince1970
+            state.imagesAtGAN = activeAtStart
+            state.generation = generation
+            state.checkpoint = checkpointPath
+            state.lastPublish = publishJSON
+        }
+        let summary = published.filter { $0.wanted > 0 }.map { "\($0.className) \($0.published)" }.joined(separator: ", ")
+        return "trained to iteration \(trainer.iteration); checkpoint \(sha.prefix(12)); published \(summary.isEmpty ? "nothing (balanced)" : summary)"
+    }
+
+    static func suppressedClasses(_ context: JobContext) throws -> Set<String> {
+        guard !context.configuration.balance.publishWhenHarmful else { return [] }
+        let json = try context.datasetState().suppressedClasses
+        return Set((try? JSONDecoder().decode([String].self, from: Data(json.utf8))) ?? [])
+    }
+}
+
+/// Top-up of classes with fewer samples than wanted from the existing checkpoint (no training).
+enum GenerateJob {
+    static func run(_ context: JobContext) throws -> String {
+        let dataset = context.dataset
+        guard let checkpoint = try context.datasetState().checkpoint, FileManager.default.fileExists(atPath: checkpoint) else {
+            return "no generator checkpoint yet"
+        }
+        let trainer = try GANCheckpoint.resume(from: checkpoint)
+        let sha = try SyntheticSamples.sha256(ofFile: checkpoint)
+        let counts = try CatalogImages.realCounts(context.catalog, dataset: dataset.name, classes: dataset.classes)
+        let balance = BalancePolicy.balance(realCounts: counts, settings: context.configuration.balance,
+                                            suppressed: try GANJob.suppressedClasses(context))
+        let have = try SyntheticCounts.byClass(context.catalog, dataset: dataset.name)
+        let train = try CatalogImages.load(context.catalog, dataset: dataset.name, split: .train, classes: trainer.classes, size: dataset.imageSize)
+        let publisher = SyntheticPublisher(catalog: context.catalog, dataset: dataset, logger: context.logger)
+        let generation = try context.datasetState().generation
+        var added: [String] = []
+        for entry in balance where entry.wanted > (have[entry.className] ?? 0) {
+            if let stop = context.stopReason { throw stop }
+            guard let label = trainer.classes.firstIndex(of: entry.className) else { continue }
+            let missing = entry.wanted - (have[entry.className] ?? 0)
+            context.progress(phase: "generating", step: 0, total: missing, detail: entry.className)
+            let result = try publisher.publish(className: entry.className, label: label, count: missing, trainer: trainer,
+                                               checkpointSHA256: sha, generation: generation, realTrain: train, replacing: false)
+            added.append("\(entry.className) +\(result.published)")
+        }
+        return added.isEmpty ? "nothing to top up" : "topped up " + added.joined(separator: ", ")
+    }
+}
+
+enum SyntheticCounts {
+    static func byClass(_ catalog: CatalogDatabase, dataset: String) throws -> [String: Int] {
+        try catalog.read { db in
+            try Row.fetchAll(db, sql: "SELECT className, COUNT(*) AS n FROM synthetic WHERE dataset = ? GROUP BY className", arguments: [dataset])
+        }.reduce(into: [String: Int]()) { $0[$1["className"]] = $1["n"] as Int }
+    }
+}

@@ -1,0 +1,232 @@
+// Ingest: settled files become catalog rows. Each file is routed to its dataset and class, decoded and
+// validated (ImageIO), normalized to the dataset's model size and hashed; exact duplicates are recorded
+// as such, near-duplicates join a group whose members share one side of the train/validation split,
+// and everything refused is quarantined with its reason. Source files are only ever read.
+import Catalog
+import FileWatch
+import Foundation
+import GRDB
+import ImageIO
+import Training
+
+/// What one ingest batch did (for logs and status).
+public struct IngestOutcome: Sendable, Equatable {
+    public var active = 0
+    public var duplicates = 0
+    public var quarantined = 0
+    public var unchanged = 0
+    public var removed = 0
+    public var total: Int { active + duplicates + quarantined }
+}
+
+/// The synchronous ingest logic over the catalog (IngestService drives it from a dedicated queue).
+final class IngestProcessor: @unchecked Sendable {
+    let catalog: CatalogDatabase
+    let router: DatasetRouter
+    let decoder: ImageDecoder
+    let validationFraction: Double
+    private var indexes: [String: NearDuplicateIndex] = [:]
+
+    init(catalog: CatalogDatabase, configuration: DaemonConfiguration) throws {
+        self.catalog = catalog
+        router = DatasetRouter(datasets: configuration.datasets)
+        decoder = ImageDecoder(limits: configuration.decodeLimits)
+        validationFraction = configuration.validationFraction
+        try loadIndexes()
+    }
+
+    /// Restores the near-duplicate index of every dataset from the catalog.
+    private func loadIndexes() throws {
+        for dataset in router.datasets { indexes[dataset.name] = NearDuplicateIndex() }
+        let rows = try catalog.read { db in
+            try ImageRecord.filter(Column("state") == ImageRecord.State.active.rawValue).fetchAll(db)
+        }
+        for row in rows {
+            guard let id = row.id, let print = row.fingerprint, let group = row.groupID else { continue }
+            indexes[row.dataset]?.insert(id: id, print: print, group: group)
+        }
+    }
+
+    // MARK: Arrivals
+
+    private enum Decoded {
+        case image(model: GrayImage, print: ImageFingerprint)
+        case refused(String)
+    }
+
+    /// Catalogs `files` (settled paths with their stamps); unchanged files already cataloged are skipped.
+    func ingest(_ files: [(path: String, stamp: FileStamp)], now: Double = Date().timeIntervalSince1970) throws -> IngestOutcome {
+        var outcome = IngestOutcome()
+        let known = try catalog.read { db -> [String: ImageRecord] in
+            var map: [String: ImageRecord] = [:]
+            for chunk in stride(from: 0, to: files.count, by: 500) {
+                let paths = files[chunk..<min(files.count, chunk + 500)].map(\.path)
+                for row in try ImageRecord.filter(paths.contains(Column("path"))).fetchAll(db) { map[row.path] = row }
+            }
+            return map
+        }
+        let fresh = files.filter { file in
+            guard let row = known[file.path] else { return true }
+            return row.fileSize != file.stamp.size || row.modified != file.stamp.modified
+        }
+        outcome.unchanged = files.count - fresh.count
+        guard !fresh.isEmpty else { return outcome }
+        let routes = fresh.map { router.route($0.path) }
+        let decoded = ParallelMap.map(fresh.count) { i -> Decoded in
+            switch routes[i] {
+            case .outside: return .refused("outside every watched root")
+            case .refused(_, _, let reason): return .refused(reason)
+            case .image(let dataset, _):
+                do throws(ImageDecodeError) {
+                    let model = Preprocessor.resizeShorterSideAndCenterCrop(try decoder.decode(path: fresh[i].path).image, to: dataset.imageSize)
+                    return .image(model: model, print: ImageFingerprint(model, modelSize: dataset.imageSize))
+                } catch {
+                    return .refused(error.message)
+                }
+            }
+        }
+        var reingest: [String] = []
+        try catalog.write { db in
+            for (i, file) in fresh.enumerated() {
+                if let old = known[file.path] { reingest += try delete(old, db: db) }
+                let (datasetName, className): (String, String)
+                switch routes[i] {
+                case .outside: continue
+                case .refused(let d, let c, _): (datasetName, className) = (d.name, c)
+                case .image(let d, let c): (datasetName, className) = (d.name, c)
+                }
+                var row = ImageRecord(dataset: datasetName, className: className, path: file.path, fileSize: file.stamp.size,
+                                      modified: file.stamp.modified, state: .quarantined, ingestedAt: now)
+                switch decoded[i] {
+                case .refused(let reason):
+                    row.reason = reason
+                    try row.insert(db)
+                    outcome.quarantined += 1
+                case .image(let model, let print):
+                    row.contentHash = print.contentHash
+                    if let original = try ImageRecord
+                        .filter(Column("dataset") == datasetName && Column("contentHash") == print.contentHash
+                                && Column("state") == ImageRecord.State.active.rawValue)
+                        .fetchOne(db) {
+                        row.state = .duplicate
+                        row.duplicateOf = original.path
+                        row.reason = original.className == className
+                            ? "same pixels as \(original.path)"
+                            : "same pixels as \(original.path) in class '\(original.className)' (label conflict; counted there)"
+                        try row.insert(db)
+                        outcome.duplicates += 1
+                        continue
+                    }
+                    try insertActive(&row, model: model, print: print, db: db, now: now)
+                    outcome.active += 1
+                }
+            }
+        }
+        if !reingest.isEmpty { outcome = outcome.adding(try reingestPaths(reingest, now: now)) }
+        return outcome
+    }
+
+    private func insertActive(_ row: inout ImageRecord, model: GrayImage, print: ImageFingerprint, db: Database, now: Double) throws {
+        let index = indexes[row.dataset]!
+        row.state = .active
+        row.perceptualHash = Int64(bitPattern: print.hash)
+        row.mirroredHash = Int64(bitPattern: print.mirroredHash)
+        row.thumbnail = print.thumbnail.withUnsafeBufferPointer { Data(buffer: $0) }
+        let matches = index.matchingGroups(print)
+        try row.insert(db)
+        let id = row.id!
+        let group = matches.min() ?? id
+        index.insert(id: id, print: print, group: group)
+        // A bridge between groups merges them; every member's group and split is rewritten.
+        let moved = index.merge(matches, into: group)
+        let split = index.split(of: group, validationFraction: validationFraction)
+        row.groupID = group
+        row.split = split.rawValue
+        try row.update(db)
+        let memberIDs = index.members(of: group).map(\.id).filter { $0 != id } + moved
+        if !memberIDs.isEmpty {
+            try ImageRecord.filter(Set(memberIDs).contains(Column("id")))
+                .updateAll(db, Column("groupID").set(to: group), Column("split").set(to: split.rawValue))
+        }
+        try PixelRecord(imageID: id, side: model.width, data: Data(model.samples8)).insert(db)
+        var state = try DatasetStateRecord.fetchOne(db, key: row.dataset) ?? DatasetStateRecord(dataset: row.dataset)
+        state.lastImageAt = now
+        try state.save(db)
+    }
+
+    // MARK: Departures
+
+    /// Deletes a row; when an active image goes, its duplicates must be re-ingested (one becomes active).
+    private func delete(_ row: ImageRecord, db: Database) throws -> [String] {
+        _ = try row.delete(db)
+        guard row.state == .active, let id = row.id else { return [] }
+        indexes[row.dataset]?.remove(id: id)
+        let copies = try ImageRecord.filter(Column("duplicateOf") == row.path).fetchAll(db)
+        for copy in copies { _ = try copy.delete(db) }
+        return copies.map(\.path)
+    }
+
+    /// Forgets files that are gone: an exact path or everything under a directory.
+    func remove(paths: [String], underDirectories directories: [String] = []) throws -> IngestOutcome {
+        var outcome = IngestOutcome()
+        var reingest: [String] = []
+        try catalog.write { db in
+            var rows: [ImageRecord] = []
+            for chunk in stride(from: 0, to: paths.count, by: 500) {
+                let part = paths[chunk..<min(paths.count, chunk + 500)]
+                rows += try ImageRecord.filter(part.contains(Column("path"))).fetchAll(db)
+            }
+            for directory in directories {
+                rows += try ImageRecord.filter(Column("path").like(Self.likePrefix(directory + "/"), escape: "\\")).fetchAll(db)
+            }
+            for row in rows where try ImageRecord.exists(db, key: row.id!) {
+                reingest += try delete(row, db: db)
+                outcome.removed += 1
+            }
+        }
+        let gone = Set(paths)
+        reingest = reingest.filter { path in !gone.contains(path) && !directories.contains { path.hasPrefix($0 + "/") } }
+        if !reingest.isEmpty { outcome = outcome.adding(try reingestPaths(reingest, now: Date().timeIntervalSince1970)) }
+        return outcome
+    }
+
+    /// After a full scan of `root`: removes what the catalog has under it that is no longer there.
+    func reconcile(root: String, present: Set<String>) throws -> IngestOutcome {
+        let cataloged = try catalog.read { db in
+            try String.fetchAll(db, sql: "SELECT path FROM image WHERE path LIKE ? ESCAPE '\\'", arguments: [Self.likePrefix(root + "/")])
+        }
+        let gone = cataloged.filter { !present.contains($0) }
+        return gone.isEmpty ? IngestOutcome() : try remove(paths: gone)
+    }
+
+    private func reingestPaths(_ paths: [String], now: Double) throws -> IngestOutcome {
+        let files = paths.compactMap { path -> (path: String, stamp: FileStamp)? in
+            guard let attributes = try? FileManager.default.attributesOfItem(atPath: path),
+                  let size = attributes[.size] as? NSNumber, let date = attributes[.modificationDate] as? Date else { return nil }
+            return (path, FileStamp(size: size.int64Value, modified: Int64(date.timeIntervalSince1970 * 1e9)))
+        }
+        return try ingest(files, now: now)
+    }
+
+    static func likePrefix(_ prefix: String) -> String {
+        prefix.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "%", with: "\\%")
+            .replacingOccurrences(of: "_", with: "\\_") + "%"
+    }
+}
+
+extension IngestOutcome {
+    func adding(_ other: IngestOutcome) -> IngestOutcome {
+        IngestOutcome(active: active + other.active, duplicates: duplicates + other.duplicates, quarantined: quarantined + other.quarantined,
+                      unchanged: unchanged + other.unchanged, removed: removed + other.removed)
+    }
+}
+
+extension ImageRecord {
+    /// The stored fingerprint of an active image.
+    var fingerprint: ImageFingerprint? {
+        guard let contentHash, let perceptualHash, let mirroredHash, let thumbnail else { return nil }
+        let values = thumbnail.withUnsafeBytes { Array($0.bindMemory(to: Float.self)) }
+        return ImageFingerprint(contentHash: contentHash, hash: UInt64(bitPattern: perceptualHash),
+                                mirroredHash: UInt64(bitPattern: mirroredHash), thumbnail: values)
+    }
+}

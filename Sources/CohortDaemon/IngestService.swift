@@ -1,0 +1,123 @@
+// The watch → ingest pipeline as a lifecycle service: FileWatch's thread hands events over, a
+// dedicated ingest thread (decoding is CPU work: never on Swift's cooperative pool) processes them in
+// order, batching arrivals so a 2,000-file copy is decoded in parallel and committed in few transactions.
+import FileWatch
+import Foundation
+import Logging
+import ServiceLifecycle
+
+final class IngestService: Service, @unchecked Sendable {
+    private let processor: IngestProcessor
+    private let watcher: FileWatcher
+    private let state: DaemonState
+    private let logger: Logger
+    private let condition = NSCondition()
+    private var queue: [FileWatchEvent] = []
+    private var stopping = false
+    private var busy = false
+    private let done = DispatchSemaphore(value: 0)
+    /// Arrivals per transaction.
+    static let batchSize = 128
+
+    init(processor: IngestProcessor, configuration: DaemonConfiguration, state: DaemonState, logger: Logger) {
+        self.processor = processor
+        self.state = state
+        self.logger = logger
+        var settings = FileWatcher.Settings()
+        settings.settleInterval = configuration.settleSeconds
+        settings.degradedRescanInterval = configuration.degradedRescanSeconds
+        let box = EventSink()
+        watcher = FileWatcher(roots: configuration.datasets.map(\.watchRoot), settings: settings) { event in box.deliver(event) }
+        box.target = self
+    }
+
+    /// Forwards watcher events to the service (set once, before the watcher starts).
+    private final class EventSink: @unchecked Sendable {
+        weak var target: IngestService?
+        func deliver(_ event: FileWatchEvent) { target?.enqueue(event) }
+    }
+
+    func enqueue(_ event: FileWatchEvent) {
+        condition.withLock {
+            queue.append(event)
+            condition.signal()
+        }
+    }
+
+    /// Asks the watcher for a full rescan (operator `rescan`).
+    func rescan() { watcher.requestRescan() }
+
+    /// True while events wait or a batch is being processed (tests and status use it).
+    var isIdle: Bool { condition.withLock { queue.isEmpty && !busy } }
+
+    func run() async throws {
+        let thread = Thread { [self] in loop() }
+        thread.name = "cohort-ingest"
+        thread.start()
+        watcher.start()
+        logger.info("watching \(processor.router.datasets.map { "\($0.name)=\($0.watchRoot)" }.joined(separator: ", "))")
+        try? await gracefulShutdown()
+        watcher.stop()
+        condition.withLock {
+            stopping = true
+            condition.signal()
+        }
+        await withCheckedContinuation { continuation in
+            DispatchQueue.global().async { [done] in
+                done.wait()
+                continuation.resume()
+            }
+        }
+    }
+
+    private func loop() {
+        defer { done.signal() }
+        while true {
+            let events: [FileWatchEvent] = condition.withLock {
+                while queue.isEmpty && !stopping { condition.wait() }
+                let taken = queue
+                queue = []
+                busy = !taken.isEmpty
+                return taken
+            }
+            if events.isEmpty { return }
+            process(events)
+            condition.withLock { busy = false }
+        }
+    }
+
+    private func process(_ events: [FileWatchEvent]) {
+        var arrivals: [(path: String, stamp: FileStamp)] = []
+        var total = IngestOutcome()
+        func flush() {
+            guard !arrivals.isEmpty else { return }
+            for start in stride(from: 0, to: arrivals.count, by: Self.batchSize) {
+                let batch = Array(arrivals[start..<min(arrivals.count, start + Self.batchSize)])
+                do { total = total.adding(try processor.ingest(batch)) } catch { logger.error("ingest failed: \(error)") }
+            }
+            arrivals = []
+        }
+        for event in events {
+            switch event {
+            case .settled(let path, _, let stamp):
+                arrivals.append((path, stamp))
+            case .removed(let path, _):
+                flush()
+                do { total = total.adding(try processor.remove(paths: [path])) } catch { logger.error("remove \(path): \(error)") }
+            case .removedTree(let path, _):
+                flush()
+                do { total = total.adding(try processor.remove(paths: [], underDirectories: [path])) } catch { logger.error("remove \(path)/: \(error)") }
+            case .inventory(let root, let paths):
+                flush()
+                do { total = total.adding(try processor.reconcile(root: root, present: paths)) } catch { logger.error("reconcile \(root): \(error)") }
+            case .degraded(let reason):
+                state.setDegraded("filewatch", reason)
+                if let reason { logger.warning("file watching degraded: \(reason)") } else { logger.notice("file watching healthy again") }
+            }
+        }
+        flush()
+        if total.total + total.removed > 0 {
+            logger.info("ingest: \(total.active) new, \(total.duplicates) duplicates, \(total.quarantined) quarantined, \(total.removed) removed")
+        }
+    }
+}

@@ -1,0 +1,81 @@
+// What a running job may use: the catalog, its dataset, the configuration, the live state and a way to
+// report progress and to ask whether it must stop (shutdown, cancel, pause).
+import Catalog
+import Foundation
+import GRDB
+import Logging
+
+/// Why a job stopped early.
+enum JobStop: Error, Equatable {
+    /// Shutdown or pause: the job is resumable and goes back to the queue as interrupted.
+    case interrupted
+    /// The operator cancelled it.
+    case cancelled
+}
+
+final class JobContext: @unchecked Sendable {
+    let catalog: CatalogDatabase
+    let configuration: DaemonConfiguration
+    let dataset: DatasetConfiguration
+    let state: DaemonState
+    let logger: Logger
+    var job: JobRecord
+    private let stopRequested: () -> Bool
+    private var lastPersisted = 0.0
+
+    init(catalog: CatalogDatabase, configuration: DaemonConfiguration, dataset: DatasetConfiguration, state: DaemonState,
+         logger: Logger, job: JobRecord, stopRequested: @escaping () -> Bool) {
+        self.catalog = catalog
+        self.configuration = configuration
+        self.dataset = dataset
+        self.state = state
+        self.logger = logger
+        self.job = job
+        self.stopRequested = stopRequested
+    }
+
+    /// Why the job must stop now, if it must.
+    var stopReason: JobStop? {
+        if state.isCancelled(jobID: job.id!) { return .cancelled }
+        if stopRequested() || state.paused { return .interrupted }
+        return nil
+    }
+
+    var shouldStop: Bool { stopReason != nil }
+
+    /// Publishes progress live, and to the catalog at most every 2 s.
+    func progress(phase: String, step: Int, total: Int, detail: String) {
+        let now = Date().timeIntervalSince1970
+        state.progress = JobProgress(jobID: job.id!, dataset: job.dataset, kind: job.kind.rawValue, phase: phase, step: step,
+                                     totalSteps: total, detail: detail, startedAt: job.startedAt ?? now)
+        if now - lastPersisted >= 2 {
+            lastPersisted = now
+            job.detail = "\(phase): \(detail)"
+            let snapshot = job
+            try? catalog.write { db in
+                try db.execute(sql: "UPDATE job SET detail = ? WHERE id = ?", arguments: [snapshot.detail, snapshot.id])
+            }
+        }
+    }
+
+    /// Records the steps completed and checkpointed so far (what a resumed job skips).
+    func commit(step: Int) throws {
+        job.step = step
+        let snapshot = job
+        try catalog.write { db in
+            try db.execute(sql: "UPDATE job SET step = ?, totalSteps = ? WHERE id = ?", arguments: [snapshot.step, snapshot.totalSteps, snapshot.id])
+        }
+    }
+
+    func datasetState() throws -> DatasetStateRecord {
+        try catalog.read { db in try DatasetStateRecord.fetchOne(db, key: dataset.name) } ?? DatasetStateRecord(dataset: dataset.name)
+    }
+
+    func saveDatasetState(_ update: (inout DatasetStateRecord) -> Void) throws {
+        try catalog.write { db in
+            var record = try DatasetStateRecord.fetchOne(db, key: dataset.name) ?? DatasetStateRecord(dataset: dataset.name)
+            update(&record)
+            try record.save(db)
+        }
+    }
+}

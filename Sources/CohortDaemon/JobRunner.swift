@@ -1,0 +1,130 @@
+// The job runner: one training job at a time, on a dedicated thread (never Swift's cooperative pool,
+// so the control plane stays responsive while the cores train). Jobs come from the catalog queue;
+// a shutdown stops the running job at its next step boundary, where it checkpoints and is marked
+// interrupted — the next start resumes it.
+import Catalog
+import Foundation
+import GRDB
+import Logging
+import ServiceLifecycle
+
+final class JobRunner: Service, @unchecked Sendable {
+    private let catalog: CatalogDatabase
+    private let configuration: DaemonConfiguration
+    private let state: DaemonState
+    private let logger: Logger
+    private let condition = NSCondition()
+    private var stopping = false
+    private var running = false
+    private let finished = DispatchSemaphore(value: 0)
+
+    init(catalog: CatalogDatabase, configuration: DaemonConfiguration, state: DaemonState, logger: Logger) throws {
+        self.catalog = catalog
+        self.configuration = configuration
+        self.state = state
+        self.logger = logger
+        // A job left `running` means the process died mid-job: it resumes from its last checkpoint.
+        try catalog.write { db in
+            try db.execute(sql: "UPDATE job SET state = 'interrupted' WHERE state = 'running'")
+        }
+    }
+
+    /// Wakes the runner (a job was queued, or training resumed).
+    func wake() { condition.withLock { condition.signal() } }
+
+    /// Whether a job is executing right now.
+    var isRunning: Bool { condition.withLock { running } }
+
+    func run() async throws {
+        let thread = Thread { [self] in loop() }
+        thread.name = "cohort-trainer"
+        thread.stackSize = 8 << 20
+        thread.start()
+        try? await gracefulShutdown()
+        condition.withLock {
+            stopping = true
+            condition.signal()
+        }
+        await withCheckedContinuation { continuation in
+            DispatchQueue.global().async { [finished] in
+                finished.wait()
+                continuation.resume()
+            }
+        }
+    }
+
+    private var isStopping: Bool { condition.withLock { stopping } }
+
+    private func loop() {
+        defer { finished.signal() }
+        while !isStopping {
+            guard !state.paused, let job = nextJob() else {
+                condition.withLock { if !stopping { _ = condition.wait(until: Date().addingTimeInterval(1)) } }
+                continue
+            }
+            condition.withLock { running = true }
+            execute(job)
+            condition.withLock { running = false }
+            state.progress = nil
+        }
+    }
+
+    private func nextJob() -> JobRecord? {
+        try? catalog.read { db in
+            try JobRecord.filter(["queued", "interrupted"].contains(Column("state"))).order(Column("id")).fetchOne(db)
+        }
+    }
+
+    private func execute(_ queued: JobRecord) {
+        var job = queued
+        guard let dataset = configuration.dataset(named: job.dataset) else {
+            finish(&job, state: .failed, outcome: "dataset '\(job.dataset)' is no longer configured")
+            return
+        }
+        job.state = .running
+        job.startedAt = job.startedAt ?? Date().timeIntervalSince1970
+        let snapshot = job
+        try? catalog.write { db in try snapshot.update(db) }
+        let context = JobContext(catalog: catalog, configuration: configuration, dataset: dataset, state: state,
+                                 logger: logger, job: job, stopRequested: { [weak self] in self?.isStopping ?? true })
+        let started = Date()
+        do {
+            let outcome: String
+            switch job.kind {
+            case .gan: outcome = try GANJob.run(context)
+            case .classifier: outcome = try ClassifierJob.run(context)
+            case .generate: outcome = try GenerateJob.run(context)
+            }
+            job = context.job
+            finish(&job, state: .done, outcome: outcome)
+            logger.info("\(job.dataset): \(job.kind.rawValue) job \(job.id!) done in \(Int(Date().timeIntervalSince(started))) s: \(outcome)")
+        } catch JobStop.interrupted {
+            job = context.job
+            job.state = .interrupted
+            job.outcome = "interrupted at step \(job.step) of \(job.totalSteps); resumes from its checkpoint"
+            let snapshot = job
+            try? catalog.write { db in try snapshot.update(db) }
+            logger.notice("\(job.dataset): \(job.kind.rawValue) job \(job.id!) interrupted at step \(job.step)/\(job.totalSteps)")
+        } catch JobStop.cancelled {
+            job = context.job
+            finish(&job, state: .cancelled, outcome: "cancelled by the operator at step \(job.step)")
+            logger.notice("\(job.dataset): \(job.kind.rawValue) job \(job.id!) cancelled")
+        } catch {
+            job = context.job
+            finish(&job, state: .failed, outcome: "\(error)")
+            logger.error("\(job.dataset): \(job.kind.rawValue) job \(job.id!) failed: \(error)")
+        }
+    }
+
+    private func finish(_ job: inout JobRecord, state newState: JobRecord.State, outcome: String) {
+        job.state = newState
+        job.outcome = outcome
+        job.finishedAt = Date().timeIntervalSince1970
+        let snapshot = job
+        do {
+            try catalog.write { db in try snapshot.update(db) }
+        } catch {
+            logger.error("cannot record the end of job \(job.id ?? -1): \(error)")
+        }
+    }
+}

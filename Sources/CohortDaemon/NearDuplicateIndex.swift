@@ -1,0 +1,52 @@
+// Near-duplicate groups of one dataset, kept in memory for incremental ingest: a new image is compared
+// with every active image (perceptual-hash prefilter, aligned pixel distance to confirm), joins the
+// group of its matches (merging groups it bridges), and the group's split follows DataSplit's rule.
+import Training
+
+final class NearDuplicateIndex {
+    struct Entry {
+        var id: Int64
+        var print: ImageFingerprint
+        var group: Int64
+    }
+
+    private(set) var entries: [Int64: Entry] = [:]
+
+    var count: Int { entries.count }
+
+    func insert(id: Int64, print: ImageFingerprint, group: Int64) {
+        entries[id] = Entry(id: id, print: print, group: group)
+    }
+
+    func remove(id: Int64) { entries[id] = nil }
+
+    /// Groups whose members match `print`.
+    func matchingGroups(_ print: ImageFingerprint) -> Set<Int64> {
+        var groups = Set<Int64>()
+        for entry in entries.values where !groups.contains(entry.group) {
+            if NearDuplicates.distance(print, entry.print) != nil { groups.insert(entry.group) }
+        }
+        return groups
+    }
+
+    /// Moves every member of `groups` to `target`; returns the ids that moved.
+    func merge(_ groups: Set<Int64>, into target: Int64) -> [Int64] {
+        var moved: [Int64] = []
+        for (id, entry) in entries where groups.contains(entry.group) && entry.group != target {
+            entries[id]!.group = target
+            moved.append(id)
+        }
+        return moved
+    }
+
+    /// Members of a group.
+    func members(of group: Int64) -> [Entry] { entries.values.filter { $0.group == group } }
+
+    /// The split of `group`: validation only if every member's own hash says validation.
+    func split(of group: Int64, validationFraction: Double) -> DataSplit {
+        let all = members(of: group).allSatisfy {
+            DataSplit.side(ofContentHash: $0.print.contentHash, validationFraction: validationFraction) == .validation
+        }
+        return all ? .validation : .train
+    }
+}

@@ -1,0 +1,106 @@
+// The scheduler loop: once a second, per dataset, compute the balance, retire surplus synthetic
+// samples, and enqueue the GAN, top-up or classifier jobs the rules call for.
+import Catalog
+import Foundation
+import GRDB
+import Logging
+import ServiceLifecycle
+
+final class SchedulerService: Service, @unchecked Sendable {
+    private let catalog: CatalogDatabase
+    private let configuration: DaemonConfiguration
+    private let state: DaemonState
+    private let runner: JobRunner
+    private let logger: Logger
+    let interval: Duration
+
+    init(catalog: CatalogDatabase, configuration: DaemonConfiguration, state: DaemonState, runner: JobRunner, logger: Logger,
+         interval: Duration = .seconds(1)) {
+        self.catalog = catalog
+        self.configuration = configuration
+        self.state = state
+        self.runner = runner
+        self.logger = logger
+        self.interval = interval
+    }
+
+    func run() async throws {
+        while !Task.isCancelled && !Task.isShuttingDownGracefully {
+            for dataset in configuration.datasets {
+                do { try tick(dataset) } catch { logger.error("\(dataset.name): scheduler: \(error)") }
+            }
+            try? await cancelWhenGracefulShutdown { [interval] in try await Task.sleep(for: interval) }
+        }
+    }
+
+    /// One scheduling pass over `dataset`.
+    func tick(_ dataset: DatasetConfiguration, now: Double = Date().timeIntervalSince1970) throws {
+        let counts = try CatalogImages.realCounts(catalog, dataset: dataset.name, classes: dataset.classes)
+        guard !counts.isEmpty else { return }
+        let record = try catalog.read { db in try DatasetStateRecord.fetchOne(db, key: dataset.name) } ?? DatasetStateRecord(dataset: dataset.name)
+        let suppressed = configuration.balance.publishWhenHarmful ? Set<String>()
+            : Set((try? JSONDecoder().decode([String].self, from: Data(record.suppressedClasses.utf8))) ?? [])
+        let balance = BalancePolicy.balance(realCounts: counts, settings: configuration.balance, suppressed: suppressed)
+        let pending = try catalog.read { db in
+            try String.fetchAll(db, sql: "SELECT DISTINCT kind FROM job WHERE dataset = ? AND state IN ('queued', 'running', 'interrupted')",
+                                arguments: [dataset.name])
+        }
+        // A kind whose last job failed waits out a back-off (doubling per consecutive failure, 1 min to
+        // 1 h) instead of failing in a loop; the failure stays visible in the job history.
+        let backingOff = try SchedulerService.backingOff(catalog, dataset: dataset.name, now: now)
+        // Real arrivals that shrink a deficit retire synthetic samples at once (no GAN needed). Not
+        // while a job runs for the dataset: it may be replacing the very set.
+        if pending.isEmpty {
+            let publisher = SyntheticPublisher(catalog: catalog, dataset: dataset, logger: logger)
+            let retired = try publisher.retireSurplus(balance: balance)
+            if retired > 0 { logger.info("\(dataset.name): retired \(retired) surplus synthetic samples") }
+        }
+        let input = SchedulerInput(
+            dataset: dataset.name, now: now, balance: balance, activeImages: counts.values.reduce(0, +), imagesAtGAN: record.imagesAtGAN,
+            ganTrainedAt: record.ganTrainedAt, imagesAtClassifier: record.imagesAtClassifier, classifierTrainedAt: record.classifierTrainedAt,
+            lastImageAt: record.lastImageAt, ganJobPending: pending.contains("gan") || backingOff.contains("gan"),
+            classifierJobPending: pending.contains("classifier") || backingOff.contains("classifier"),
+            paused: state.paused)
+        var jobs = Scheduler.decide(input, gan: configuration.gan, classifier: configuration.classifier)
+        // A class short of samples while the generator is fresh (a config change, a withheld class
+        // released, near-copies rejected) is topped up from the checkpoint without training.
+        if jobs.isEmpty, pending.isEmpty, !backingOff.contains("generate"), record.checkpoint != nil, !state.paused {
+            let have = try SyntheticCounts.byClass(catalog, dataset: dataset.name)
+            let short = balance.filter { $0.wanted > (have[$0.className] ?? 0) && (have[$0.className] ?? 0) < Int(Double($0.wanted) * 0.98) }
+            if !short.isEmpty && record.ganTrainedAt != nil && now - (record.ganTrainedAt ?? 0) > 5 {
+                try enqueue(dataset: dataset.name, kind: .generate, steps: 0,
+                            reason: "top-up: " + short.map { "\($0.className) \(have[$0.className] ?? 0)/\($0.wanted)" }.joined(separator: ", "))
+            }
+        }
+        for job in jobs {
+            try enqueue(dataset: dataset.name, kind: job.kind == .gan ? .gan : .classifier, steps: job.steps, reason: job.reason)
+        }
+        jobs.removeAll()
+    }
+
+    /// Job kinds of `dataset` still in their failure back-off at `now`.
+    static func backingOff(_ catalog: CatalogDatabase, dataset: String, now: Double) throws -> Set<String> {
+        var result = Set<String>()
+        for kind in ["gan", "classifier", "generate"] {
+            let recent = try catalog.read { db in
+                try JobRecord.filter(Column("dataset") == dataset && Column("kind") == kind && Column("finishedAt") != nil)
+                    .order(Column("id").desc).limit(6).fetchAll(db)
+            }
+            let failures = recent.prefix { $0.state == .failed }.count
+            guard failures > 0, let last = recent.first?.finishedAt else { continue }
+            let delay = min(3600, 60 * pow(2, Double(failures - 1)))
+            if now - last < delay { result.insert(kind) }
+        }
+        return result
+    }
+
+    /// Queues a job (also used by operator commands).
+    @discardableResult
+    func enqueue(dataset: String, kind: JobRecord.Kind, steps: Int, reason: String) throws -> JobRecord {
+        var job = JobRecord(dataset: dataset, kind: kind, totalSteps: steps, reason: reason, createdAt: Date().timeIntervalSince1970)
+        try catalog.write { db in try job.insert(db) }
+        logger.info("\(dataset): queued \(kind.rawValue) job \(job.id!): \(reason)")
+        runner.wake()
+        return job
+    }
+}

@@ -1,0 +1,93 @@
+// A point-in-time picture of the daemon for operators: per dataset per class the real, synthetic,
+// quarantined and duplicate counts against the target, the running job, the latest report, health.
+// cohortd writes it to `<state>/status.json` every few seconds (for `make demo` and scripts).
+import Catalog
+import Foundation
+import GRDB
+
+public struct ClassStatus: Codable, Sendable, Equatable {
+    public var className: String
+    public var real: Int
+    public var synthetic: Int
+    public var quarantined: Int
+    public var duplicates: Int
+    public var target: Int
+    public var deficit: Int
+    public var wanted: Int
+    public var suppressed: Bool
+    enum CodingKeys: String, CodingKey { case real, synthetic, quarantined, duplicates, target, deficit, wanted, suppressed, className = "class" }
+}
+
+public struct DatasetStatus: Codable, Sendable, Equatable {
+    public var name: String
+    public var watchRoot: String
+    public var outputRoot: String
+    public var classes: [ClassStatus]
+    /// Files refused outside any class folder.
+    public var unclassifiedQuarantined: Int
+    public var ganTrainedAt: Double?
+    public var generation: Int
+    public var latestReport: String?
+    enum CodingKeys: String, CodingKey {
+        case name, classes, generation
+        case watchRoot = "watch_root", outputRoot = "output_root", unclassifiedQuarantined = "unclassified_quarantined"
+        case ganTrainedAt = "gan_trained_at", latestReport = "latest_report"
+    }
+}
+
+public struct StatusSnapshot: Codable, Sendable, Equatable {
+    public var version: String
+    public var pid: Int32
+    public var uptimeSeconds: Double
+    public var paused: Bool
+    public var degraded: [String: String]
+    public var datasets: [DatasetStatus]
+    public var job: JobProgress?
+    public var queuedJobs: Int
+    enum CodingKeys: String, CodingKey {
+        case version, pid, paused, degraded, datasets, job
+        case uptimeSeconds = "uptime_seconds", queuedJobs = "queued_jobs"
+    }
+
+    /// cohortd's version string.
+    public static let daemonVersion = "0.5.0"
+
+    /// Reads the snapshot from the catalog and the live state.
+    public static func capture(catalog: CatalogDatabase, configuration: DaemonConfiguration, state: DaemonState) throws -> StatusSnapshot {
+        var datasets: [DatasetStatus] = []
+        for dataset in configuration.datasets {
+            let rows = try catalog.read { db in
+                try Row.fetchAll(db, sql: "SELECT className, state, COUNT(*) AS n FROM image WHERE dataset = ? GROUP BY className, state",
+                                 arguments: [dataset.name])
+            }
+            var byState: [String: [String: Int]] = [:]
+            for row in rows { byState[row["className"] as String, default: [:]][row["state"] as String] = row["n"] as Int }
+            var realCounts: [String: Int] = [:]
+            for (name, states) in byState where !name.isEmpty && (dataset.classes.isEmpty || dataset.classes.contains(name)) {
+                realCounts[name] = states["active"] ?? 0
+            }
+            for name in dataset.classes where realCounts[name] == nil { realCounts[name] = 0 }
+            let record = try catalog.read { db in try DatasetStateRecord.fetchOne(db, key: dataset.name) } ?? DatasetStateRecord(dataset: dataset.name)
+            let suppressed = configuration.balance.publishWhenHarmful ? Set<String>()
+                : Set((try? JSONDecoder().decode([String].self, from: Data(record.suppressedClasses.utf8))) ?? [])
+            let synthetic = try SyntheticCounts.byClass(catalog, dataset: dataset.name)
+            let balance = BalancePolicy.balance(realCounts: realCounts, settings: configuration.balance, suppressed: suppressed)
+            let classes = balance.map { b in
+                ClassStatus(className: b.className, real: b.real, synthetic: synthetic[b.className] ?? 0,
+                            quarantined: byState[b.className]?["quarantined"] ?? 0, duplicates: byState[b.className]?["duplicate"] ?? 0,
+                            target: b.target, deficit: b.deficit, wanted: b.wanted, suppressed: b.suppressed)
+            }
+            let unclassified = byState.filter { name, _ in !realCounts.keys.contains(name) }.values.reduce(0) { $0 + ($1["quarantined"] ?? 0) }
+            let report = try catalog.read { db in
+                try String.fetchOne(db, sql: "SELECT directory FROM report WHERE dataset = ? ORDER BY createdAt DESC, id DESC LIMIT 1",
+                                    arguments: [dataset.name])
+            }
+            datasets.append(DatasetStatus(name: dataset.name, watchRoot: dataset.watchRoot, outputRoot: dataset.outputRoot, classes: classes,
+                                          unclassifiedQuarantined: unclassified, ganTrainedAt: record.ganTrainedAt,
+                                          generation: record.generation, latestReport: report))
+        }
+        let queued = try catalog.read { db in try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM job WHERE state IN ('queued', 'interrupted')") ?? 0 }
+        return StatusSnapshot(version: daemonVersion, pid: getpid(), uptimeSeconds: Date().timeIntervalSince(state.startedAt),
+                              paused: state.paused, degraded: state.degraded, datasets: datasets, job: state.progress, queuedJobs: queued)
+    }
+}

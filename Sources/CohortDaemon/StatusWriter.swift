@@ -1,0 +1,48 @@
+// Writes `<state>/status.json` atomically every couple of seconds, and logs a one-line summary when
+// it changes, so an operator (or `make demo`) can follow the daemon without the control socket.
+import AtomicFile
+import Catalog
+import Foundation
+import Logging
+import ServiceLifecycle
+
+final class StatusWriter: Service, @unchecked Sendable {
+    private let catalog: CatalogDatabase
+    private let configuration: DaemonConfiguration
+    private let state: DaemonState
+    private let logger: Logger
+    private var lastLine = ""
+
+    init(catalog: CatalogDatabase, configuration: DaemonConfiguration, state: DaemonState, logger: Logger) {
+        self.catalog = catalog
+        self.configuration = configuration
+        self.state = state
+        self.logger = logger
+    }
+
+    func run() async throws {
+        while !Task.isCancelled && !Task.isShuttingDownGracefully {
+            write()
+            try? await cancelWhenGracefulShutdown { try await Task.sleep(for: .seconds(2)) }
+        }
+        write()
+    }
+
+    func write() {
+        do {
+            let snapshot = try StatusSnapshot.capture(catalog: catalog, configuration: configuration, state: state)
+            let encoder = JSONEncoder()
+            encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
+            try AtomicFile.write(Array(try encoder.encode(snapshot)), to: configuration.stateDirectory + "/status.json")
+            let line = snapshot.datasets.map { d in
+                "\(d.name): " + d.classes.map { "\($0.className) \($0.real)+\($0.synthetic)/\($0.target)" }.joined(separator: " ")
+            }.joined(separator: "; ")
+            if line != lastLine {
+                lastLine = line
+                logger.info("status — \(line)")
+            }
+        } catch {
+            logger.warning("status snapshot failed: \(error)")
+        }
+    }
+}

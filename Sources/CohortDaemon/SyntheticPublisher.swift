@@ -1,0 +1,193 @@
+// The output tree: per class, exactly the wanted number of synthetic samples at
+// `<output>/<class>/syn-<seed>-<index>.png`, each passed through the memorization filter, plus
+// `<output>/manifest.jsonl`. A class's set is replaced so that readers never see it shrink mid-way: the
+// new set is written to a hidden staging folder, renamed into place, recorded, and only then are the
+// older generator's files deleted. Surplus samples are retired when real images close a deficit.
+import AtomicFile
+import Catalog
+import Foundation
+import GRDB
+import ImageIO
+import Logging
+import Tensor
+import Training
+
+/// How one class fared in a regeneration.
+public struct PublishedClass: Sendable, Codable, Equatable {
+    public var className: String
+    public var wanted: Int
+    public var published: Int
+    /// Samples rejected as near-copies of a real training image.
+    public var nearCopiesRejected: Int
+    /// The pixel-distance threshold used (1st percentile of real→real nearest distances).
+    public var pixelThreshold: Double
+}
+
+struct SyntheticPublisher {
+    let catalog: CatalogDatabase
+    let dataset: DatasetConfiguration
+    let logger: Logger
+
+    /// Samples drawn beyond the wanted count to make up for near-copies (factor).
+    static let oversampling = 1.25
+
+    /// Replaces the samples of every class in `balance` using `trainer`'s EMA generator.
+    func regenerate(trainer: GANTrainer, checkpointSHA256: String, generation: Int, balance: [ClassBalance],
+                    realTrain: LabeledImages, shouldStop: () -> Bool) throws -> [PublishedClass] {
+        var results: [PublishedClass] = []
+        for entry in balance {
+            if shouldStop() { break }
+            guard entry.wanted > 0, let label = trainer.classes.firstIndex(of: entry.className) else {
+                try replace(className: entry.className, with: [], generation: generation)
+                results.append(PublishedClass(className: entry.className, wanted: entry.wanted, published: 0, nearCopiesRejected: 0, pixelThreshold: 0))
+                continue
+            }
+            results.append(try publish(className: entry.className, label: label, count: entry.wanted, trainer: trainer,
+                                       checkpointSHA256: checkpointSHA256, generation: generation, realTrain: realTrain, replacing: true))
+        }
+        try writeManifest()
+        return results
+    }
+
+    /// Draws samples of one class, filters near-copies and publishes `count` of them. With `replacing`,
+    /// the class's older samples are retired afterwards; otherwise the new ones are added (a top-up).
+    func publish(className: String, label: Int, count: Int, trainer: GANTrainer, checkpointSHA256: String, generation: Int,
+                 realTrain: LabeledImages, replacing: Bool) throws -> PublishedClass {
+        let size = realTrain.size
+        let pixels = size * size
+        let real = realTrain.labels.indices.filter { realTrain.labels[$0] == label }.map {
+            Array(realTrain.pixels[($0 * pixels)..<(($0 + 1) * pixels)])
+        }
+        let seed = (UInt64(Date().timeIntervalSince1970 * 1000) << 8) ^ UInt64(label)
+        var accepted: [(image: GrayImage, index: Int, distance: Float)] = []
+        var rejected = 0
+        var threshold: Float = 0
+        var drawn = 0
+        // Draw in rounds until enough pass the filter (bounded: a generator that only copies gives up).
+        while accepted.count < count && drawn < count * 4 {
+            let n = max(8, Int((Double(count - accepted.count) * Self.oversampling).rounded(.up)))
+            var batch: [[Float]] = []
+            var images: [GrayImage] = []
+            for start in stride(from: 0, to: n, by: 64) {
+                let tensor = trainer.sample(label: label, count: min(64, n - start), seed: seed &+ UInt64(drawn + start))
+                for i in 0..<tensor.shape[0] {
+                    batch.append(Array(UnsafeBufferPointer(start: tensor.data + i * pixels, count: pixels)))
+                    images.append(SyntheticSamples.image(tensor, index: i))
+                }
+            }
+            let check = MemorizationCheck(real: real, synthetic: batch)
+            threshold = check.pixelThreshold
+            for i in batch.indices {
+                if check.nearCopies[i] { rejected += 1; continue }
+                if accepted.count < count { accepted.append((images[i], drawn + i, check.pixelDistances[i])) }
+            }
+            drawn += n
+        }
+        let classDirectory = dataset.outputRoot + "/" + className
+        let staging = classDirectory + "/.staging-\(seed)"
+        try FileManager.default.createDirectory(atPath: staging, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: staging) }
+        let now = Date()
+        var records: [SyntheticRecord] = []
+        for sample in accepted {
+            let name = "syn-\(seed)-\(sample.index).png"
+            try SyntheticSamples.write(sample.image, className: className, seed: seed, index: sample.index,
+                                       checkpointSHA256: checkpointSHA256, to: staging + "/" + name, time: now)
+            records.append(SyntheticRecord(dataset: dataset.name, className: className, path: classDirectory + "/" + name,
+                                           checkpointSHA256: checkpointSHA256, seed: Int64(bitPattern: seed), sampleIndex: sample.index,
+                                           generation: generation, nearestRealDistance: Double(sample.distance),
+                                           createdAt: now.timeIntervalSince1970))
+        }
+        for record in records {
+            let name = (record.path as NSString).lastPathComponent
+            guard rename(staging + "/" + name, record.path) == 0 else {
+                throw CocoaError(.fileWriteUnknown, userInfo: [NSFilePathErrorKey: record.path])
+            }
+        }
+        AtomicFile.syncDirectory(classDirectory)
+        let old = try catalog.write { db -> [SyntheticRecord] in
+            let previous = replacing
+                ? try SyntheticRecord.filter(Column("dataset") == dataset.name && Column("className") == className).fetchAll(db) : []
+            for record in previous { _ = try record.delete(db) }
+            for var record in records { try record.insert(db) }
+            return previous
+        }
+        for record in old { try? FileManager.default.removeItem(atPath: record.path) }
+        if !replacing { try writeManifest() }
+        logger.info("\(dataset.name)/\(className): published \(records.count) synthetic samples (\(rejected) near-copies rejected)")
+        return PublishedClass(className: className, wanted: count, published: records.count, nearCopiesRejected: rejected,
+                              pixelThreshold: Double(threshold))
+    }
+
+    /// Replaces a class's set with `records` already in place (used to empty a class).
+    func replace(className: String, with records: [SyntheticRecord], generation: Int) throws {
+        let old = try catalog.write { db -> [SyntheticRecord] in
+            let previous = try SyntheticRecord.filter(Column("dataset") == dataset.name && Column("className") == className).fetchAll(db)
+            for record in previous { _ = try record.delete(db) }
+            return previous
+        }
+        for record in old { try? FileManager.default.removeItem(atPath: record.path) }
+    }
+
+    /// Retires samples beyond `wanted` per class (newest indices first); returns how many went.
+    func retireSurplus(balance: [ClassBalance]) throws -> Int {
+        var retired: [SyntheticRecord] = []
+        try catalog.write { db in
+            for entry in balance {
+                let rows = try SyntheticRecord.filter(Column("dataset") == dataset.name && Column("className") == entry.className)
+                    .order(Column("generation").desc, Column("id").desc).fetchAll(db)
+                guard rows.count > entry.wanted else { continue }
+                for row in rows.prefix(rows.count - entry.wanted) {
+                    _ = try row.delete(db)
+                    retired.append(row)
+                }
+            }
+        }
+        guard !retired.isEmpty else { return 0 }
+        try writeManifest()
+        for record in retired { try? FileManager.default.removeItem(atPath: record.path) }
+        return retired.count
+    }
+
+    /// Rewrites `<output>/manifest.jsonl` atomically from the catalog: one JSON object per sample.
+    func writeManifest() throws {
+        let rows = try catalog.read { db in
+            try SyntheticRecord.filter(Column("dataset") == dataset.name).order(Column("className"), Column("id")).fetchAll(db)
+        }
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        var text = Data()
+        for row in rows {
+            let line = ManifestLine(file: String(row.path.dropFirst(dataset.outputRoot.count + 1)), className: row.className,
+                                    synthetic: true, seed: UInt64(bitPattern: row.seed), index: row.sampleIndex,
+                                    checkpointSHA256: row.checkpointSHA256, generation: row.generation,
+                                    nearestRealDistance: row.nearestRealDistance,
+                                    time: ISO8601DateFormatter().string(from: Date(timeIntervalSince1970: row.createdAt)))
+            text += try encoder.encode(line)
+            text += Data("\n".utf8)
+        }
+        try FileManager.default.createDirectory(atPath: dataset.outputRoot, withIntermediateDirectories: true)
+        try AtomicFile.write(Array(text), to: dataset.outputRoot + "/manifest.jsonl")
+    }
+}
+
+/// One line of manifest.jsonl.
+public struct ManifestLine: Codable, Sendable, Equatable {
+    /// Path relative to the dataset's output root: `<class>/syn-<seed>-<index>.png`.
+    public var file: String
+    public var className: String
+    public var synthetic: Bool
+    public var seed: UInt64
+    public var index: Int
+    public var checkpointSHA256: String
+    public var generation: Int
+    public var nearestRealDistance: Double
+    public var time: String
+
+    enum CodingKeys: String, CodingKey {
+        case file, synthetic, seed, index, generation, time
+        case className = "class"
+        case checkpointSHA256 = "checkpoint_sha256"
+        case nearestRealDistance = "nearest_real_distance"
+    }
+}

@@ -1,0 +1,34 @@
+// What the watcher tells its consumer. Events are hints, scans are truth (watchman's rule): a full
+// inventory after every scan lets the consumer reconcile whatever the event stream missed.
+import Foundation
+
+/// Size and modification time of a file, the pair that decides whether it has settled and whether a
+/// cataloged file changed.
+public struct FileStamp: Sendable, Equatable, Hashable {
+    /// Bytes.
+    public var size: Int64
+    /// Modification time, nanoseconds since the epoch.
+    public var modified: Int64
+
+    public init(size: Int64, modified: Int64) {
+        self.size = size
+        self.modified = modified
+    }
+}
+
+/// One thing the watcher observed, in the order it observed it.
+public enum FileWatchEvent: Sendable, Equatable {
+    /// A file finished arriving (close-after-write, moved in or found by a scan) and its size and mtime
+    /// stayed the same for the settle interval. `root` is the watched root it lies under.
+    case settled(path: String, root: String, stamp: FileStamp)
+    /// A file was deleted or moved out of the watched tree.
+    case removed(path: String, root: String)
+    /// A directory was deleted or moved away: everything under `path` is gone.
+    case removedTree(path: String, root: String)
+    /// A full scan of `root` finished: `paths` is every regular file present (settled or not). Anything the
+    /// consumer knows under `root` that is not listed is gone.
+    case inventory(root: String, paths: Set<String>)
+    /// The watcher's health changed (for example: out of inotify watches, so it falls back to periodic
+    /// rescans). `nil` means healthy again.
+    case degraded(reason: String?)
+}
