@@ -88,7 +88,7 @@ let package = Package(
         .testTarget(name: "NNTests", dependencies: ["NN", "Kernels", "Tensor", "CohortTestSupport"], swiftSettings: [.swiftLanguageMode(.v5)]),
         .testTarget(name: "TrainingTests", dependencies: ["Training", "Models", "NN", "Tensor", "ImageIO", "CohortTestSupport"]),
         .testTarget(name: "FileWatchTests", dependencies: ["FileWatch", "CohortTestSupport"]),
-        .testTarget(name: "CatalogTests", dependencies: ["Catalog", "CohortTestSupport"]),
+        .testTarget(name: "CatalogTests", dependencies: ["Catalog", "CohortTestSupport", .product(name: "GRDB", package: "GRDB.swift")]),
         .testTarget(name: "CohortDaemonTests", dependencies: ["CohortDaemon", "Catalog", "Training", "ImageIO", "CohortTestSupport"]),
         .testTarget(name: "ModelsTests", dependencies: ["Models", "NN", "Kernels", "Tensor", "CohortTestSupport"], swiftSettings: [.swiftLanguageMode(.v5)]),
     ]

@@ -131,6 +131,8 @@ struct KeyReader {
         c.gan.maxSteps = try int("gan.max_steps", default: c.gan.maxSteps, in: 1...10_000_000)
         guard c.gan.maxSteps >= c.gan.baseSteps else { throw fail("gan.max_steps", "must be at least gan.base_steps (\(c.gan.baseSteps))") }
         c.gan.batchSize = try int("gan.batch_size", default: c.gan.batchSize, in: 2...1024)
+        c.gan.generatorChannels = try int("gan.generator_channels", default: c.gan.generatorChannels, in: 8...2048)
+        c.gan.discriminatorChannels = try int("gan.discriminator_channels", default: c.gan.discriminatorChannels, in: 4...1024)
         c.gan.checkpointEverySteps = try int("gan.checkpoint_every_steps", default: c.gan.checkpointEverySteps, in: 1...10_000_000)
         c.gan.seed = UInt64(try int("gan.seed", default: Int(c.gan.seed), in: 0...Int.max))
 

@@ -46,6 +46,9 @@ public struct GANScheduleSettings: Sendable, Equatable {
     public var stepsPerNewImage = 1.0
     public var maxSteps = 3000
     public var batchSize = 64
+    /// Widths of a new GAN (the benchmark model: 256 and 32). Smaller is faster and learns less.
+    public var generatorChannels = 256
+    public var discriminatorChannels = 32
     /// Atomic checkpoint every this many steps (and at the end and on shutdown).
     public var checkpointEverySteps = 200
     public var seed: UInt64 = 1

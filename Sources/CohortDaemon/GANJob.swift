@@ -27,6 +27,8 @@ enum GANJob {
             var gan = GANTrainingSettings()
             gan.batchSize = settings.gan.batchSize
             gan.seed = settings.gan.seed
+            gan.generatorChannels = settings.gan.generatorChannels
+            gan.discriminatorChannels = settings.gan.discriminatorChannels
             trainer = GANTrainer(classes: present, imageSize: dataset.imageSize, settings: gan)
         }
         let train = try CatalogImages.load(context.catalog, dataset: dataset.name, split: .train, classes: trainer.classes, size: dataset.imageSize)

@@ -74,7 +74,8 @@ public enum Scheduler {
         // The classifier compares real-only with real+synthetic: it waits for a finished GAN (and its
         // samples) when one is due, so its first report is not a report about nothing.
         let ganSettled = (input.ganTrainedAt != nil || needy.isEmpty) && !input.ganJobPending && jobs.isEmpty
-        if !input.classifierJobPending, ganSettled, quiet, input.balance.filter({ $0.real > 0 }).count >= 2 {
+        let classifierEnabled = classifier.intervalSeconds > 0 || classifier.minNewImages > 0
+        if classifierEnabled, !input.classifierJobPending, ganSettled, quiet, input.balance.filter({ $0.real > 0 }).count >= 2 {
             let newForClassifier = max(0, input.activeImages - input.imagesAtClassifier)
             if input.classifierTrainedAt == nil {
                 jobs.append(ScheduledJob(kind: .classifier, reason: "first report", steps: 0))

@@ -98,11 +98,11 @@ public enum Experiment {
         ganSettings.seed = configuration.seed
         let gan = GANTrainer(classes: folder.classes, imageSize: size, settings: ganSettings)
         timed("gan") {
-            gan.train(on: train, steps: configuration.ganSteps) { step, losses in
+            gan.train(on: train, steps: configuration.ganSteps, progress: { step, losses in
                 if step % 200 == 0 || step == configuration.ganSteps {
                     log("gan step \(step)/\(configuration.ganSteps): D \(losses.discriminator), G \(losses.generator)")
                 }
-            }
+            })
         }
 
         // 2. Synthetic samples: per class as many as the largest needed by either variant, near-copies dropped.
@@ -150,9 +150,9 @@ public enum Experiment {
             model.classes = folder.classes.count
             let trainer = ClassifierTrainer(model: Classifier(model, seed: configuration.seed), settings: settings)
             let metrics = timed("classifier_\(name)") { () -> ClassificationMetrics in
-                trainer.train(on: data) { step, total, loss in
+                trainer.train(on: data, progress: { step, total, loss in
                     if step % 100 == 0 || step == total { log("classifier (\(name)) step \(step)/\(total): loss \(loss)") }
-                }
+                })
                 return trainer.evaluate(evaluation)
             }
             rows.append(ExperimentRow(training: name, images: data.count, accuracy: metrics.accuracy, balancedAccuracy: metrics.balancedAccuracy,

@@ -49,7 +49,7 @@ import Testing
         let real = Self.shapes16(count: 150, seed: 1)
         let gan = GANTrainer(classes: real.classes, imageSize: 16, settings: Self.tinySettings())
         var losses: [GANTrainingStep.Losses] = []
-        gan.train(on: real, steps: 300) { _, l in losses.append(l) }
+        gan.train(on: real, steps: 300, progress: { _, l in losses.append(l) })
         var settings = ClassifierTrainingSettings()
         settings.epochs = 20
         settings.batchSize = 16

@@ -1,0 +1,55 @@
+// The balance policy, table-driven: target, deficit, the per-real cap, tolerance and suppression.
+import Testing
+@testable import CohortDaemon
+
+@Suite struct BalancePolicyTests {
+    struct Case: Sendable, CustomStringConvertible {
+        var name: String
+        var counts: [String: Int]
+        var target: BalanceSettings.Target = .largest
+        var ratio = 1.0
+        var tolerance = 0.05
+        var suppressed: Set<String> = []
+        /// class → (target, deficit, wanted, underTarget)
+        var expected: [String: (Int, Int, Int, Bool)]
+        var description: String { name }
+    }
+
+    static let cases: [Case] = [
+        Case(name: "largest class sets the target", counts: ["a": 100, "b": 60, "c": 100],
+             expected: ["a": (100, 0, 0, false), "b": (100, 40, 40, true), "c": (100, 0, 0, false)]),
+        Case(name: "one synthetic per real caps a tiny class", counts: ["a": 100, "b": 10],
+             expected: ["a": (100, 0, 0, false), "b": (100, 90, 10, true)]),
+        Case(name: "ratio 2.5 rounds down", counts: ["a": 100, "b": 11], ratio: 2.5,
+             expected: ["a": (100, 0, 0, false), "b": (100, 89, 27, true)]),
+        Case(name: "within tolerance is balanced but still topped up", counts: ["a": 100, "b": 96],
+             expected: ["a": (100, 0, 0, false), "b": (100, 4, 4, false)]),
+        Case(name: "fixed target above every class", counts: ["a": 30, "b": 50], target: .fixed(60),
+             expected: ["a": (60, 30, 30, true), "b": (60, 10, 10, true)]),
+        Case(name: "fixed target below a class: no negative deficit", counts: ["a": 80, "b": 20], target: .fixed(50),
+             expected: ["a": (50, 0, 0, false), "b": (50, 30, 20, true)]),
+        Case(name: "a class with no real images gets nothing", counts: ["a": 50, "b": 0],
+             expected: ["a": (50, 0, 0, false), "b": (50, 50, 0, true)]),
+        Case(name: "a suppressed class gets nothing", counts: ["a": 50, "b": 25], suppressed: ["b"],
+             expected: ["a": (50, 0, 0, false), "b": (50, 25, 0, true)]),
+        Case(name: "ratio 0 publishes nothing", counts: ["a": 50, "b": 25], ratio: 0,
+             expected: ["a": (50, 0, 0, false), "b": (50, 25, 0, true)]),
+    ]
+
+    @Test(arguments: cases) func balance(_ c: Case) {
+        var settings = BalanceSettings()
+        settings.target = c.target
+        settings.maxSyntheticPerReal = c.ratio
+        settings.tolerance = c.tolerance
+        let result = BalancePolicy.balance(realCounts: c.counts, settings: settings, suppressed: c.suppressed)
+        #expect(result.map(\.className) == c.counts.keys.sorted())
+        for entry in result {
+            let (target, deficit, wanted, under) = c.expected[entry.className]!
+            #expect(entry.target == target, "\(c.name): \(entry.className) target")
+            #expect(entry.deficit == deficit, "\(c.name): \(entry.className) deficit")
+            #expect(entry.wanted == wanted, "\(c.name): \(entry.className) wanted")
+            #expect(entry.underTarget == under, "\(c.name): \(entry.className) under target")
+            #expect(entry.real == c.counts[entry.className])
+        }
+    }
+}

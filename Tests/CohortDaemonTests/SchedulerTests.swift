@@ -1,0 +1,93 @@
+// The scheduler's decisions: when a GAN job is due (deficit, staleness, quiet period), how many steps
+// it gets, and when the classifier reports.
+import Testing
+@testable import CohortDaemon
+
+@Suite struct SchedulerTests {
+    static let gan: GANScheduleSettings = {
+        var s = GANScheduleSettings()
+        s.minNewImages = 50
+        s.quietSeconds = 30
+        s.baseSteps = 400
+        s.stepsPerNewImage = 1
+        s.maxSteps = 3000
+        return s
+    }()
+    static let classifier: ClassifierScheduleSettings = {
+        var s = ClassifierScheduleSettings()
+        s.intervalSeconds = 3600
+        s.minNewImages = 200
+        return s
+    }()
+
+    static func balance(_ counts: [String: Int]) -> [ClassBalance] { BalancePolicy.balance(realCounts: counts, settings: BalanceSettings()) }
+
+    func decide(_ input: SchedulerInput) -> [ScheduledJob] { Scheduler.decide(input, gan: Self.gan, classifier: Self.classifier) }
+
+    @Test func firstGANRunWaitsForTheQuietPeriod() {
+        let counts = ["a": 100, "b": 40]
+        var input = SchedulerInput(dataset: "d", now: 1000, balance: Self.balance(counts), activeImages: 140, lastImageAt: 990)
+        #expect(decide(input).isEmpty, "a bulk copy still arriving must not start a job")
+        input.now = 1020
+        let jobs = decide(input)
+        #expect(jobs.count == 1)
+        #expect(jobs[0].kind == .gan)
+        #expect(jobs[0].steps == 400 + 140, "first run: base + one step per image")
+        #expect(jobs[0].reason.contains("b (40/100)") && jobs[0].reason.contains("never trained"))
+    }
+
+    @Test func balancedDatasetTrainsNoGANButGetsAReport() {
+        let input = SchedulerInput(dataset: "d", now: 1000, balance: Self.balance(["a": 100, "b": 98]), activeImages: 198, lastImageAt: 0)
+        let jobs = decide(input)
+        #expect(jobs.map(\.kind) == [.classifier])
+    }
+
+    @Test func staleGANNeedsEnoughNewImages() {
+        var input = SchedulerInput(dataset: "d", now: 5000, balance: Self.balance(["a": 140, "b": 40]), activeImages: 180,
+                                   imagesAtGAN: 140, ganTrainedAt: 1000, imagesAtClassifier: 180, classifierTrainedAt: 4000, lastImageAt: 100)
+        #expect(decide(input).isEmpty, "40 new images < 50")
+        input.activeImages = 190
+        input.balance = Self.balance(["a": 150, "b": 40])
+        let jobs = decide(input)
+        #expect(jobs.map(\.kind) == [.gan])
+        #expect(jobs[0].steps == 450, "incremental: base + 50 new")
+        #expect(jobs[0].reason.contains("50 new images"))
+    }
+
+    @Test func stepsAreCapped() {
+        #expect(Scheduler.ganSteps(newImages: 10_000, settings: Self.gan) == 3000)
+    }
+
+    @Test func pendingJobsAndPauseBlockNewOnes() {
+        var input = SchedulerInput(dataset: "d", now: 1000, balance: Self.balance(["a": 100, "b": 40]), activeImages: 140)
+        input.ganJobPending = true
+        #expect(decide(input).isEmpty, "one GAN job at a time, and the classifier waits for it")
+        input.ganJobPending = false
+        input.paused = true
+        #expect(decide(input).isEmpty)
+    }
+
+    @Test func classifierWaitsForTheGANThenFollowsItsSchedule() {
+        var input = SchedulerInput(dataset: "d", now: 10_000, balance: Self.balance(["a": 100, "b": 40]), activeImages: 140,
+                                   imagesAtGAN: 140, ganTrainedAt: 9000)
+        #expect(decide(input).map(\.kind) == [.classifier], "first report once the GAN has run")
+        input.classifierTrainedAt = 9500
+        input.imagesAtClassifier = 140
+        #expect(decide(input).isEmpty, "interval not yet elapsed, no new images")
+        input.now = 9500 + 3600
+        #expect(decide(input).map(\.kind) == [.classifier])
+        input.now = 9600
+        input.activeImages = 340
+        input.imagesAtGAN = 340
+        input.balance = Self.balance(["a": 300, "b": 40])
+        input.ganTrainedAt = 9590
+        let jobs = decide(input)
+        #expect(jobs.map(\.kind) == [.classifier])
+        #expect(jobs[0].reason.contains("200 new images"))
+    }
+
+    @Test func aSingleClassNeverGetsAReport() {
+        let input = SchedulerInput(dataset: "d", now: 1000, balance: Self.balance(["a": 100]), activeImages: 100)
+        #expect(decide(input).isEmpty)
+    }
+}
