@@ -89,7 +89,10 @@ let package = Package(
         .testTarget(name: "TrainingTests", dependencies: ["Training", "Models", "NN", "Tensor", "ImageIO", "CohortTestSupport"]),
         .testTarget(name: "FileWatchTests", dependencies: ["FileWatch", "CohortTestSupport"]),
         .testTarget(name: "CatalogTests", dependencies: ["Catalog", "CohortTestSupport", .product(name: "GRDB", package: "GRDB.swift")]),
-        .testTarget(name: "CohortDaemonTests", dependencies: ["CohortDaemon", "Catalog", "Training", "ImageIO", "CohortTestSupport"]),
+        .testTarget(
+            name: "CohortDaemonTests",
+            dependencies: ["CohortDaemon", "Catalog", "Training", "ImageIO", "Tensor", "CohortTestSupport",
+                           .product(name: "GRDB", package: "GRDB.swift")]),
         .testTarget(name: "ModelsTests", dependencies: ["Models", "NN", "Kernels", "Tensor", "CohortTestSupport"], swiftSettings: [.swiftLanguageMode(.v5)]),
     ]
 )

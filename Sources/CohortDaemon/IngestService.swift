@@ -92,6 +92,12 @@ final class IngestService: Service, @unchecked Sendable {
         func flush() {
             guard !arrivals.isEmpty else { return }
             for start in stride(from: 0, to: arrivals.count, by: Self.batchSize) {
+                // A shutdown does not wait for a long burst: what is left is found again by the
+                // reconciliation scan at the next start.
+                if condition.withLock({ stopping }) {
+                    logger.notice("shutdown: \(arrivals.count - start) settled files left for the next start's scan")
+                    break
+                }
                 let batch = Array(arrivals[start..<min(arrivals.count, start + Self.batchSize)])
                 do { total = total.adding(try processor.ingest(batch)) } catch { logger.error("ingest failed: \(error)") }
             }

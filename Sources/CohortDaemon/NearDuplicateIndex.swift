@@ -1,6 +1,7 @@
 // Near-duplicate groups of one dataset, kept in memory for incremental ingest: a new image is compared
 // with every active image (perceptual-hash prefilter, aligned pixel distance to confirm), joins the
 // group of its matches (merging groups it bridges), and the group's split follows DataSplit's rule.
+import Foundation
 import Training
 
 final class NearDuplicateIndex {
@@ -20,13 +21,17 @@ final class NearDuplicateIndex {
 
     func remove(id: Int64) { entries[id] = nil }
 
-    /// Groups whose members match `print`.
+    /// Groups whose members match `print` (compared on every core: a dataset of look-alike scans, such
+    /// as chest X-rays, sends many candidates past the hash prefilter).
     func matchingGroups(_ print: ImageFingerprint) -> Set<Int64> {
-        var groups = Set<Int64>()
-        for entry in entries.values where !groups.contains(entry.group) {
-            if NearDuplicates.distance(print, entry.print) != nil { groups.insert(entry.group) }
+        let all = Array(entries.values)
+        let workers = max(1, min(ProcessInfo.processInfo.activeProcessorCount, all.count / 256))
+        let found = ParallelMap.map(workers) { worker -> [Int64] in
+            stride(from: worker, to: all.count, by: workers).compactMap { i in
+                NearDuplicates.distance(print, all[i].print) != nil ? all[i].group : nil
+            }
         }
-        return groups
+        return Set(found.joined())
     }
 
     /// Moves every member of `groups` to `target`; returns the ids that moved.

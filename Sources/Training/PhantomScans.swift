@@ -14,8 +14,17 @@ public enum PhantomScans {
     public static func image(label: Int, size: Int, rng: inout RandomGenerator) -> GrayImage {
         let s = Double(size)
         let (cx, cy) = (s / 2 + (Double(rng.uniform()) - 0.5) * s * 0.06, s / 2 + (Double(rng.uniform()) - 0.5) * s * 0.06)
-        let (ax, ay) = (s * (0.36 + 0.06 * Double(rng.uniform())), s * (0.42 + 0.05 * Double(rng.uniform())))
-        let tissue = 90 + 40 * Double(rng.uniform())
+        let (ax, ay) = (s * (0.28 + 0.16 * Double(rng.uniform())), s * (0.34 + 0.14 * Double(rng.uniform())))
+        let tilt = (Double(rng.uniform()) - 0.5) * 0.8
+        let (cosT, sinT) = (cos(tilt), sin(tilt))
+        let tissue = 80 + 60 * Double(rng.uniform())
+        // Low-frequency "anatomy": a few broad bright and dark patches and a gradient, different in every
+        // scan, so phantoms are as varied as real scans are (and not near-duplicates of each other).
+        let patches = (0..<5).map { _ in
+            (x: s * Double(rng.uniform()), y: s * Double(rng.uniform()), r: s * (0.1 + 0.2 * Double(rng.uniform())),
+             a: (Double(rng.uniform()) - 0.5) * 90)
+        }
+        let (gx, gy) = ((Double(rng.uniform()) - 0.5) * 60 / s, (Double(rng.uniform()) - 0.5) * 60 / s)
         struct Lesion { var x, y, r, contrast: Double; var ring: Bool }
         var lesions: [Lesion] = []
         let count = label == 1 ? 2 : 1
@@ -29,9 +38,16 @@ public enum PhantomScans {
         for y in 0..<size {
             for x in 0..<size {
                 let (px, py) = (Double(x) + 0.5, Double(y) + 0.5)
-                let e = ((px - cx) / ax) * ((px - cx) / ax) + ((py - cy) / ay) * ((py - cy) / ay)
+                let (rx, ry) = ((px - cx) * cosT + (py - cy) * sinT, -(px - cx) * sinT + (py - cy) * cosT)
+                let e = (rx / ax) * (rx / ax) + (ry / ay) * (ry / ay)
                 var v = 12.0
-                if e < 1 { v = tissue * (1 - 0.35 * e) + (e > 0.85 ? 80 : 0) }  // bright rim like a skull or rib cage
+                if e < 1 {
+                    v = tissue * (1 - 0.35 * e) + (e > 0.85 ? 80 : 0) + gx * (px - cx) + gy * (py - cy)  // bright rim like a skull
+                    for p in patches {
+                        let d2 = ((px - p.x) * (px - p.x) + (py - p.y) * (py - p.y)) / (p.r * p.r)
+                        if d2 < 4 { v += p.a * exp(-d2) }
+                    }
+                }
                 for l in lesions {
                     let d = ((px - l.x) * (px - l.x) + (py - l.y) * (py - l.y)).squareRoot() / l.r
                     if l.ring {

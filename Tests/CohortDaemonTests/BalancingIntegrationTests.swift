@@ -1,0 +1,103 @@
+// cohortd balancing a small imbalanced phantom dataset with a tiny GAN: classes below target get the
+// right number of synthetic samples with correct PNG metadata and manifest lines, a classifier report
+// appears (JSON and self-contained HTML); SIGTERM during a GAN job checkpoints, exits 0 within 10 s, and
+// the next start resumes the interrupted job from its checkpoint instead of starting over.
+import CohortTestSupport
+import Foundation
+import ImageIO
+import Testing
+import Training
+@testable import Catalog
+@testable import CohortDaemon
+
+@Suite(.serialized) struct BalancingIntegrationTests {
+    static func tinyTraining(steps: Int, checkpointEvery: Int) -> String {
+        """
+        gan:
+          quiet_seconds: 1
+          base_steps: \(steps)
+          steps_per_new_image: 0
+          max_steps: \(steps)
+          batch_size: 8
+          generator_channels: 16
+          discriminator_channels: 8
+          checkpoint_every_steps: \(checkpointEvery)
+        classifier:
+          epochs: 2
+          batch_size: 16
+          width: 0.25
+          depth: 0.25
+        """
+    }
+
+    @Test(.enabled(if: DaemonHarness.executable != nil, "build cohortd first (swift build)"))
+    func classesBelowTargetAreToppedUpAndReported() throws {
+        let h = try DaemonHarness(extra: Self.tinyTraining(steps: 30, checkpointEvery: 10))
+        try h.phantoms(label: 0, count: 30, seed: 1, into: h.incoming + "/one_lesion")
+        try h.phantoms(label: 1, count: 20, seed: 2, into: h.incoming + "/two_lesions")
+        try h.phantoms(label: 2, count: 8, seed: 3, into: h.incoming + "/ring_lesion")
+        let daemon = try h.start()
+        // Target 30 (largest); wanted = min(deficit, 1 × real): two_lesions 10, ring_lesion 8.
+        let balanced = daemon.wait(timeout: 600) {
+            daemon.counts(h.dataset, "synthetic") == ["one_lesion": 0, "two_lesions": 10, "ring_lesion": 8]
+        }
+        #expect(balanced, "synthetic: \(daemon.counts(h.dataset, "synthetic"))\n\(daemon.log)")
+        let manifest = try String(contentsOfFile: h.output + "/manifest.jsonl", encoding: .utf8).split(separator: "\n")
+        #expect(manifest.count == 18)
+        let checkpoint = h.state + "/checkpoints/phantom/gan.safetensors"
+        let sha = try SyntheticSamples.sha256(ofFile: checkpoint)
+        for line in manifest {
+            let entry = try JSONDecoder().decode(ManifestLine.self, from: Data(line.utf8))
+            #expect(entry.synthetic && entry.checkpointSHA256 == sha)
+            let decoded = try ImageDecoder().decode(path: h.output + "/" + entry.file)
+            #expect(decoded.image.width == 64 && decoded.image.bitDepth == 8)
+            #expect(decoded.textValue("synthetic") == "true")
+            #expect(decoded.textValue("class") == entry.className && entry.file.hasPrefix(entry.className + "/syn-"))
+            #expect(decoded.textValue("seed") == String(entry.seed) && decoded.textValue("checkpoint_sha256") == sha)
+            #expect(decoded.textValue("time") != nil)
+        }
+        let files = try FileManager.default.subpathsOfDirectory(atPath: h.output).filter { $0.hasSuffix(".png") }
+        #expect(files.count == 18, "exactly the published samples in the output tree: \(files)")
+
+        // The first report: both variants, per-class counts, a self-contained HTML page.
+        #expect(daemon.wait(timeout: 600) { (daemon.status()?["datasets"] as? [[String: Any]])?.first?["latest_report"] is String },
+                "no report\n\(daemon.log)")
+        let reportDir = ((daemon.status()?["datasets"] as? [[String: Any]])?.first?["latest_report"] as? String) ?? ""
+        let report = try JSONDecoder().decode(ClassifierReport.self, from: Data(contentsOf: URL(fileURLWithPath: reportDir + "/report.json")))
+        #expect(report.variants.map(\.training) == ["real", "real+synthetic"])
+        #expect(report.counts["ring_lesion"]?.synthetic == 8)
+        #expect(report.variants[1].trainImages == report.variants[0].trainImages + 18)
+        #expect(!report.findings.isEmpty)
+        let html = try String(contentsOfFile: reportDir + "/report.html", encoding: .utf8)
+        #expect(html.contains("<svg") && html.contains("data:image/png;base64,") && !html.contains("<script"))
+
+        // Real images arrive and close a deficit: surplus samples are retired.
+        try h.phantoms(label: 2, count: 18, seed: 4, into: h.incoming + "/ring_lesion")
+        #expect(daemon.wait(timeout: 120) { daemon.counts(h.dataset, "synthetic")["ring_lesion"] == 4 },
+                "ring_lesion now has 26 real of 30: 4 synthetic; got \(daemon.counts(h.dataset, "synthetic"))")
+        #expect(daemon.terminate().status == 0)
+    }
+
+    @Test(.enabled(if: DaemonHarness.executable != nil, "build cohortd first (swift build)"))
+    func sigtermDuringAGANJobCheckpointsAndTheJobResumes() throws {
+        let h = try DaemonHarness(extra: Self.tinyTraining(steps: 100_000, checkpointEvery: 1000) + "\n  min_new_images: 0\n  interval_minutes: 0")
+        try h.phantoms(label: 0, count: 20, seed: 1, into: h.incoming + "/one_lesion")
+        try h.phantoms(label: 1, count: 8, seed: 2, into: h.incoming + "/two_lesions")
+        var daemon = try h.start()
+        #expect(daemon.wait(timeout: 300) { ((daemon.status()?["job"] as? [String: Any])?["step"] as? Int ?? 0) >= 3 },
+                "GAN job never progressed\n\(daemon.log)")
+        let stop = daemon.terminate()
+        #expect(stop.status == 0, "\(daemon.log)")
+        #expect(stop.seconds < 10, "SIGTERM during training took \(stop.seconds) s")
+        let jobs = try h.jobs()
+        #expect(jobs.count == 1 && jobs[0].state == .interrupted && jobs[0].step >= 3, "\(jobs)")
+        #expect(FileManager.default.fileExists(atPath: h.state + "/checkpoints/phantom/gan.safetensors"), "checkpoint written on shutdown")
+        let stepAtStop = jobs[0].step
+
+        daemon = try h.start(log: "cohortd-2.log")
+        #expect(daemon.wait(timeout: 120) { daemon.log.contains("\(100_000 - stepAtStop) of 100000 steps") },
+                "the interrupted job resumes where it stopped\n\(daemon.log)")
+        #expect(try h.jobs().count == 1, "resumed, not re-queued")
+        #expect(daemon.terminate().status == 0)
+    }
+}
