@@ -18,6 +18,7 @@ COHORT_CPU   ?= $(shell if grep -qw avx512f /proc/cpuinfo 2>/dev/null; then echo
 CPU_DEFINE   := $(if $(filter skylake-avx512,$(COHORT_CPU)),COHORT_REQUIRES_AVX512,COHORT_REQUIRES_AVX2)
 RELEASE      := -c release $(if $(COHORT_CPU),-Xswiftc -target-cpu -Xswiftc $(COHORT_CPU) -Xswiftc -D$(CPU_DEFINE))
 DEMO_DIR     ?= $(abspath .build/demo)
+DATA         ?=
 
 .PHONY: all deps build build-debug test demo bench install clean
 
@@ -47,28 +48,9 @@ test: deps
 	$(SWIFT) build --build-tests
 	$(SWIFT) test --skip-build
 
-## demo: until the daemon exists, the offline tool on sample scans (real ones when ../shared/data exists)
+## demo: cohortd end to end on phantom scans (or `make demo DATA=<ImageFolder>`), about 5–10 minutes on 2 cores
 demo: build
-	@rm -rf "$(DEMO_DIR)" && mkdir -p "$(DEMO_DIR)"
-	@echo "== OpenBLAS core and sgemm speed"
-	@$(RELEASE_BIN)/cohort bench sgemm --threads 2
-	@printf 'this is not an image\n' > "$(DEMO_DIR)/notes.png"
-	@: > "$(DEMO_DIR)/empty.png"
-	@head -c 100 /dev/urandom > "$(DEMO_DIR)/random.jpg"
-	@samples=(); \
-	if [ -d "$(SHARED_DATA)/raw-samples" ]; then \
-	  echo "== cohort inspect: one real raw sample in 14 from $(SHARED_DATA)/raw-samples, plus broken files"; \
-	  mapfile -d '' samples < <(find "$(SHARED_DATA)/raw-samples" -type f \( -name '*.jpg' -o -name '*.jpeg' -o -name '*.png' \) -print0 \
-	    | sort -z | awk 'BEGIN { RS = "\0"; ORS = "\0" } NR % 14 == 1'); \
-	else \
-	  echo "== $(SHARED_DATA) is absent: cohort inspect on broken files only"; \
-	fi; \
-	$(RELEASE_BIN)/cohort inspect "$${samples[@]}" "$(DEMO_DIR)/notes.png" "$(DEMO_DIR)/empty.png" "$(DEMO_DIR)/random.jpg" || true
-	@if [ -d "$(SHARED_DATA)/raw-samples" ]; then \
-	  echo "== cohort bench decode --dir $(SHARED_DATA)/raw-samples"; \
-	  $(RELEASE_BIN)/cohort bench decode --dir "$(SHARED_DATA)/raw-samples"; \
-	fi
-	@echo "demo done (work files in $(DEMO_DIR))"
+	@./bench/demo.sh "$(RELEASE_BIN)" "$(DEMO_DIR)" "$(DATA)"
 
 ## bench: release benchmarks side by side with their references (numpy sgemm, PyTorch models)
 bench: build

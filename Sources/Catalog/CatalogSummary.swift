@@ -1,0 +1,76 @@
+// Read-only views of the catalog for inspection tools (`cohort status`, `cohort export`): counts per
+// class, the quarantine with reasons, recent jobs, reports, and the files of a balanced set.
+import Foundation
+import GRDB
+
+/// Per-class counts of one dataset.
+public struct CatalogClassCounts: Codable, Sendable, Equatable {
+    public var dataset: String
+    public var className: String
+    public var real: Int
+    public var duplicates: Int
+    public var quarantined: Int
+    public var synthetic: Int
+}
+
+extension CatalogDatabase {
+    /// Counts per dataset and class (real = active images; duplicates and quarantined by state).
+    public func classCounts() throws -> [CatalogClassCounts] {
+        try read { db in
+            var table: [String: CatalogClassCounts] = [:]
+            func key(_ d: String, _ c: String) -> String { d + "\u{0}" + c }
+            for row in try Row.fetchAll(db, sql: "SELECT dataset, className, state, COUNT(*) AS n FROM image GROUP BY dataset, className, state") {
+                let (d, c, state, n): (String, String, String, Int) = (row["dataset"], row["className"], row["state"], row["n"])
+                var entry = table[key(d, c)] ?? CatalogClassCounts(dataset: d, className: c, real: 0, duplicates: 0, quarantined: 0, synthetic: 0)
+                switch state {
+                case "active": entry.real += n
+                case "duplicate": entry.duplicates += n
+                default: entry.quarantined += n
+                }
+                table[key(d, c)] = entry
+            }
+            for row in try Row.fetchAll(db, sql: "SELECT dataset, className, COUNT(*) AS n FROM synthetic GROUP BY dataset, className") {
+                let (d, c, n): (String, String, Int) = (row["dataset"], row["className"], row["n"])
+                var entry = table[key(d, c)] ?? CatalogClassCounts(dataset: d, className: c, real: 0, duplicates: 0, quarantined: 0, synthetic: 0)
+                entry.synthetic = n
+                table[key(d, c)] = entry
+            }
+            return table.values.sorted { ($0.dataset, $0.className) < ($1.dataset, $1.className) }
+        }
+    }
+
+    /// Quarantined files with their reasons (newest first).
+    public func quarantine(limit: Int = 1000) throws -> [ImageRecord] {
+        try read { db in
+            try ImageRecord.filter(Column("state") == ImageRecord.State.quarantined.rawValue)
+                .order(Column("ingestedAt").desc).limit(limit).fetchAll(db)
+        }
+    }
+
+    /// The most recent jobs.
+    public func recentJobs(limit: Int = 20) throws -> [JobRecord] {
+        try read { db in try JobRecord.order(Column("id").desc).limit(limit).fetchAll(db) }
+    }
+
+    /// Reports, newest first.
+    public func reports(dataset: String? = nil) throws -> [ReportRecord] {
+        try read { db in
+            var request = ReportRecord.order(Column("createdAt").desc, Column("id").desc)
+            if let dataset { request = request.filter(Column("dataset") == dataset) }
+            return try request.fetchAll(db)
+        }
+    }
+
+    /// Files of a balanced ImageFolder for `dataset`: (class, path, synthetic) for every active real image
+    /// (only the train split when `trainOnly`) and every published synthetic sample.
+    public func balancedSet(dataset: String, trainOnly: Bool) throws -> [(className: String, path: String, synthetic: Bool)] {
+        try read { db in
+            var sql = "SELECT className, path FROM image WHERE dataset = ? AND state = 'active'"
+            if trainOnly { sql += " AND split = 'train'" }
+            let real = try Row.fetchAll(db, sql: sql + " ORDER BY id", arguments: [dataset]).map { (className: $0["className"] as String, path: $0["path"] as String, synthetic: false) }
+            let synthetic = try SyntheticRecord.filter(Column("dataset") == dataset).order(Column("id")).fetchAll(db)
+                .map { (className: $0.className, path: $0.path, synthetic: true) }
+            return real + synthetic
+        }
+    }
+}
