@@ -68,7 +68,7 @@ public final class GANTrainer {
             for i in 0..<z.count { z[i] = rng.normal() }
             let fakeLabels = (0..<n).map { _ in present[rng.integer(below: present.count)] }
             let losses = step.run(real: real, labels: labels, z: z, fakeLabels: fakeLabels)
-            ema.update(from: generator.store)
+            ema.update(from: generator.store, step: iterationValue)
             iterationValue += 1
             progress(iterationValue, losses)
         }

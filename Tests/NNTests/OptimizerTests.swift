@@ -86,6 +86,18 @@ import Testing
         #expect(abs(s.values[0] - 0.1) < 1e-7 && ema.values[0] == 1)
     }
 
+    @Test func movingAverageWarmsUp() {
+        let s = store([0], gradients: [0])
+        let ema = ExponentialMovingAverage(copying: s, decay: 0.999)
+        #expect(abs(ema.decay(atStep: 0) - 0.1) < 1e-7, "the first update keeps only 10% of the initialization")
+        #expect(abs(ema.decay(atStep: 90) - 0.91) < 1e-6)
+        #expect(ema.decay(atStep: 100_000) == 0.999, "the configured decay once warmed up")
+        s.values[0] = 1
+        for step in 0..<100 { ema.update(from: s, step: step) }
+        // Product of the decays (1+t)/(10+t) for t < 100 = 9!·100!/109!, under 1e-11 of the start remains.
+        #expect(abs(ema.values[0] - 1) < 1e-6, "after 100 steps the average has left the initialization")
+    }
+
     @Test func initializersFollowPyTorchAndDCGAN() {
         var rng = RandomGenerator(seed: 5)
         let store = ParameterStore()
