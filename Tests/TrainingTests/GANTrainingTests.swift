@@ -72,6 +72,29 @@ import Testing
         #expect(syntheticAccuracy > 0.6, "synthetic samples are not class-conditional: accuracy \(syntheticAccuracy) (chance 0.33)")
     }
 
+    /// The 128×128 variant: one more up-block in the generator and one more down-block in the
+    /// discriminator than at 64; it trains, checkpoints with its size, and samples at 128.
+    @Test func the128PixelVariantTrainsAndSamples() throws {
+        var settings = Self.tinySettings()
+        settings.batchSize = 4
+        let at64 = GANTrainer(classes: ["a", "b"], imageSize: 64, settings: settings)
+        let at128 = GANTrainer(classes: ["a", "b"], imageSize: 128, settings: settings)
+        #expect(at128.generator.configuration.upBlocks == at64.generator.configuration.upBlocks + 1)
+        #expect(at128.discriminator.store.entries.count > at64.discriminator.store.entries.count, "one more down-block")
+        let real = ClassifierTrainingTests.shapes(count: 8, seed: 3, size: 128)
+        let trainer = GANTrainer(classes: real.classes, imageSize: 128, settings: settings)
+        let before = trainer.generator.store.values.array
+        #expect(trainer.train(on: real, steps: 2) == 2)
+        #expect(trainer.generator.store.values.array != before, "the generator learnt something")
+        let dir = try TemporaryDirectory()
+        try GANCheckpoint.save(trainer, to: dir.file("gan128.safetensors"))
+        let resumed = try GANCheckpoint.resume(from: dir.file("gan128.safetensors"))
+        #expect(resumed.generator.configuration.imageSize == 128)
+        let sample = resumed.sample(label: 0, count: 2, seed: 1)
+        #expect(sample.shape == [2, 128, 128, 1])
+        #expect((0..<sample.count).allSatisfy { sample[$0].isFinite && abs(sample[$0]) <= 1 })
+    }
+
     @Test func checkpointResumesExactlyAndGrowsClasses() throws {
         let dir = try TemporaryDirectory()
         let real = ClassifierTrainingTests.shapes(count: 30, seed: 1, size: 16)
