@@ -64,6 +64,13 @@ enum ClassifierJob {
                 fcd[name] = FrechetDistance.between(realModel.features(validation.subset(r)), realModel.features(synthetic.subset(s)))
             }
         }
+        var diversity: [String: Double] = [:]
+        for (c, name) in classes.enumerated() {
+            let s = synthetic.labels.indices.filter { synthetic.labels[$0] == c }
+            let r = train.labels.indices.filter { train.labels[$0] == c }
+            let realSpread = ImageSpread.of(train, indices: r)
+            if s.count >= 2 && realSpread > 0 { diversity[name] = ImageSpread.of(synthetic, indices: s) / realSpread }
+        }
         let harmful = classes.enumerated().filter { c, _ in
             synthetic.labels.contains(c) && withSynthetic.validation.recall[c] < real.validation.recall[c]
         }.map(\.element)
@@ -74,8 +81,9 @@ enum ClassifierJob {
             dataset: dataset.name, created: ISO8601DateFormatter().string(from: Date()), jobID: context.job.id!, imageSize: dataset.imageSize,
             classes: classes, counts: try classCounts(context, classes: classes), variants: [real, withSynthetic], fcd: fcd,
             nearCopies: Dictionary(uniqueKeysWithValues: published.map { ($0.className, $0.nearCopiesRejected) }),
-            harmfulClasses: harmful, withheldClasses: withheld,
-            findings: ClassifierReport.findings(classes: classes, real: real, mixed: withSynthetic, harmful: harmful, withheld: withheld),
+            diversity: diversity, harmfulClasses: harmful, withheldClasses: withheld,
+            findings: ClassifierReport.findings(classes: classes, real: real, mixed: withSynthetic, harmful: harmful, withheld: withheld,
+                                               diversity: diversity),
             sampleGridPNG: ReportSampleGrid.png(synthetic: synthetic, classes: classes))
         let directory = try ReportWriter.write(report, to: context.configuration.reportDirectory(dataset.name), keep: settings.keepReports,
                                                catalog: context.catalog)

@@ -45,6 +45,10 @@ public struct ClassifierReport: Codable, Sendable {
     public var fcd: [String: Double]
     /// Per class: synthetic samples rejected as near-copies of real training images at the last regeneration.
     public var nearCopies: [String: Int]
+    /// Per class: spread of the synthetic samples relative to the real ones (mean per-pixel standard
+    /// deviation across samples, synthetic ÷ real). Near 1: as varied as the scans; near 0: the generator
+    /// produces nearly the same image again and again (mode collapse).
+    public var diversity: [String: Double]
     /// Classes whose recall real+synthetic training lowered (on validation).
     public var harmfulClasses: [String]
     /// Classes whose synthetic samples are withheld from the output tree because of that.
@@ -55,7 +59,7 @@ public struct ClassifierReport: Codable, Sendable {
     public var sampleGridPNG: String?
 
     enum CodingKeys: String, CodingKey {
-        case dataset, created, classes, counts, variants, fcd, findings
+        case dataset, created, classes, counts, variants, fcd, findings, diversity
         case jobID = "job_id", imageSize = "image_size", nearCopies = "near_copies"
         case harmfulClasses = "harmful_classes", withheldClasses = "withheld_classes", sampleGridPNG = "sample_grid_png"
     }
@@ -64,8 +68,14 @@ public struct ClassifierReport: Codable, Sendable {
 extension ClassifierReport {
     /// The findings a reader needs first: does synthetic data help, per class where it hurts, and how
     /// far validation drawn from the same source flatters compared with the external test set.
-    static func findings(classes: [String], real: ReportVariant, mixed: ReportVariant, harmful: [String], withheld: [String]) -> [String] {
+    static func findings(classes: [String], real: ReportVariant, mixed: ReportVariant, harmful: [String], withheld: [String],
+                         diversity: [String: Double] = [:]) -> [String] {
         var lines: [String] = []
+        for name in classes {
+            if let ratio = diversity[name], ratio < 0.5 {
+                lines.append(String(format: "Synthetic samples of '%@' vary far less than its scans (diversity %.2f of real): the generator is repeating itself (mode collapse); treat them as weak augmentation at best.", name, ratio))
+            }
+        }
         let dv = (mixed.validation.macroF1 - real.validation.macroF1) * 100
         if let rt = real.test, let mt = mixed.test {
             let dt = (mt.macroF1 - rt.macroF1) * 100
@@ -91,5 +101,25 @@ extension ClassifierReport {
             lines.append("Synthetic samples are withheld for: \(withheld.joined(separator: ", ")) (publish_when_harmful: false).")
         }
         return lines
+    }
+}
+
+/// Spread of a set of images: the mean over pixels of the per-pixel standard deviation across images.
+enum ImageSpread {
+    static func of(_ images: LabeledImages, indices: [Int]) -> Double {
+        guard indices.count >= 2 else { return 0 }
+        let pixels = images.size * images.size
+        var sum = [Double](repeating: 0, count: pixels), squares = sum
+        for i in indices {
+            for p in 0..<pixels {
+                let v = Double(images.pixels[i * pixels + p])
+                sum[p] += v
+                squares[p] += v * v
+            }
+        }
+        let n = Double(indices.count)
+        var total = 0.0
+        for p in 0..<pixels { total += max(0, squares[p] / n - (sum[p] / n) * (sum[p] / n)).squareRoot() }
+        return total / Double(pixels)
     }
 }

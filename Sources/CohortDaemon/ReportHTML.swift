@@ -27,12 +27,12 @@ enum ReportHTML {
             let bad = line.contains("HURT") || line.contains("hurt")
             html += "<li\(bad ? " class=\"bad\"" : "")>\(escape(line))</li>"
         }
-        html += "</ul><h2>Images per class</h2><table><tr><th>class</th><th>real train</th><th>real validation</th><th>synthetic</th><th>duplicates</th><th>quarantined</th><th>FCD</th><th>near-copies rejected</th></tr>"
+        html += "</ul><h2>Images per class</h2><table><tr><th>class</th><th>real train</th><th>real validation</th><th>synthetic</th><th>duplicates</th><th>quarantined</th><th>FCD</th><th>diversity vs real</th><th>near-copies rejected</th></tr>"
         for name in r.classes {
             let c = r.counts[name]
-            html += "<tr><td>\(escape(name))</td><td>\(c?.realTrain ?? 0)</td><td>\(c?.realValidation ?? 0)</td><td>\(c?.synthetic ?? 0)</td><td>\(c?.duplicates ?? 0)</td><td>\(c?.quarantined ?? 0)</td><td>\(r.fcd[name].map { String(format: "%.2f", $0) } ?? "–")</td><td>\(r.nearCopies[name] ?? 0)</td></tr>"
+            html += "<tr><td>\(escape(name))</td><td>\(c?.realTrain ?? 0)</td><td>\(c?.realValidation ?? 0)</td><td>\(c?.synthetic ?? 0)</td><td>\(c?.duplicates ?? 0)</td><td>\(c?.quarantined ?? 0)</td><td>\(r.fcd[name].map { String(format: "%.2f", $0) } ?? "–")</td><td>\(r.diversity[name].map { String(format: "%.2f", $0) } ?? "–")</td><td>\(r.nearCopies[name] ?? 0)</td></tr>"
         }
-        html += "</table><p>FCD: Fréchet distance between real validation images and synthetic samples in the real-only classifier's penultimate features — FID's idea with Cohort's own features; lower is closer; not comparable to Inception FID.</p>"
+        html += "</table><p>FCD: Fréchet distance between real validation images and synthetic samples in the real-only classifier's penultimate features — FID's idea with Cohort's own features; lower is closer; not comparable to Inception FID. Diversity: mean per-pixel spread of the synthetic samples ÷ that of the real scans of the class (near 0 = the generator repeats itself).</p>"
         html += "<h2>Accuracy</h2><table><tr><th>training</th><th>images</th><th>validation accuracy</th><th>validation balanced acc.</th><th>validation macro-F1</th><th>validation AUC</th>"
         let hasTest = r.variants.contains { $0.test != nil }
         if hasTest { html += "<th>test accuracy</th><th>test macro-F1</th><th>validation − test</th>" }

@@ -68,6 +68,7 @@ import Training
         #expect(report.counts["ring_lesion"]?.synthetic == 8)
         #expect(report.variants[1].trainImages == report.variants[0].trainImages + 18)
         #expect(!report.findings.isEmpty)
+        #expect(report.diversity["ring_lesion"].map { $0 > 0 } == true, "diversity is measured per class with samples")
         let html = try String(contentsOfFile: reportDir + "/report.html", encoding: .utf8)
         #expect(html.contains("<svg") && html.contains("data:image/png;base64,") && !html.contains("<script"))
 
