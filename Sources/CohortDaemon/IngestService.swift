@@ -62,12 +62,7 @@ final class IngestService: Service, @unchecked Sendable {
             stopping = true
             condition.signal()
         }
-        await withCheckedContinuation { continuation in
-            DispatchQueue.global().async { [done] in
-                done.wait()
-                continuation.resume()
-            }
-        }
+        await done.waitAsync()
     }
 
     private func loop() {

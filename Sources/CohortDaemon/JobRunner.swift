@@ -45,12 +45,7 @@ final class JobRunner: Service, @unchecked Sendable {
             stopping = true
             condition.signal()
         }
-        await withCheckedContinuation { continuation in
-            DispatchQueue.global().async { [finished] in
-                finished.wait()
-                continuation.resume()
-            }
-        }
+        await finished.waitAsync()
     }
 
     private var isStopping: Bool { condition.withLock { stopping } }
