@@ -13,6 +13,10 @@ public struct JobProgress: Sendable, Equatable, Codable {
     public var totalSteps: Int
     public var detail: String
     public var startedAt: Double
+    enum CodingKeys: String, CodingKey {
+        case dataset, kind, phase, step, detail
+        case jobID = "job_id", totalSteps = "total_steps", startedAt = "started_at"
+    }
 }
 
 /// Thread-safe live state.
