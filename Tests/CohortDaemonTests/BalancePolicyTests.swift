@@ -1,6 +1,7 @@
 // The balance policy, table-driven: target, deficit, the per-real cap, tolerance and suppression.
 import Testing
 @testable import CohortDaemon
+import Training
 
 @Suite struct BalancePolicyTests {
     struct Case: Sendable, CustomStringConvertible {
@@ -51,5 +52,26 @@ import Testing
             #expect(entry.underTarget == under, "\(c.name): \(entry.className) under target")
             #expect(entry.real == c.counts[entry.className])
         }
+    }
+}
+
+@Suite struct HarmTestTests {
+    static func metrics(recall: [Double], perClass: Int) -> ClassificationMetrics {
+        var labels: [Int] = [], predictions: [Int] = []
+        for (c, r) in recall.enumerated() {
+            let hits = Int((r * Double(perClass)).rounded())
+            labels += Array(repeating: c, count: perClass)
+            predictions += Array(repeating: c, count: hits) + Array(repeating: (c + 1) % recall.count, count: perClass - hits)
+        }
+        return ClassificationMetrics(labels: labels, predictions: predictions, classes: recall.indices.map { "c\($0)" })
+    }
+
+    @Test func oneFlippedScanIsNoiseATenPointDropIsHarm() {
+        // 243 validation scans per class: 100% → 99.6% is one scan; 62% → 51% is about 27 scans.
+        let real = Self.metrics(recall: [1.0, 0.621], perClass: 243)
+        let mixed = Self.metrics(recall: [0.996, 0.509], perClass: 243)
+        #expect(!HarmTest.isHarmful(real: real, mixed: mixed, classIndex: 0))
+        #expect(HarmTest.isHarmful(real: real, mixed: mixed, classIndex: 1))
+        #expect(!HarmTest.isHarmful(real: real, mixed: real, classIndex: 1), "no drop, no harm")
     }
 }
