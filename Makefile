@@ -56,10 +56,14 @@ demo: build
 bench: build
 	@./bench/run.sh "$(RELEASE_BIN)" "$(SHARED_DATA)"
 
-## install: binaries into $(DESTDIR)$(PREFIX)/bin
+## install: binaries into $(DESTDIR)$(PREFIX)/bin; the default config into $(DESTDIR)/etc/cohort unless one exists
 install: build
-	install -d "$(BINDIR)"
+	install -d "$(BINDIR)" "$(DESTDIR)/etc/cohort"
 	install -m 0755 $(RELEASE_BIN)/cohort "$(BINDIR)/cohort"
+	install -m 0755 $(RELEASE_BIN)/cohortd "$(BINDIR)/cohortd"
+	@if [ -e "$(DESTDIR)/etc/cohort/cohortd.yaml" ]; then \
+	  echo "keeping the existing $(DESTDIR)/etc/cohort/cohortd.yaml"; \
+	else install -m 0644 etc/cohort/cohortd.yaml "$(DESTDIR)/etc/cohort/cohortd.yaml"; fi
 
 clean:
 	rm -rf .build
