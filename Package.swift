@@ -55,6 +55,8 @@ let package = Package(
             swiftSettings: numericSettings),
         .target(name: "ImageIO", dependencies: ["CPNG", "CTurboJPEG", "AtomicFile"]),
         .target(name: "FileWatch", dependencies: ["CInotifyTools"]),
+        // The control protocol (Foundation only): shared by cohortd and cohortctl.
+        .target(name: "CohortControl"),
         .target(name: "Catalog", dependencies: [.product(name: "GRDB", package: "GRDB.swift")]),
         .target(
             name: "CohortDaemon",
@@ -87,6 +89,7 @@ let package = Package(
         .testTarget(name: "TensorTests", dependencies: ["Tensor"]),
         .testTarget(name: "NNTests", dependencies: ["NN", "Kernels", "Tensor", "CohortTestSupport"], swiftSettings: [.swiftLanguageMode(.v5)]),
         .testTarget(name: "TrainingTests", dependencies: ["Training", "Models", "NN", "Tensor", "ImageIO", "CohortTestSupport"]),
+        .testTarget(name: "CohortControlTests", dependencies: ["CohortControl"]),
         .testTarget(name: "FileWatchTests", dependencies: ["FileWatch", "CohortTestSupport"]),
         .testTarget(name: "CatalogTests", dependencies: ["Catalog", "CohortTestSupport", .product(name: "GRDB", package: "GRDB.swift")]),
         .testTarget(
