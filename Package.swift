@@ -26,6 +26,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
         .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
         .package(url: "https://github.com/groue/GRDB.swift", from: "7.10.0"),
+        .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
     ],
     targets: [
         // MARK: C system libraries (module map + shim header only)
@@ -61,7 +62,9 @@ let package = Package(
         .target(
             name: "CohortDaemon",
             dependencies: [
-                "FileWatch", "Catalog", "Training", "Models", "ImageIO", "AtomicFile", "BLAS", "Tensor", "Kernels",
+                "FileWatch", "Catalog", "Training", "Models", "ImageIO", "AtomicFile", "BLAS", "Tensor", "Kernels", "CohortControl",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "Configuration", package: "swift-configuration"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),

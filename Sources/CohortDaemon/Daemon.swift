@@ -29,6 +29,8 @@ public enum Daemon {
         let runner = try JobRunner(catalog: catalog, configuration: configuration, state: state, logger: logger)
         let scheduler = SchedulerService(catalog: catalog, configuration: configuration, state: state, runner: runner, logger: logger)
         let status = StatusWriter(catalog: catalog, configuration: configuration, state: state, logger: logger)
+        let control = ControlServer(path: configuration.socketPath, commands: ControlCommands(
+            catalog: catalog, configuration: configuration, state: state, scheduler: scheduler, ingest: ingest, runner: runner), logger: logger)
         let journalMode = try catalog.journalMode()
         logger.info("cohortd \(StatusSnapshot.daemonVersion) starting: \(configuration.datasets.count) dataset(s), state \(configuration.stateDirectory), \(Parallel.workers) compute threads, OpenBLAS \(BLAS.coreName), catalog \(journalMode) mode")
         let group = ServiceGroup(configuration: .init(
@@ -37,6 +39,7 @@ public enum Daemon {
                 .init(service: runner),
                 .init(service: scheduler),
                 .init(service: ingest),
+                .init(service: control),
             ],
             gracefulShutdownSignals: [.sigterm, .sigint],
             logger: logger))

@@ -22,6 +22,7 @@ struct DaemonHarness {
         try FileManager.default.createDirectory(atPath: incoming, withIntermediateDirectories: true)
         let yaml = """
             state_directory: \(state)
+            socket_path: \(dir.file("cohortd.sock"))
             settle_seconds: 0.3
             degraded_rescan_seconds: 2
             threads: 2

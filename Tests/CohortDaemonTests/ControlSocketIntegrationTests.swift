@@ -1,0 +1,68 @@
+// The control socket of a running cohortd: read-only and mutating commands, typed errors for malformed
+// and mismatched frames, an oversized frame disconnects only that client, and 100 concurrent clients.
+import CohortTestSupport
+import Dispatch
+import Foundation
+import Testing
+
+@Suite(.serialized) struct ControlSocketIntegrationTests {
+    @Test(.enabled(if: DaemonHarness.executable != nil, "build cohortd first (swift build)"))
+    func commandsErrorsAndConcurrentClients() throws {
+        let h = try DaemonHarness(extra: IngestIntegrationTests.noTraining)
+        try h.phantoms(label: 0, count: 4, seed: 1, into: h.incoming + "/one_lesion")
+        try h.phantoms(label: 1, count: 2, seed: 2, into: h.incoming + "/two_lesions")
+        let daemon = try h.start()
+        let socket = h.dir.file("cohortd.sock")
+        #expect(daemon.wait(timeout: 60) { daemon.counts(h.dataset, "real") == ["one_lesion": 4, "two_lesions": 2] }, "\(daemon.log)")
+        #expect(daemon.wait(timeout: 10) { UnixSocketClient(path: socket) != nil })
+        var mode = stat()
+        #expect(stat(socket, &mode) == 0 && mode.st_mode & 0o777 == 0o660, "socket mode 0660")
+
+        let client = try #require(UnixSocketClient(path: socket))
+        let version = client.request(#"{"v":1,"id":1,"cmd":"version"}"#)
+        #expect(version?["ok"] as? Bool == true && version?["id"] as? Int == 1)
+        let status = client.request(#"{"v":1,"id":2,"cmd":"status"}"#)
+        let datasets = (status?["result"] as? [String: Any])?["datasets"] as? [[String: Any]]
+        #expect(datasets?.first?["name"] as? String == "phantom")
+        #expect(client.request(#"{"v":1,"id":3,"cmd":"pause"}"#)?["ok"] as? Bool == true, "root may pause")
+        let paused = client.request(#"{"v":1,"id":4,"cmd":"status"}"#)?["result"] as? [String: Any]
+        #expect(paused?["paused"] as? Bool == true)
+        #expect(client.request(#"{"v":1,"id":5,"cmd":"resume"}"#)?["ok"] as? Bool == true)
+        let queued = client.request(#"{"v":1,"id":6,"cmd":"train","args":{"kind":"gan","dataset":"nope"}}"#)
+        #expect((queued?["error"] as? [String: Any])?["code"] as? String == "not_found")
+
+        func errorCode(_ reply: [String: Any]?) -> String? { (reply?["error"] as? [String: Any])?["code"] as? String }
+        #expect(errorCode(client.request("this is not json")) == "malformed_frame")
+        #expect(errorCode(client.request(#"{"v":7,"id":8,"cmd":"status"}"#)) == "version_mismatch")
+        #expect(errorCode(client.request(#"{"v":1,"id":9,"cmd":"launch"}"#)) == "unknown_command")
+        #expect(client.request(#"{"v":1,"id":10,"cmd":"version"}"#)?["ok"] as? Bool == true, "errors keep the connection")
+
+        // An oversized frame: an error (when the client is still reading), then that client — only that
+        // one — is disconnected.
+        let big = try #require(UnixSocketClient(path: socket))
+        big.send([UInt8](repeating: 0x61, count: (1 << 20) + 10))
+        if let line = big.readLine() {
+            #expect(errorCode(try? JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any]) == "frame_too_large")
+            #expect(big.readLine() == nil, "disconnected")
+        }
+        #expect(client.request(#"{"v":1,"id":11,"cmd":"version"}"#)?["ok"] as? Bool == true, "other clients unaffected")
+
+        // 100 concurrent clients, each with a status request.
+        let answered = Counter()
+        DispatchQueue.concurrentPerform(iterations: 100) { i in
+            if let c = UnixSocketClient(path: socket), c.request(#"{"v":1,"id":\#(i),"cmd":"status"}"#)?["ok"] as? Bool == true {
+                answered.increment()
+            }
+        }
+        #expect(answered.value == 100)
+        #expect(daemon.terminate().status == 0)
+        #expect(!FileManager.default.fileExists(atPath: socket), "the socket file is removed at shutdown")
+    }
+}
+
+final class Counter: @unchecked Sendable {
+    private let lock = NSLock()
+    private var count = 0
+    func increment() { lock.withLock { count += 1 } }
+    var value: Int { lock.withLock { count } }
+}
