@@ -61,6 +61,7 @@ install: build
 	install -d "$(BINDIR)" "$(DESTDIR)/etc/cohort"
 	install -m 0755 $(RELEASE_BIN)/cohort "$(BINDIR)/cohort"
 	install -m 0755 $(RELEASE_BIN)/cohortd "$(BINDIR)/cohortd"
+	install -m 0755 $(RELEASE_BIN)/cohortctl "$(BINDIR)/cohortctl"
 	@if [ -e "$(DESTDIR)/etc/cohort/cohortd.yaml" ]; then \
 	  echo "keeping the existing $(DESTDIR)/etc/cohort/cohortd.yaml"; \
 	else install -m 0644 etc/cohort/cohortd.yaml "$(DESTDIR)/etc/cohort/cohortd.yaml"; fi

@@ -18,6 +18,7 @@ let package = Package(
     products: [
         .executable(name: "cohort", targets: ["cohort"]),
         .executable(name: "cohortd", targets: ["cohortd"]),
+        .executable(name: "cohortctl", targets: ["cohortctl"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
@@ -58,6 +59,7 @@ let package = Package(
         .target(name: "FileWatch", dependencies: ["CInotifyTools"]),
         // The control protocol (Foundation only): shared by cohortd and cohortctl.
         .target(name: "CohortControl"),
+        .target(name: "CohortControlClient", dependencies: ["CohortControl"]),
         .target(name: "Catalog", dependencies: [.product(name: "GRDB", package: "GRDB.swift")]),
         .target(
             name: "CohortDaemon",
@@ -77,6 +79,10 @@ let package = Package(
                 "BLAS", "ImageIO", "Training", "Catalog",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]),
+        // cohortctl speaks the protocol only: it imports nothing else of Cohort's.
+        .executableTarget(
+            name: "cohortctl",
+            dependencies: ["CohortControl", "CohortControlClient", .product(name: "ArgumentParser", package: "swift-argument-parser")]),
         .executableTarget(
             name: "cohortd",
             dependencies: [

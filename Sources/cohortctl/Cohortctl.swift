@@ -1,0 +1,50 @@
+// cohortctl: steer a running cohortd over its control socket. Speaks the protocol only.
+// Exit statuses: 0 ok, 1 refused or failed, 69 (EX_UNAVAILABLE) when the daemon cannot be reached.
+import ArgumentParser
+import CohortControl
+import CohortControlClient
+import Foundation
+
+@main
+struct Cohortctl: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "cohortctl",
+        abstract: "Query and steer cohortd over its control socket.",
+        subcommands: [StatusCommand.self, JobsCommand.self, QuarantineCommand.self, ReportCommand.self, TrainCommand.self,
+                      PauseCommand.self, ResumeCommand.self, CancelCommand.self, RescanCommand.self, VersionCommand.self])
+}
+
+/// Options every subcommand takes.
+struct ConnectionOptions: ParsableArguments {
+    @Option(help: "Control socket (default: $COHORT_SOCKET, then /run/cohort/cohortd.sock).")
+    var socket: String?
+
+    @Flag(help: "Print the protocol's JSON value unchanged.")
+    var json = false
+
+    /// Runs one request; prints errors and exits with the documented status on failure.
+    func call(_ cmd: String, args: [String: JSONValue]? = nil) throws -> JSONValue {
+        let path = ControlClient.defaultSocket(explicit: socket)
+        do {
+            return try ControlClient(socketPath: path).request(cmd, args: args)
+        } catch {
+            FileHandle.standardError.write(Data("cohortctl: \(error)\n".utf8))
+            if case .unavailable = error { throw ExitCode(69) }
+            if case .refused(let refusal) = error, refusal.code == .versionMismatch {
+                FileHandle.standardError.write(Data("cohortctl speaks protocol v\(ControlProtocol.version)\n".utf8))
+            }
+            throw ExitCode(1)
+        }
+    }
+
+    /// Prints `value` as JSON (with --json) or through `human`.
+    func show(_ value: JSONValue, human: (JSONValue) -> String) {
+        if json {
+            let encoder = JSONEncoder()
+            encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
+            print(String(decoding: (try? encoder.encode(value)) ?? Data(), as: UTF8.self))
+        } else {
+            print(human(value))
+        }
+    }
+}
