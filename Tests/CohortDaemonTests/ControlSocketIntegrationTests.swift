@@ -47,6 +47,18 @@ import Testing
         }
         #expect(client.request(#"{"v":1,"id":11,"cmd":"version"}"#)?["ok"] as? Bool == true, "other clients unaffected")
 
+        // cohortctl against the running daemon: a table, --json unchanged, typed refusal, unreachable → 69.
+        if let ctl = BuiltExecutable.path("cohortctl") {
+            let table = try BuiltExecutable.run(ctl, ["status", "--socket", socket])
+            #expect(table.status == 0 && table.stdout.contains("one_lesion") && table.stdout.contains("DEFICIT"), "\(table.stderr)")
+            let json = try BuiltExecutable.run(ctl, ["version", "--json", "--socket", socket])
+            #expect(json.status == 0 && json.stdout.contains("\"protocol\" : 1"))
+            let refused = try BuiltExecutable.run(ctl, ["train", "gan", "--dataset", "nope", "--socket", socket])
+            #expect(refused.status == 1 && refused.stderr.contains("not_found"))
+            let away = try BuiltExecutable.run(ctl, ["status", "--socket", h.dir.file("nothing.sock")])
+            #expect(away.status == 69 && away.stderr.contains("nothing.sock"))
+        }
+
         // 100 concurrent clients, each with a status request.
         let answered = Counter()
         DispatchQueue.concurrentPerform(iterations: 100) { i in
