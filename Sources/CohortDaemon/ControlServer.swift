@@ -16,7 +16,11 @@ final class ControlServer: Service, @unchecked Sendable {
     /// Seconds a connection may stay silent before it is closed.
     static let idleTimeout: TimeAmount = .seconds(30)
 
-    init(path: String, commands: ControlCommands, logger: Logger) {
+    /// Called once the socket is bound and listening (cohortd then tells systemd READY=1).
+    private let onReady: @Sendable () -> Void
+
+    init(path: String, commands: ControlCommands, logger: Logger, onReady: @escaping @Sendable () -> Void = {}) {
+        self.onReady = onReady
         self.path = path
         self.commands = commands
         self.logger = logger
@@ -38,6 +42,7 @@ final class ControlServer: Service, @unchecked Sendable {
             .bind(unixDomainSocketPath: path, cleanupExistingSocketFile: true).get()
         chmod(path, 0o660)
         logger.info("control socket at \(path)")
+        onReady()
         try? await gracefulShutdown()
         try? await channel.close().get()
         try? await group.shutdownGracefully()

@@ -29,8 +29,12 @@ public enum Daemon {
         let runner = try JobRunner(catalog: catalog, configuration: configuration, state: state, logger: logger)
         let scheduler = SchedulerService(catalog: catalog, configuration: configuration, state: state, runner: runner, logger: logger)
         let status = StatusWriter(catalog: catalog, configuration: configuration, state: state, logger: logger)
+        let notifier = SystemdNotifier()
+        // READY=1 only now that the catalog is open, and once the control socket is bound.
         let control = ControlServer(path: configuration.socketPath, commands: ControlCommands(
-            catalog: catalog, configuration: configuration, state: state, scheduler: scheduler, ingest: ingest, runner: runner), logger: logger)
+            catalog: catalog, configuration: configuration, state: state, scheduler: scheduler, ingest: ingest, runner: runner),
+            logger: logger, onReady: { notifier.notify("READY=1\nSTATUS=idle, watching") })
+        let watchdog = WatchdogService(notifier: notifier, state: state)
         let journalMode = try catalog.journalMode()
         logger.info("cohortd \(StatusSnapshot.daemonVersion) starting: \(configuration.datasets.count) dataset(s), state \(configuration.stateDirectory), \(Parallel.workers) compute threads, OpenBLAS \(BLAS.coreName), catalog \(journalMode) mode")
         let group = ServiceGroup(configuration: .init(
@@ -40,6 +44,7 @@ public enum Daemon {
                 .init(service: scheduler),
                 .init(service: ingest),
                 .init(service: control),
+                .init(service: watchdog),
             ],
             gracefulShutdownSignals: [.sigterm, .sigint],
             logger: logger))

@@ -27,6 +27,23 @@ public final class DaemonState: @unchecked Sendable {
     private var progressValue: JobProgress?
     private var cancelRequested: Int64?
     public let startedAt = Date()
+    private var heartbeatValue = Date().timeIntervalSince1970
+
+    /// Last time the scheduler loop completed a pass (seconds since the epoch): the watchdog's proof of life.
+    public var heartbeat: Double {
+        get { lock.withLock { heartbeatValue } }
+        set { lock.withLock { heartbeatValue = newValue } }
+    }
+
+    /// One line for systemd's STATUS=: what the daemon is doing.
+    public var activity: String {
+        lock.withLock {
+            if let p = progressValue {
+                return "\(p.kind) job \(p.jobID) on \(p.dataset): \(p.phase) \(p.step)/\(p.totalSteps)"
+            }
+            return pausedValue ? "training paused" : (degradedValue.isEmpty ? "idle, watching" : "degraded: " + degradedValue.values.sorted().joined(separator: "; "))
+        }
+    }
 
     public init() {}
 

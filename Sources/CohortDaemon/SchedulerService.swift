@@ -29,6 +29,7 @@ final class SchedulerService: Service, @unchecked Sendable {
             for dataset in configuration.datasets {
                 do { try tick(dataset) } catch { logger.error("\(dataset.name): scheduler: \(error)") }
             }
+            state.heartbeat = Date().timeIntervalSince1970
             try? await cancelWhenGracefulShutdown { [interval] in try await Task.sleep(for: interval) }
         }
     }
