@@ -56,12 +56,16 @@ demo: build
 bench: build
 	@./bench/run.sh "$(RELEASE_BIN)" "$(SHARED_DATA)"
 
-## install: binaries into $(DESTDIR)$(PREFIX)/bin; the default config into $(DESTDIR)/etc/cohort unless one exists
+## install: binaries, systemd unit, sysusers/tmpfiles files; the default config into $(DESTDIR)/etc/cohort unless one exists
 install: build
 	install -d "$(BINDIR)" "$(DESTDIR)/etc/cohort"
 	install -m 0755 $(RELEASE_BIN)/cohort "$(BINDIR)/cohort"
 	install -m 0755 $(RELEASE_BIN)/cohortd "$(BINDIR)/cohortd"
 	install -m 0755 $(RELEASE_BIN)/cohortctl "$(BINDIR)/cohortctl"
+	install -d "$(DESTDIR)$(PREFIX)/lib/systemd/system" "$(DESTDIR)$(PREFIX)/lib/sysusers.d" "$(DESTDIR)$(PREFIX)/lib/tmpfiles.d"
+	sed 's|/usr/local/bin/|$(PREFIX)/bin/|g' systemd/cohortd.service > "$(DESTDIR)$(PREFIX)/lib/systemd/system/cohortd.service"
+	install -m 0644 systemd/cohort.sysusers "$(DESTDIR)$(PREFIX)/lib/sysusers.d/cohort.conf"
+	install -m 0644 systemd/cohort.tmpfiles "$(DESTDIR)$(PREFIX)/lib/tmpfiles.d/cohort.conf"
 	@if [ -e "$(DESTDIR)/etc/cohort/cohortd.yaml" ]; then \
 	  echo "keeping the existing $(DESTDIR)/etc/cohort/cohortd.yaml"; \
 	else install -m 0644 etc/cohort/cohortd.yaml "$(DESTDIR)/etc/cohort/cohortd.yaml"; fi
