@@ -41,7 +41,7 @@ enum GANJob {
         let startStep = done
         while done < total {
             let chunk = min(settings.gan.checkpointEverySteps, total - done)
-            let ran = trainer.train(on: train, steps: chunk, shouldStop: { context.shouldStop }) { _, losses in
+            trainer.train(on: train, steps: chunk, shouldStop: { context.shouldStop }) { _, losses in
                 let current = done + 1
                 done = current
                 let rate = Double(current - startStep) / max(1e-3, Date().timeIntervalSince(started))
@@ -49,7 +49,6 @@ enum GANJob {
                 context.progress(phase: "training", step: current, total: total,
                                  detail: String(format: "D %.3f G %.3f, %.1f steps/s, ETA %.0f s", losses.discriminator, losses.generator, rate, eta))
             }
-            _ = ran
             try GANCheckpoint.save(trainer, to: checkpointPath)
             try context.commit(step: done)
             if let stop = context.stopReason { throw stop }

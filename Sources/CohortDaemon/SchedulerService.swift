@@ -62,7 +62,7 @@ final class SchedulerService: Service, @unchecked Sendable {
             lastImageAt: record.lastImageAt, ganJobPending: pending.contains("gan") || backingOff.contains("gan"),
             classifierJobPending: pending.contains("classifier") || backingOff.contains("classifier"),
             paused: state.paused)
-        var jobs = Scheduler.decide(input, gan: configuration.gan, classifier: configuration.classifier)
+        let jobs = Scheduler.decide(input, gan: configuration.gan, classifier: configuration.classifier)
         // A class short of samples while the generator is fresh (a config change, a withheld class
         // released, near-copies rejected) is topped up from the checkpoint without training.
         if jobs.isEmpty, pending.isEmpty, !backingOff.contains("generate"), record.checkpoint != nil, !state.paused {
@@ -76,7 +76,6 @@ final class SchedulerService: Service, @unchecked Sendable {
         for job in jobs {
             try enqueue(dataset: dataset.name, kind: job.kind == .gan ? .gan : .classifier, steps: job.steps, reason: job.reason)
         }
-        jobs.removeAll()
     }
 
     /// Job kinds of `dataset` still in their failure back-off at `now`.

@@ -38,7 +38,7 @@ struct SyntheticPublisher {
         for entry in balance {
             if shouldStop() { break }
             guard entry.wanted > 0, let label = trainer.classes.firstIndex(of: entry.className) else {
-                try replace(className: entry.className, with: [], generation: generation)
+                try retireAll(className: entry.className)
                 results.append(PublishedClass(className: entry.className, wanted: entry.wanted, published: 0, nearCopiesRejected: 0, pixelThreshold: 0))
                 continue
             }
@@ -119,8 +119,8 @@ struct SyntheticPublisher {
                               pixelThreshold: Double(threshold))
     }
 
-    /// Replaces a class's set with `records` already in place (used to empty a class).
-    func replace(className: String, with records: [SyntheticRecord], generation: Int) throws {
+    /// Retires every sample of a class (it needs none, or is withheld).
+    func retireAll(className: String) throws {
         let old = try catalog.write { db -> [SyntheticRecord] in
             let previous = try SyntheticRecord.filter(Column("dataset") == dataset.name && Column("className") == className).fetchAll(db)
             for record in previous { _ = try record.delete(db) }
