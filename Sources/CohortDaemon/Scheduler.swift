@@ -61,8 +61,8 @@ public enum Scheduler {
         let quiet = input.lastImageAt.map { input.now - $0 >= gan.quietSeconds } ?? true
         let newForGAN = max(0, input.activeImages - input.imagesAtGAN)
         let needy = input.balance.filter { $0.underTarget && $0.wanted > 0 }
-        let trainable = input.balance.filter { $0.real > 0 }.count >= 1
-        if !input.ganJobPending, trainable, !needy.isEmpty, quiet {
+        // `needy` implies real images to learn from (wanted is 0 for a class without any).
+        if !input.ganJobPending, !needy.isEmpty, quiet {
             let stale = input.ganTrainedAt == nil || newForGAN >= gan.minNewImages
             if stale {
                 let names = needy.map { "\($0.className) (\($0.real)/\($0.target))" }.joined(separator: ", ")

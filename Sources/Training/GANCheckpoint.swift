@@ -45,12 +45,22 @@ public enum GANCheckpoint {
     /// EMA decay, widths), so the run continues exactly. `classes` may add classes to the checkpoint's (new
     /// embedding rows start as the mean of the learnt ones); removing or reordering learnt classes is refused.
     public static func resume(from path: String, classes: [String]? = nil) throws -> GANTrainer {
+        try resume(from: path) { saved in classes ?? saved }
+    }
+
+    /// Resumes with the checkpoint's classes followed by those of `present` it has not seen (in `present`'s
+    /// order): how a daemon continues on a dataset that gained classes, reading the checkpoint once.
+    public static func resume(from path: String, including present: [String]) throws -> GANTrainer {
+        try resume(from: path) { saved in saved + present.filter { !saved.contains($0) } }
+    }
+
+    private static func resume(from path: String, classes choose: ([String]) -> [String]) throws -> GANTrainer {
         var file = try SafeTensorsFile.read(path)
         let (saved, size) = try configuration(of: file, path: path)
         guard let json = file.metadata["settings"],
               let settings = try? JSONDecoder().decode(GANTrainingSettings.self, from: Data(json.utf8))
         else { throw SafeTensorsError(file: path, reason: "checkpoint has no training settings") }
-        let wanted = classes ?? saved
+        let wanted = choose(saved)
         guard Array(wanted.prefix(saved.count)) == saved else {
             throw SafeTensorsError(file: path, reason: "checkpoint classes \(saved) must be a prefix of \(wanted)")
         }
