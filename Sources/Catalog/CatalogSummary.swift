@@ -14,12 +14,16 @@ public struct CatalogClassCounts: Codable, Sendable, Equatable {
 }
 
 extension CatalogDatabase {
-    /// Counts per dataset and class (real = active images; duplicates and quarantined by state).
-    public func classCounts() throws -> [CatalogClassCounts] {
+    /// Counts per dataset and class (real = active images; duplicates and quarantined by state), for every
+    /// dataset or only `dataset`.
+    public func classCounts(dataset: String? = nil) throws -> [CatalogClassCounts] {
         try read { db in
+            let filter = dataset == nil ? "" : " WHERE dataset = ?"
+            let arguments: StatementArguments = dataset.map { [$0] } ?? []
             var table: [String: CatalogClassCounts] = [:]
             func key(_ d: String, _ c: String) -> String { d + "\u{0}" + c }
-            for row in try Row.fetchAll(db, sql: "SELECT dataset, className, state, COUNT(*) AS n FROM image GROUP BY dataset, className, state") {
+            for row in try Row.fetchAll(db, sql: "SELECT dataset, className, state, COUNT(*) AS n FROM image" + filter + " GROUP BY dataset, className, state",
+                                        arguments: arguments) {
                 let (d, c, state, n): (String, String, String, Int) = (row["dataset"], row["className"], row["state"], row["n"])
                 var entry = table[key(d, c)] ?? CatalogClassCounts(dataset: d, className: c, real: 0, duplicates: 0, quarantined: 0, synthetic: 0)
                 switch state {
@@ -29,7 +33,8 @@ extension CatalogDatabase {
                 }
                 table[key(d, c)] = entry
             }
-            for row in try Row.fetchAll(db, sql: "SELECT dataset, className, COUNT(*) AS n FROM synthetic GROUP BY dataset, className") {
+            for row in try Row.fetchAll(db, sql: "SELECT dataset, className, COUNT(*) AS n FROM synthetic" + filter + " GROUP BY dataset, className",
+                                        arguments: arguments) {
                 let (d, c, n): (String, String, Int) = (row["dataset"], row["className"], row["n"])
                 var entry = table[key(d, c)] ?? CatalogClassCounts(dataset: d, className: c, real: 0, duplicates: 0, quarantined: 0, synthetic: 0)
                 entry.synthetic = n

@@ -1,5 +1,7 @@
 // The balance policy: per class, the target count, the deficit and how many synthetic samples to
-// publish. Pure arithmetic, table-tested.
+// publish (pure arithmetic, table-tested), and which classes are withheld.
+import Catalog
+import Foundation
 
 /// The balance of one class.
 public struct ClassBalance: Sendable, Equatable, Codable {
@@ -16,6 +18,15 @@ public struct ClassBalance: Sendable, Equatable, Codable {
     public var underTarget: Bool
     /// Withheld because synthetic data hurt this class (publish_when_harmful: false).
     public var suppressed: Bool
+}
+
+extension BalanceSettings {
+    /// Classes whose synthetic samples are withheld: those a report found harmed, unless
+    /// `publish_when_harmful` is on.
+    func withheld(_ record: DatasetStateRecord) -> Set<String> {
+        guard !publishWhenHarmful else { return [] }
+        return Set((try? JSONDecoder().decode([String].self, from: Data(record.suppressedClasses.utf8))) ?? [])
+    }
 }
 
 public enum BalancePolicy {

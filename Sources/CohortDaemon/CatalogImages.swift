@@ -33,12 +33,11 @@ enum CatalogImages {
         return images
     }
 
-    /// Active real images per class of `dataset` (duplicates counted once: they are not active).
+    /// Active real images per class of `dataset` (duplicates counted once: they are not active); classes
+    /// without any, except those of the fixed list, are left out.
     static func realCounts(_ catalog: CatalogDatabase, dataset: String, classes fixed: [String]) throws -> [String: Int] {
-        var counts = try catalog.read { db in
-            try Row.fetchAll(db, sql: "SELECT className, COUNT(*) AS n FROM image WHERE dataset = ? AND state = 'active' GROUP BY className",
-                             arguments: [dataset])
-        }.reduce(into: [String: Int]()) { $0[$1["className"]] = $1["n"] as Int }
+        var counts: [String: Int] = [:]
+        for row in try catalog.classCounts(dataset: dataset) where row.real > 0 { counts[row.className] = row.real }
         for name in fixed where counts[name] == nil { counts[name] = 0 }
         return counts
     }

@@ -18,11 +18,9 @@ enum GANJob {
         let activeAtStart = counts.values.reduce(0, +)
 
         // Class order must extend the checkpoint's (new classes get new embedding rows).
-        var trainer: GANTrainer
+        let trainer: GANTrainer
         if FileManager.default.fileExists(atPath: checkpointPath) {
-            let saved = try GANCheckpoint.resume(from: checkpointPath).classes
-            let classes = saved + present.filter { !saved.contains($0) }
-            trainer = try GANCheckpoint.resume(from: checkpointPath, classes: classes)
+            trainer = try GANCheckpoint.resume(from: checkpointPath, including: present)
         } else {
             var gan = GANTrainingSettings()
             gan.batchSize = settings.gan.batchSize
@@ -56,7 +54,7 @@ enum GANJob {
         let sha = try SyntheticSamples.sha256(ofFile: checkpointPath)
         let generation = try context.datasetState().generation + 1
         context.progress(phase: "generating", step: total, total: total, detail: "sampling and filtering near-copies")
-        let suppressed = try suppressedClasses(context)
+        let suppressed = context.configuration.balance.withheld(try context.datasetState())
         let balance = BalancePolicy.balance(realCounts: counts, settings: settings.balance, suppressed: suppressed)
         let publisher = SyntheticPublisher(catalog: context.catalog, dataset: dataset, logger: context.logger)
         let published = try publisher.regenerate(trainer: trainer, checkpointSHA256: sha, generation: generation, balance: balance,
@@ -73,11 +71,6 @@ enum GANJob {
         return "trained to iteration \(trainer.iteration); checkpoint \(sha.prefix(12)); published \(summary.isEmpty ? "nothing (balanced)" : summary)"
     }
 
-    static func suppressedClasses(_ context: JobContext) throws -> Set<String> {
-        guard !context.configuration.balance.publishWhenHarmful else { return [] }
-        let json = try context.datasetState().suppressedClasses
-        return Set((try? JSONDecoder().decode([String].self, from: Data(json.utf8))) ?? [])
-    }
 }
 
 /// Top-up of classes with fewer samples than wanted from the existing checkpoint (no training).
@@ -91,7 +84,7 @@ enum GenerateJob {
         let sha = try SyntheticSamples.sha256(ofFile: checkpoint)
         let counts = try CatalogImages.realCounts(context.catalog, dataset: dataset.name, classes: dataset.classes)
         let balance = BalancePolicy.balance(realCounts: counts, settings: context.configuration.balance,
-                                            suppressed: try GANJob.suppressedClasses(context))
+                                            suppressed: context.configuration.balance.withheld(try context.datasetState()))
         let have = try SyntheticCounts.byClass(context.catalog, dataset: dataset.name)
         let train = try CatalogImages.load(context.catalog, dataset: dataset.name, split: .train, classes: trainer.classes, size: dataset.imageSize)
         let publisher = SyntheticPublisher(catalog: context.catalog, dataset: dataset, logger: context.logger)
@@ -111,9 +104,10 @@ enum GenerateJob {
 }
 
 enum SyntheticCounts {
+    /// Published synthetic samples per class of `dataset` (classes without any are left out).
     static func byClass(_ catalog: CatalogDatabase, dataset: String) throws -> [String: Int] {
-        try catalog.read { db in
-            try Row.fetchAll(db, sql: "SELECT className, COUNT(*) AS n FROM synthetic WHERE dataset = ? GROUP BY className", arguments: [dataset])
-        }.reduce(into: [String: Int]()) { $0[$1["className"]] = $1["n"] as Int }
+        var counts: [String: Int] = [:]
+        for row in try catalog.classCounts(dataset: dataset) where row.synthetic > 0 { counts[row.className] = row.synthetic }
+        return counts
     }
 }

@@ -86,6 +86,7 @@ final class IngestProcessor: @unchecked Sendable {
             }
         }
         var reingest: [String] = []
+        var arrived = Set<String>()
         try catalog.write { db in
             for (i, file) in fresh.enumerated() {
                 if let old = known[file.path] { reingest += try delete(old, db: db) }
@@ -117,16 +118,23 @@ final class IngestProcessor: @unchecked Sendable {
                         outcome.duplicates += 1
                         continue
                     }
-                    try insertActive(&row, model: model, print: print, db: db, now: now)
+                    try insertActive(&row, model: model, print: print, db: db)
                     outcome.active += 1
+                    arrived.insert(datasetName)
                 }
+            }
+            // The scheduler's quiet period counts from the last real arrival: once per dataset and batch.
+            for name in arrived {
+                var state = try DatasetStateRecord.fetchOne(db, key: name) ?? DatasetStateRecord(dataset: name)
+                state.lastImageAt = now
+                try state.save(db)
             }
         }
         if !reingest.isEmpty { outcome = outcome.adding(try reingestPaths(reingest, now: now)) }
         return outcome
     }
 
-    private func insertActive(_ row: inout ImageRecord, model: GrayImage, print: ImageFingerprint, db: Database, now: Double) throws {
+    private func insertActive(_ row: inout ImageRecord, model: GrayImage, print: ImageFingerprint, db: Database) throws {
         let index = indexes[row.dataset]!
         row.state = .active
         row.perceptualHash = Int64(bitPattern: print.hash)
@@ -149,9 +157,6 @@ final class IngestProcessor: @unchecked Sendable {
                 .updateAll(db, Column("groupID").set(to: group), Column("split").set(to: split.rawValue))
         }
         try PixelRecord(imageID: id, side: model.width, data: Data(model.samples8)).insert(db)
-        var state = try DatasetStateRecord.fetchOne(db, key: row.dataset) ?? DatasetStateRecord(dataset: row.dataset)
-        state.lastImageAt = now
-        try state.save(db)
     }
 
     // MARK: Departures

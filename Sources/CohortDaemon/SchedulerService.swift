@@ -39,9 +39,8 @@ final class SchedulerService: Service, @unchecked Sendable {
         let counts = try CatalogImages.realCounts(catalog, dataset: dataset.name, classes: dataset.classes)
         guard !counts.isEmpty else { return }
         let record = try catalog.read { db in try DatasetStateRecord.fetchOne(db, key: dataset.name) } ?? DatasetStateRecord(dataset: dataset.name)
-        let suppressed = configuration.balance.publishWhenHarmful ? Set<String>()
-            : Set((try? JSONDecoder().decode([String].self, from: Data(record.suppressedClasses.utf8))) ?? [])
-        let balance = BalancePolicy.balance(realCounts: counts, settings: configuration.balance, suppressed: suppressed)
+        let balance = BalancePolicy.balance(realCounts: counts, settings: configuration.balance,
+                                            suppressed: configuration.balance.withheld(record))
         let pending = try catalog.read { db in
             try String.fetchAll(db, sql: "SELECT DISTINCT kind FROM job WHERE dataset = ? AND state IN ('queued', 'running', 'interrupted')",
                                 arguments: [dataset.name])

@@ -56,28 +56,25 @@ public struct StatusSnapshot: Codable, Sendable, Equatable {
     public static func capture(catalog: CatalogDatabase, configuration: DaemonConfiguration, state: DaemonState) throws -> StatusSnapshot {
         var datasets: [DatasetStatus] = []
         for dataset in configuration.datasets {
-            let rows = try catalog.read { db in
-                try Row.fetchAll(db, sql: "SELECT className, state, COUNT(*) AS n FROM image WHERE dataset = ? GROUP BY className, state",
-                                 arguments: [dataset.name])
-            }
-            var byState: [String: [String: Int]] = [:]
-            for row in rows { byState[row["className"] as String, default: [:]][row["state"] as String] = row["n"] as Int }
+            // Classes with image rows (active, duplicate or quarantined) under a class folder that is allowed.
+            let all = try catalog.classCounts(dataset: dataset.name)
+            let rows = all.filter { $0.real + $0.duplicates + $0.quarantined > 0 }
+            let byClass = Dictionary(uniqueKeysWithValues: rows.map { ($0.className, $0) })
             var realCounts: [String: Int] = [:]
-            for (name, states) in byState where !name.isEmpty && (dataset.classes.isEmpty || dataset.classes.contains(name)) {
-                realCounts[name] = states["active"] ?? 0
+            for row in rows where !row.className.isEmpty && (dataset.classes.isEmpty || dataset.classes.contains(row.className)) {
+                realCounts[row.className] = row.real
             }
             for name in dataset.classes where realCounts[name] == nil { realCounts[name] = 0 }
             let record = try catalog.read { db in try DatasetStateRecord.fetchOne(db, key: dataset.name) } ?? DatasetStateRecord(dataset: dataset.name)
-            let suppressed = configuration.balance.publishWhenHarmful ? Set<String>()
-                : Set((try? JSONDecoder().decode([String].self, from: Data(record.suppressedClasses.utf8))) ?? [])
-            let synthetic = try SyntheticCounts.byClass(catalog, dataset: dataset.name)
-            let balance = BalancePolicy.balance(realCounts: realCounts, settings: configuration.balance, suppressed: suppressed)
+            let synthetic = Dictionary(uniqueKeysWithValues: all.map { ($0.className, $0.synthetic) })
+            let balance = BalancePolicy.balance(realCounts: realCounts, settings: configuration.balance,
+                                                suppressed: configuration.balance.withheld(record))
             let classes = balance.map { b in
                 ClassStatus(className: b.className, real: b.real, synthetic: synthetic[b.className] ?? 0,
-                            quarantined: byState[b.className]?["quarantined"] ?? 0, duplicates: byState[b.className]?["duplicate"] ?? 0,
+                            quarantined: byClass[b.className]?.quarantined ?? 0, duplicates: byClass[b.className]?.duplicates ?? 0,
                             target: b.target, deficit: b.deficit, wanted: b.wanted, suppressed: b.suppressed)
             }
-            let unclassified = byState.filter { name, _ in !realCounts.keys.contains(name) }.values.reduce(0) { $0 + ($1["quarantined"] ?? 0) }
+            let unclassified = rows.filter { realCounts[$0.className] == nil }.reduce(0) { $0 + $1.quarantined }
             let report = try catalog.read { db in
                 try String.fetchOne(db, sql: "SELECT directory FROM report WHERE dataset = ? ORDER BY createdAt DESC, id DESC LIMIT 1",
                                     arguments: [dataset.name])

@@ -131,9 +131,13 @@ struct SyntheticPublisher {
 
     /// Retires samples beyond `wanted` per class (newest indices first); returns how many went.
     func retireSurplus(balance: [ClassBalance]) throws -> Int {
+        // Runs every scheduler tick: only classes over their wanted count are read row by row.
+        let have = try SyntheticCounts.byClass(catalog, dataset: dataset.name)
+        let over = balance.filter { (have[$0.className] ?? 0) > $0.wanted }
+        guard !over.isEmpty else { return 0 }
         var retired: [SyntheticRecord] = []
         try catalog.write { db in
-            for entry in balance {
+            for entry in over {
                 let rows = try SyntheticRecord.filter(Column("dataset") == dataset.name && Column("className") == entry.className)
                     .order(Column("generation").desc, Column("id").desc).fetchAll(db)
                 guard rows.count > entry.wanted else { continue }
