@@ -92,7 +92,7 @@ let package = Package(
             ]),
 
         // MARK: Tests
-        .target(name: "CohortTestSupport", dependencies: ["NN", "Kernels", "Tensor"]),
+        .target(name: "CohortTestSupport", dependencies: ["NN", "Kernels", "Tensor", "CohortControlClient"]),
         .testTarget(name: "BLASTests", dependencies: ["BLAS"]),
         .testTarget(name: "ImageIOTests", dependencies: ["ImageIO", "CohortTestSupport", "AtomicFile"]),
         .testTarget(name: "TensorTests", dependencies: ["Tensor"]),

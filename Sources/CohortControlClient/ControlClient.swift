@@ -31,8 +31,7 @@ public enum ControlClientError: Error, CustomStringConvertible {
 
 public final class ControlClient {
     public let socketPath: String
-    private let fd: Int32
-    private var pending: [UInt8] = []
+    private let connection: UnixLineSocket
     private var nextID = 1
 
     /// The socket cohortctl uses: `explicit`, else $COHORT_SOCKET, else /run/cohort/cohortd.sock.
@@ -42,33 +41,18 @@ public final class ControlClient {
 
     public init(socketPath: String, timeoutSeconds: Int = 30) throws(ControlClientError) {
         self.socketPath = socketPath
-        fd = socket(AF_UNIX, Int32(SOCK_STREAM.rawValue), 0)
-        var address = sockaddr_un()
-        address.sun_family = sa_family_t(AF_UNIX)
-        let bytes = Array(socketPath.utf8)
-        guard bytes.count < MemoryLayout.size(ofValue: address.sun_path) else {
-            close(fd)
-            throw .unavailable(socket: socketPath, reason: "path too long for a Unix socket")
-        }
-        withUnsafeMutableBytes(of: &address.sun_path) { raw in for (i, b) in bytes.enumerated() { raw[i] = b } }
-        let result = withUnsafePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_un>.size)) }
-        }
-        if result != 0 {
-            let code = errno
-            close(fd)
-            switch code {
+        do {
+            connection = try UnixLineSocket(path: socketPath, timeoutSeconds: timeoutSeconds)
+        } catch {
+            switch error.code {
             case ENOENT: throw .unavailable(socket: socketPath, reason: "no such socket (is cohortd running? `systemctl status cohortd`)")
             case ECONNREFUSED: throw .unavailable(socket: socketPath, reason: "connection refused (cohortd is not running; a stale socket file remains)")
             case EACCES, EPERM: throw .unavailable(socket: socketPath, reason: "permission denied (join the 'cohort' group or use sudo)")
-            default: throw .unavailable(socket: socketPath, reason: String(cString: strerror(code)))
+            case ENAMETOOLONG: throw .unavailable(socket: socketPath, reason: "path too long for a Unix socket")
+            default: throw .unavailable(socket: socketPath, reason: String(cString: strerror(error.code)))
             }
         }
-        var timeout = timeval(tv_sec: timeoutSeconds, tv_usec: 0)
-        setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
     }
-
-    deinit { close(fd) }
 
     /// Sends `cmd` with `args`; returns the result or throws the daemon's typed error.
     public func request(_ cmd: String, args: [String: JSONValue]? = nil) throws(ControlClientError) -> JSONValue {
@@ -77,31 +61,12 @@ public final class ControlClient {
         guard let frame = try? FrameCodec.encode(ControlRequest(id: id, cmd: cmd, args: args)) else {
             throw .protocolFailure("cannot encode the request")
         }
-        var offset = 0
-        while offset < frame.count {
-            let n = frame[offset...].withUnsafeBytes { Glibc.send(fd, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }
-            guard n > 0 else { throw .protocolFailure("connection closed while sending") }
-            offset += n
-        }
-        guard let line = readLine() else { throw .protocolFailure("no reply (connection closed or timed out)") }
+        guard connection.send(frame) else { throw .protocolFailure("connection closed while sending") }
+        guard let line = connection.readLine() else { throw .protocolFailure("no reply (connection closed or timed out)") }
         guard let response = try? JSONDecoder().decode(ControlResponse.self, from: Data(line)) else {
             throw .protocolFailure("unreadable reply")
         }
         if let error = response.error { throw .refused(error) }
         return response.result ?? .null
-    }
-
-    private func readLine() -> [UInt8]? {
-        while true {
-            if let newline = pending.firstIndex(of: 0x0A) {
-                let line = Array(pending[..<newline])
-                pending.removeFirst(newline + 1)
-                return line
-            }
-            var chunk = [UInt8](repeating: 0, count: 65536)
-            let n = recv(fd, &chunk, chunk.count, 0)
-            if n <= 0 { return nil }
-            pending += chunk[..<n]
-        }
     }
 }

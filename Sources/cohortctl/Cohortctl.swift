@@ -37,6 +37,16 @@ struct ConnectionOptions: ParsableArguments {
         }
     }
 
+    /// Runs an argument-free command and prints its result's fields as `key: value` lines.
+    func runSimple(_ cmd: String) throws {
+        show(try call(cmd)) { result in
+            if case .object(let fields) = result {
+                return fields.sorted { $0.key < $1.key }.map { "\($0.key): \($0.value.text)" }.joined(separator: "\n")
+            }
+            return result.text
+        }
+    }
+
     /// Prints `value` as JSON (with --json) or through `human`.
     func show(_ value: JSONValue, human: (JSONValue) -> String) {
         if json {
