@@ -7,7 +7,7 @@ PREFIX       ?= /usr/local
 DESTDIR      ?=
 BINDIR       := $(DESTDIR)$(PREFIX)/bin
 RELEASE_BIN  := .build/release
-APT_PACKAGES := libopenblas-dev libpng-dev libturbojpeg0-dev libinotifytools0-dev libsqlite3-dev pkg-config
+APT_PACKAGES := libopenblas-dev libpng-dev libturbojpeg0-dev libinotifytools0-dev libsqlite3-dev pkg-config systemd util-linux
 SHARED_DATA  ?= $(abspath ../shared/data)
 # Release builds are tuned for the vector unit of the machine that builds them (Cohort is built where
 # it runs): AVX-512 or AVX2+FMA code in the numeric loops is ~20% faster than baseline x86-64 (measured
@@ -43,9 +43,10 @@ build: deps
 build-debug: deps
 	$(SWIFT) build --build-tests
 
-## test: build and run the whole test suite
+## test: build, verify the systemd units (warnings fail), run the whole test suite
 test: deps
 	$(SWIFT) build --build-tests
+	@./Tests/systemd/verify-units.sh "$$($(SWIFT) build --show-bin-path)"
 	$(SWIFT) test --skip-build
 
 ## demo: cohortd end to end on phantom scans (or `make demo DATA=<ImageFolder>`), about 5–10 minutes on 2 cores
@@ -63,7 +64,10 @@ install: build
 	install -m 0755 $(RELEASE_BIN)/cohortd "$(BINDIR)/cohortd"
 	install -m 0755 $(RELEASE_BIN)/cohortctl "$(BINDIR)/cohortctl"
 	install -d "$(DESTDIR)$(PREFIX)/lib/systemd/system" "$(DESTDIR)$(PREFIX)/lib/sysusers.d" "$(DESTDIR)$(PREFIX)/lib/tmpfiles.d"
-	sed 's|/usr/local/bin/|$(PREFIX)/bin/|g' systemd/cohortd.service > "$(DESTDIR)$(PREFIX)/lib/systemd/system/cohortd.service"
+	sed 's|/usr/local/|$(PREFIX)/|g' systemd/cohortd.service > "$(DESTDIR)$(PREFIX)/lib/systemd/system/cohortd.service"
+	sed 's|/usr/local/|$(PREFIX)/|g' systemd/cohortd.socket > "$(DESTDIR)$(PREFIX)/lib/systemd/system/cohortd.socket"
+	install -d "$(DESTDIR)$(PREFIX)/share/doc/cohort"
+	install -m 0644 docs/daemon.md "$(DESTDIR)$(PREFIX)/share/doc/cohort/daemon.md"
 	install -m 0644 systemd/cohort.sysusers "$(DESTDIR)$(PREFIX)/lib/sysusers.d/cohort.conf"
 	install -m 0644 systemd/cohort.tmpfiles "$(DESTDIR)$(PREFIX)/lib/tmpfiles.d/cohort.conf"
 	@if [ -e "$(DESTDIR)/etc/cohort/cohortd.yaml" ]; then \

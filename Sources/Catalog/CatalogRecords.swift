@@ -137,10 +137,12 @@ public struct JobRecord: Codable, Sendable, Equatable, FetchableRecord, MutableP
     public var finishedAt: Double?
     /// Outcome or error message.
     public var outcome: String?
+    /// Operator-supplied parameters (a `generate` request's class and count), as a JSON object.
+    public var arguments: String?
 
     public init(id: Int64? = nil, dataset: String, kind: Kind, state: State = .queued, step: Int = 0, totalSteps: Int = 0,
                 detail: String? = nil, reason: String? = nil, createdAt: Double, startedAt: Double? = nil,
-                finishedAt: Double? = nil, outcome: String? = nil) {
+                finishedAt: Double? = nil, outcome: String? = nil, arguments: String? = nil) {
         self.id = id
         self.dataset = dataset
         self.kind = kind
@@ -153,6 +155,7 @@ public struct JobRecord: Codable, Sendable, Equatable, FetchableRecord, MutableP
         self.startedAt = startedAt
         self.finishedAt = finishedAt
         self.outcome = outcome
+        self.arguments = arguments
     }
 
     public mutating func didInsert(_ inserted: InsertionSuccess) { id = inserted.rowID }

@@ -78,6 +78,9 @@ enum CatalogSchema {
                 t.column("lastPublish", .text)
             }
         }
+        migrator.registerMigration("v2: job arguments") { db in
+            try db.alter(table: "job") { t in t.add(column: "arguments", .text) }
+        }
         return migrator
     }
 }

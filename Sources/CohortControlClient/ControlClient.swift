@@ -54,6 +54,21 @@ public final class ControlClient {
         }
     }
 
+    /// Subscribes this connection to the daemon's event stream and hands each event to `handler` until it
+    /// returns false or the daemon closes the connection. Open the client with `timeoutSeconds: 0` (no
+    /// receive timeout): events may be minutes apart. Returns the subscription's first reply.
+    @discardableResult
+    public func subscribe(_ handler: (ControlEvent) -> Bool) throws(ControlClientError) -> JSONValue {
+        let reply = try request("subscribe")
+        while let line = connection.readLine() {
+            guard let event = try? JSONDecoder().decode(ControlEvent.self, from: Data(line)) else {
+                throw .protocolFailure("unreadable event")
+            }
+            if !handler(event) { break }
+        }
+        return reply
+    }
+
     /// Sends `cmd` with `args`; returns the result or throws the daemon's typed error.
     public func request(_ cmd: String, args: [String: JSONValue]? = nil) throws(ControlClientError) -> JSONValue {
         let id = nextID

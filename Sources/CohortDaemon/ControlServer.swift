@@ -1,7 +1,9 @@
 // The control socket: a Unix stream socket (mode 0660) speaking newline-delimited JSON (CohortControl).
 // Each connection is handled on NIO's event loop; a malformed frame gets an error reply, an oversized
-// frame or an idle client is disconnected — only that client. Commands run on the event loop and only
-// read the catalog or flip live state, so they stay fast while a job trains on its own thread.
+// frame or an idle client is disconnected — only that client. Quick commands run on the event loop
+// (they only read the catalog or flip live state, so they stay fast while a job trains on its own
+// thread); slow ones run off it, and a connection answers its requests strictly in order.
+// With systemd socket activation (cohortd.socket) the listening socket arrives as LISTEN_FDS.
 import CohortControl
 import Foundation
 import Logging
@@ -11,42 +13,58 @@ import ServiceLifecycle
 
 final class ControlServer: Service, @unchecked Sendable {
     private let path: String
+    private let socketGID: UInt32?
     private let commands: ControlCommands
+    private let live: LiveConfiguration
     private let logger: Logger
-    /// Seconds a connection may stay silent before it is closed.
-    static let idleTimeout: TimeAmount = .seconds(30)
-
     /// Called once the socket is bound and listening (cohortd then tells systemd READY=1).
     private let onReady: @Sendable () -> Void
 
-    init(path: String, commands: ControlCommands, logger: Logger, onReady: @escaping @Sendable () -> Void = {}) {
-        self.onReady = onReady
-        self.path = path
+    init(configuration: DaemonConfiguration, commands: ControlCommands, live: LiveConfiguration, logger: Logger,
+         onReady: @escaping @Sendable () -> Void = {}) {
+        path = configuration.socketPath
+        socketGID = configuration.control.socketGID
         self.commands = commands
+        self.live = live
         self.logger = logger
+        self.onReady = onReady
     }
 
     func run() async throws {
-        try FileManager.default.createDirectory(atPath: (path as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
         let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
         let commands = self.commands
+        let live = self.live
         let logger = self.logger
-        let channel = try await ServerBootstrap(group: group)
+        let bootstrap = ServerBootstrap(group: group)
             .serverChannelOption(.backlog, value: 256)
             .childChannelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture {
-                    try channel.pipeline.syncOperations.addHandler(IdleStateHandler(readTimeout: ControlServer.idleTimeout))
-                    try channel.pipeline.syncOperations.addHandler(ControlConnectionHandler(commands: commands, logger: logger))
+                    // Read per connection, so a reload's new timeout applies to new clients.
+                    let idle = TimeAmount.milliseconds(Int64(live.current.control.idleTimeoutSeconds * 1000))
+                    try channel.pipeline.syncOperations.addHandler(IdleStateHandler(readTimeout: idle))
+                    try channel.pipeline.syncOperations.addHandler(ControlConnectionHandler(commands: commands, live: live, logger: logger))
                 }
             }
-            .bind(unixDomainSocketPath: path, cleanupExistingSocketFile: true).get()
-        chmod(path, 0o660)
-        logger.info("control socket at \(path)")
+        let channel: Channel
+        let activated = SocketActivation.listeningDescriptor()
+        if let descriptor = activated {
+            channel = try await bootstrap.withBoundSocket(descriptor).get()
+            logger.info("control socket passed by systemd (socket activation, fd \(descriptor))")
+        } else {
+            try FileManager.default.createDirectory(atPath: (path as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
+            channel = try await bootstrap.bind(unixDomainSocketPath: path, cleanupExistingSocketFile: true).get()
+            chmod(path, 0o660)
+            if let socketGID, chown(path, uid_t.max, socketGID) != 0 {
+                logger.error("cannot hand the control socket to group \(socketGID): \(String(cString: strerror(errno)))")
+            }
+            logger.info("control socket at \(path)")
+        }
         onReady()
         try? await gracefulShutdown()
         try? await channel.close().get()
         try? await group.shutdownGracefully()
-        unlink(path)
+        // systemd owns an activated socket's file (and keeps listening for the next start).
+        if activated == nil { unlink(path) }
     }
 }
 
@@ -56,59 +74,103 @@ final class ControlConnectionHandler: ChannelInboundHandler, @unchecked Sendable
     typealias OutboundOut = ByteBuffer
 
     private let commands: ControlCommands
+    private let live: LiveConfiguration
     private let logger: Logger
     private var decoder = FrameDecoder()
-    private var peerUID: uid_t?
+    private var peer: PeerIdentity?
+    /// Frames waiting while a slow command of this connection runs (replies stay in request order).
+    private var pending: [[UInt8]] = []
+    private var busy = false
+    private var subscription: Int?
 
-    init(commands: ControlCommands, logger: Logger) {
+    init(commands: ControlCommands, live: LiveConfiguration, logger: Logger) {
         self.commands = commands
+        self.live = live
         self.logger = logger
     }
 
     func channelActive(context: ChannelHandlerContext) {
-        if let provider = context.channel as? SocketOptionProvider {
-            let future: EventLoopFuture<PeerCredentials> = provider.unsafeGetSocketOption(level: SocketOptionLevel(SOL_SOCKET), name: SocketOptionName(SO_PEERCRED))
-            future.whenSuccess { [self] credentials in peerUID = credentials.uid }
-        }
+        peer = PeerIdentity.read(from: context.channel)
         context.fireChannelActive()
     }
 
-    /// Root and the daemon's own user may change things (the admin group comes with the systemd work).
-    private var mayMutate: Bool { peerUID.map { $0 == 0 || $0 == getuid() } ?? false }
+    func channelInactive(context: ChannelHandlerContext) {
+        if let subscription { commands.state.events.unsubscribe(subscription) }
+        subscription = nil
+        context.fireChannelInactive()
+    }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         var buffer = unwrapInboundIn(data)
         let bytes = buffer.readBytes(length: buffer.readableBytes) ?? []
-        let frames: [[UInt8]]
         do {
-            frames = try decoder.feed(bytes)
+            pending += try decoder.feed(bytes)
         } catch {
             closeAfter(context, ControlResponse.failure(id: nil, error))
             return
         }
-        for frame in frames {
+        processPending(context)
+    }
+
+    private func processPending(_ context: ChannelHandlerContext) {
+        while !busy, !pending.isEmpty {
+            let frame = pending.removeFirst()
             switch FrameCodec.decodeRequest(frame) {
             case .failure(let error):
                 write(context, ControlResponse.failure(id: nil, error))
             case .success(let request):
-                if ControlCommands.mutating.contains(request.cmd) && !mayMutate {
-                    write(context, ControlResponse.failure(id: request.id, ControlError(
-                        .permissionDenied, "'\(request.cmd)' changes the daemon: root or the daemon's user only",
-                        context: ["uid": peerUID.map { String($0) } ?? "unknown"])))
-                    continue
-                }
-                switch commands.handle(request) {
-                case .success(let result): write(context, ControlResponse.success(id: request.id, result))
-                case .failure(let error): write(context, ControlResponse.failure(id: request.id, error))
+                let mayMutate = ControlAccess.mayMutate(peer, adminGID: live.current.control.adminGID, daemonUID: getuid())
+                switch commands.handle(request, mayMutate: mayMutate, peerUID: peer?.uid) {
+                case .now(let result):
+                    write(context, response(request.id, result))
+                case .subscribe(let result):
+                    write(context, ControlResponse.success(id: request.id, result))
+                    subscribe(context)
+                case .later(let work):
+                    busy = true
+                    let loop = context.eventLoop
+                    let box = NIOLoopBound(context, eventLoop: loop)
+                    Task.detached { [self] in
+                        let result = await work()
+                        loop.execute {
+                            let context = box.value
+                            self.busy = false
+                            self.write(context, self.response(request.id, result))
+                            context.flush()
+                            self.processPending(context)
+                        }
+                    }
                 }
             }
         }
         context.flush()
     }
 
+    /// Streams events to this client until it leaves.
+    private func subscribe(_ context: ChannelHandlerContext) {
+        guard subscription == nil else { return }
+        let channel = context.channel
+        subscription = commands.state.events.subscribe { event in
+            guard let bytes = try? FrameCodec.encode(event) else { return }
+            channel.eventLoop.execute {
+                channel.writeAndFlush(channel.allocator.buffer(bytes: bytes), promise: nil)
+            }
+        }
+    }
+
+    private func response(_ id: Int, _ result: Result<JSONValue, ControlError>) -> ControlResponse {
+        switch result {
+        case .success(let value): return .success(id: id, value)
+        case .failure(let error): return .failure(id: id, error)
+        }
+    }
+
     func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
         if event is IdleStateHandler.IdleStateEvent {
-            closeAfter(context, ControlResponse.failure(id: nil, ControlError(.malformedFrame, "idle for too long; closing")))
+            // A subscriber listens without speaking; a busy connection waits for its own slow command.
+            guard subscription == nil, !busy else { return }
+            closeAfter(context, ControlResponse.failure(id: nil, ControlError(
+                .malformedFrame, "idle for too long; closing", context: ["idle_timeout_seconds": String(live.current.control.idleTimeoutSeconds)])))
         } else {
             context.fireUserInboundEventTriggered(event)
         }
@@ -130,12 +192,4 @@ final class ControlConnectionHandler: ChannelInboundHandler, @unchecked Sendable
         guard let bytes = try? FrameCodec.encode(response) else { return }
         context.write(wrapOutboundOut(context.channel.allocator.buffer(bytes: bytes)), promise: nil)
     }
-}
-
-/// Linux's `struct ucred` (pid, uid, gid: three 32-bit fields, no padding), which Glibc's module map does
-/// not expose without _GNU_SOURCE; SO_PEERCRED fills it.
-struct PeerCredentials: Sendable {
-    var pid: Int32 = 0
-    var uid: UInt32 = 0
-    var gid: UInt32 = 0
 }

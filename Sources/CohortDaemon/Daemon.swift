@@ -22,18 +22,22 @@ public enum Daemon {
         for dataset in configuration.datasets {
             try FileManager.default.createDirectory(atPath: dataset.outputRoot, withIntermediateDirectories: true)
         }
+        DaemonMetrics.bootstrap()
         let catalog = try CatalogDatabase(path: configuration.catalogPath)
+        let live = LiveConfiguration(configuration)
         let state = DaemonState()
         let processor = try IngestProcessor(catalog: catalog, configuration: configuration)
         let ingest = IngestService(processor: processor, configuration: configuration, state: state, logger: logger)
-        let runner = try JobRunner(catalog: catalog, configuration: configuration, state: state, logger: logger)
-        let scheduler = SchedulerService(catalog: catalog, configuration: configuration, state: state, runner: runner, logger: logger)
-        let status = StatusWriter(catalog: catalog, configuration: configuration, state: state, logger: logger)
+        let runner = try JobRunner(catalog: catalog, live: live, state: state, logger: logger)
+        let scheduler = SchedulerService(catalog: catalog, live: live, state: state, runner: runner, logger: logger)
+        let status = StatusWriter(catalog: catalog, live: live, state: state, logger: logger)
         let notifier = SystemdNotifier()
+        let reloader = ConfigurationReloader(live: live, notifier: notifier, state: state, logger: logger)
         // READY=1 only now that the catalog is open, and once the control socket is bound.
-        let control = ControlServer(path: configuration.socketPath, commands: ControlCommands(
-            catalog: catalog, configuration: configuration, state: state, scheduler: scheduler, ingest: ingest, runner: runner),
-            logger: logger, onReady: { notifier.notify("READY=1\nSTATUS=idle, watching") })
+        let commands = ControlCommands(catalog: catalog, live: live, state: state, scheduler: scheduler, ingest: ingest,
+                                       runner: runner, reloader: reloader)
+        let control = ControlServer(configuration: configuration, commands: commands, live: live, logger: logger,
+                                    onReady: { notifier.notify("READY=1\nSTATUS=idle, watching") })
         let watchdog = WatchdogService(notifier: notifier, state: state)
         let journalMode = try catalog.journalMode()
         logger.info("cohortd \(StatusSnapshot.daemonVersion) starting: \(configuration.datasets.count) dataset(s), state \(configuration.stateDirectory), \(Parallel.workers) compute threads, OpenBLAS \(BLAS.coreName), catalog \(journalMode) mode")
@@ -45,6 +49,7 @@ public enum Daemon {
                 .init(service: ingest),
                 .init(service: control),
                 .init(service: watchdog),
+                .init(service: reloader),
             ],
             gracefulShutdownSignals: [.sigterm, .sigint],
             logger: logger))

@@ -95,6 +95,13 @@ struct KeyReader {
         return raw.count > 1 && raw.hasSuffix("/") ? String(raw.dropLast()) : raw
     }
 
+    /// A group given by name (looked up in the group database) or by number.
+    func gid(_ key: String, _ group: String) throws(ConfigurationError) -> UInt32 {
+        if let number = UInt32(group) { return number }
+        guard let entry = getgrnam(group) else { throw fail(key, "no group named '\(group)' (create it, or give a group number)") }
+        return entry.pointee.gr_gid
+    }
+
     static func isValidName(_ name: String) -> Bool {
         !name.isEmpty && name.count <= 64 && !name.hasPrefix(".") && name.allSatisfy { $0.isLetter || $0.isNumber || "-_.".contains($0) }
     }
@@ -144,6 +151,13 @@ struct KeyReader {
         c.classifier.depth = try double("classifier.depth", default: c.classifier.depth, in: 0.1...4)
         c.classifier.keepReports = try int("classifier.keep_reports", default: c.classifier.keepReports, in: 1...10_000)
         c.classifier.seed = UInt64(try int("classifier.seed", default: Int(c.classifier.seed), in: 0...Int.max))
+
+        c.control.idleTimeoutSeconds = try double("control.idle_timeout_seconds", default: c.control.idleTimeoutSeconds, in: 1...86_400)
+        c.control.adminGroup = text("control.admin_group").flatMap { $0.isEmpty ? nil : $0 }
+        c.control.adminGID = try c.control.adminGroup.map { group throws(ConfigurationError) in try gid("control.admin_group", group) }
+        if c.control.adminGID == 0 { throw fail("control.admin_group", "must not be group 0 (root is an administrator already)") }
+        c.control.socketGroup = text("control.socket_group").flatMap { $0.isEmpty ? nil : $0 }
+        c.control.socketGID = try c.control.socketGroup.map { group throws(ConfigurationError) in try gid("control.socket_group", group) }
 
         guard let names = list("datasets"), !names.isEmpty else {
             throw fail("datasets", "name at least one dataset (a list such as [chest]), each described under dataset.<name>")

@@ -70,6 +70,20 @@ public struct ClassifierScheduleSettings: Sendable, Equatable {
     public var seed: UInt64 = 1
 }
 
+/// Who may use the control socket, and how long a silent client may stay connected.
+public struct ControlSettings: Sendable, Equatable {
+    /// Group (name or number) whose members may use mutating commands besides root and the daemon's user.
+    public var adminGroup: String?
+    /// The admin group's id, resolved when the configuration is read.
+    public var adminGID: UInt32?
+    /// Group (name or number) the socket file is handed to (nil: the daemon's own group). Not used when
+    /// systemd passes the socket (cohortd.socket sets its owner and mode).
+    public var socketGroup: String?
+    public var socketGID: UInt32?
+    /// Seconds a connection may stay silent before it is closed (subscribers excepted).
+    public var idleTimeoutSeconds = 30.0
+}
+
 /// Everything cohortd reads at start (and on reload).
 public struct DaemonConfiguration: Sendable, Equatable {
     /// The file it came from (nil when built in code).
@@ -87,6 +101,7 @@ public struct DaemonConfiguration: Sendable, Equatable {
     public var balance = BalanceSettings()
     public var gan = GANScheduleSettings()
     public var classifier = ClassifierScheduleSettings()
+    public var control = ControlSettings()
 
     public init() {}
 

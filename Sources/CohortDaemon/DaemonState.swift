@@ -1,6 +1,7 @@
 // Live state shared by the daemon's services (and, through the control socket, by operators): health,
 // the pause switch, the running job's progress. The catalog holds everything durable; this holds what
 // only matters while the process lives.
+import CohortControl
 import Foundation
 
 /// Progress of the running job.
@@ -27,6 +28,8 @@ public final class DaemonState: @unchecked Sendable {
     private var progressValue: JobProgress?
     private var cancelRequested: Int64?
     public let startedAt = Date()
+    /// Live events for `subscribe` clients.
+    public let events = EventHub()
     private var heartbeatValue = Date().timeIntervalSince1970
 
     /// Last time the scheduler loop completed a pass (seconds since the epoch): the watchdog's proof of life.
@@ -49,7 +52,10 @@ public final class DaemonState: @unchecked Sendable {
 
     /// Degraded conditions by component ("filewatch" → reason).
     public var degraded: [String: String] { lock.withLock { degradedValue } }
-    public func setDegraded(_ component: String, _ reason: String?) { lock.withLock { degradedValue[component] = reason } }
+    public func setDegraded(_ component: String, _ reason: String?) {
+        lock.withLock { degradedValue[component] = reason }
+        events.publish("degraded", .object(["component": .string(component), "reason": reason.map(JSONValue.string) ?? .null]))
+    }
 
     /// Training paused by the operator: queued jobs wait, the running one stops at its next checkpoint.
     public var paused: Bool {

@@ -76,6 +76,9 @@ enum GANJob {
 /// Top-up of classes with fewer samples than wanted from the existing checkpoint (no training).
 enum GenerateJob {
     static func run(_ context: JobContext) throws -> String {
+        if let text = context.job.arguments {
+            return try runRequested(context, try JSONDecoder().decode(GenerateRequest.self, from: Data(text.utf8)))
+        }
         let dataset = context.dataset
         guard let checkpoint = try context.datasetState().checkpoint, FileManager.default.fileExists(atPath: checkpoint) else {
             return "no generator checkpoint yet"
@@ -100,6 +103,41 @@ enum GenerateJob {
             added.append("\(entry.className) +\(result.published)")
         }
         return added.isEmpty ? "nothing to top up" : "topped up " + added.joined(separator: ", ")
+    }
+}
+
+extension GenerateJob {
+    /// An operator's `generate`: `count` samples of one class into the job's own folder.
+    static func runRequested(_ context: JobContext, _ request: GenerateRequest) throws -> String {
+        let dataset = context.dataset
+        guard let checkpoint = try context.datasetState().checkpoint, FileManager.default.fileExists(atPath: checkpoint) else {
+            throw GenerateFailure.noGenerator(dataset: dataset.name)
+        }
+        let trainer = try GANCheckpoint.resume(from: checkpoint)
+        guard let label = trainer.classes.firstIndex(of: request.className) else {
+            throw GenerateFailure.unknownClass(dataset: dataset.name, className: request.className)
+        }
+        let sha = try SyntheticSamples.sha256(ofFile: checkpoint)
+        let train = try CatalogImages.load(context.catalog, dataset: dataset.name, split: .train, classes: trainer.classes, size: dataset.imageSize)
+        let directory = GenerateRequest.directory(context.configuration, dataset: dataset.name, job: context.job.id!, className: request.className)
+        context.progress(phase: "generating", step: 0, total: request.count, detail: request.className)
+        let publisher = SyntheticPublisher(catalog: context.catalog, dataset: dataset, logger: context.logger)
+        let result = try publisher.writeRequested(className: request.className, label: label, count: request.count, trainer: trainer,
+                                                  checkpointSHA256: sha, realTrain: train, to: directory)
+        context.progress(phase: "generating", step: request.count, total: request.count, detail: request.className)
+        return "wrote \(result.written) \(request.className) samples to \(directory) (\(result.rejected) near-copies rejected)"
+    }
+}
+
+/// Why an operator's generate job could not run.
+enum GenerateFailure: Error, CustomStringConvertible {
+    case noGenerator(dataset: String)
+    case unknownClass(dataset: String, className: String)
+    var description: String {
+        switch self {
+        case .noGenerator(let dataset): return "dataset '\(dataset)' has no generator checkpoint"
+        case .unknownClass(let dataset, let className): return "the generator of '\(dataset)' has no class '\(className)'"
+        }
     }
 }
 

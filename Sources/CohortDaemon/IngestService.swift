@@ -1,6 +1,7 @@
 // The watch → ingest pipeline as a lifecycle service: FileWatch's thread hands events over, a
 // dedicated ingest thread (decoding is CPU work: never on Swift's cooperative pool) processes them in
 // order, batching arrivals so a 2,000-file copy is decoded in parallel and committed in few transactions.
+import CohortControl
 import FileWatch
 import Foundation
 import Logging
@@ -118,6 +119,10 @@ final class IngestService: Service, @unchecked Sendable {
         }
         flush()
         if total.total + total.removed > 0 {
+            DaemonMetrics.countIngest(total)
+            state.events.publish("ingested", .object([
+                "active": .number(Double(total.active)), "duplicates": .number(Double(total.duplicates)),
+                "quarantined": .number(Double(total.quarantined)), "removed": .number(Double(total.removed))]))
             logger.info("ingest: \(total.active) new, \(total.duplicates) duplicates, \(total.quarantined) quarantined, \(total.removed) removed")
         }
     }

@@ -46,8 +46,11 @@ final class JobContext: @unchecked Sendable {
     /// Publishes progress live, and to the catalog at most every 2 s.
     func progress(phase: String, step: Int, total: Int, detail: String) {
         let now = Date().timeIntervalSince1970
-        state.progress = JobProgress(jobID: job.id!, dataset: job.dataset, kind: job.kind.rawValue, phase: phase, step: step,
-                                     totalSteps: total, detail: detail, startedAt: job.startedAt ?? now)
+        let progress = JobProgress(jobID: job.id!, dataset: job.dataset, kind: job.kind.rawValue, phase: phase, step: step,
+                                   totalSteps: total, detail: detail, startedAt: job.startedAt ?? now)
+        let phaseChanged = state.progress?.phase != phase
+        state.progress = progress
+        state.events.publishProgress(progress, force: phaseChanged || step >= total)
         if now - lastPersisted >= 2 {
             lastPersisted = now
             job.detail = "\(phase): \(detail)"

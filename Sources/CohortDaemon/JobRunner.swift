@@ -3,6 +3,7 @@
 // a shutdown stops the running job at its next step boundary, where it checkpoints and is marked
 // interrupted — the next start resumes it.
 import Catalog
+import CohortControl
 import Foundation
 import GRDB
 import Logging
@@ -10,7 +11,9 @@ import ServiceLifecycle
 
 final class JobRunner: Service, @unchecked Sendable {
     private let catalog: CatalogDatabase
-    private let configuration: DaemonConfiguration
+    private let live: LiveConfiguration
+    /// The configuration in force (reloads take effect at the next read).
+    private var configuration: DaemonConfiguration { live.current }
     private let state: DaemonState
     private let logger: Logger
     private let condition = NSCondition()
@@ -18,9 +21,9 @@ final class JobRunner: Service, @unchecked Sendable {
     private var running = false
     private let finished = DispatchSemaphore(value: 0)
 
-    init(catalog: CatalogDatabase, configuration: DaemonConfiguration, state: DaemonState, logger: Logger) throws {
+    init(catalog: CatalogDatabase, live: LiveConfiguration, state: DaemonState, logger: Logger) throws {
         self.catalog = catalog
-        self.configuration = configuration
+        self.live = live
         self.state = state
         self.logger = logger
         // A job left `running` means the process died mid-job: it resumes from its last checkpoint.
@@ -83,6 +86,11 @@ final class JobRunner: Service, @unchecked Sendable {
         let context = JobContext(catalog: catalog, configuration: configuration, dataset: dataset, state: state,
                                  logger: logger, job: job, stopRequested: { [weak self] in self?.isStopping ?? true })
         let started = Date()
+        state.events.publish("job_started", jobEvent(job))
+        defer {
+            DaemonMetrics.countJob(kind: job.kind.rawValue, state: job.state.rawValue, seconds: Date().timeIntervalSince(started))
+            state.events.publish("job_finished", jobEvent(job))
+        }
         do {
             let outcome: String
             switch job.kind {
@@ -109,6 +117,12 @@ final class JobRunner: Service, @unchecked Sendable {
             finish(&job, state: .failed, outcome: "\(error)")
             logger.error("\(job.dataset): \(job.kind.rawValue) job \(job.id!) failed: \(error)")
         }
+    }
+
+    private func jobEvent(_ job: JobRecord) -> JSONValue {
+        .object(["job_id": .number(Double(job.id ?? 0)), "dataset": .string(job.dataset), "kind": .string(job.kind.rawValue),
+                 "state": .string(job.state.rawValue), "step": .number(Double(job.step)), "total_steps": .number(Double(job.totalSteps)),
+                 "outcome": job.outcome.map(JSONValue.string) ?? .null])
     }
 
     private func finish(_ job: inout JobRecord, state newState: JobRecord.State, outcome: String) {

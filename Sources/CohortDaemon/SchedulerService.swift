@@ -8,16 +8,18 @@ import ServiceLifecycle
 
 final class SchedulerService: Service, @unchecked Sendable {
     private let catalog: CatalogDatabase
-    private let configuration: DaemonConfiguration
+    private let live: LiveConfiguration
+    /// The configuration in force (reloads take effect at the next read).
+    private var configuration: DaemonConfiguration { live.current }
     private let state: DaemonState
     private let runner: JobRunner
     private let logger: Logger
     let interval: Duration
 
-    init(catalog: CatalogDatabase, configuration: DaemonConfiguration, state: DaemonState, runner: JobRunner, logger: Logger,
+    init(catalog: CatalogDatabase, live: LiveConfiguration, state: DaemonState, runner: JobRunner, logger: Logger,
          interval: Duration = .seconds(1)) {
         self.catalog = catalog
-        self.configuration = configuration
+        self.live = live
         self.state = state
         self.runner = runner
         self.logger = logger
@@ -95,8 +97,9 @@ final class SchedulerService: Service, @unchecked Sendable {
 
     /// Queues a job (also used by operator commands).
     @discardableResult
-    func enqueue(dataset: String, kind: JobRecord.Kind, steps: Int, reason: String) throws -> JobRecord {
-        var job = JobRecord(dataset: dataset, kind: kind, totalSteps: steps, reason: reason, createdAt: Date().timeIntervalSince1970)
+    func enqueue(dataset: String, kind: JobRecord.Kind, steps: Int, reason: String, arguments: String? = nil) throws -> JobRecord {
+        var job = JobRecord(dataset: dataset, kind: kind, totalSteps: steps, reason: reason, createdAt: Date().timeIntervalSince1970,
+                            arguments: arguments)
         try catalog.write { db in try job.insert(db) }
         logger.info("\(dataset): queued \(kind.rawValue) job \(job.id!): \(reason)")
         runner.wake()

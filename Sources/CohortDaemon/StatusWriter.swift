@@ -8,14 +8,16 @@ import ServiceLifecycle
 
 final class StatusWriter: Service, @unchecked Sendable {
     private let catalog: CatalogDatabase
-    private let configuration: DaemonConfiguration
+    private let live: LiveConfiguration
+    /// The configuration in force (reloads take effect at the next read).
+    private var configuration: DaemonConfiguration { live.current }
     private let state: DaemonState
     private let logger: Logger
     private var lastLine = ""
 
-    init(catalog: CatalogDatabase, configuration: DaemonConfiguration, state: DaemonState, logger: Logger) {
+    init(catalog: CatalogDatabase, live: LiveConfiguration, state: DaemonState, logger: Logger) {
         self.catalog = catalog
-        self.configuration = configuration
+        self.live = live
         self.state = state
         self.logger = logger
     }

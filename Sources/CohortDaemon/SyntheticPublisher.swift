@@ -53,36 +53,8 @@ struct SyntheticPublisher {
     /// the class's older samples are retired afterwards; otherwise the new ones are added (a top-up).
     func publish(className: String, label: Int, count: Int, trainer: GANTrainer, checkpointSHA256: String, generation: Int,
                  realTrain: LabeledImages, replacing: Bool) throws -> PublishedClass {
-        let size = realTrain.size
-        let pixels = size * size
-        let real = realTrain.labels.indices.filter { realTrain.labels[$0] == label }.map {
-            Array(realTrain.pixels[($0 * pixels)..<(($0 + 1) * pixels)])
-        }
-        let seed = (UInt64(Date().timeIntervalSince1970 * 1000) << 8) ^ UInt64(label)
-        var accepted: [(image: GrayImage, index: Int, distance: Float)] = []
-        var rejected = 0
-        var threshold: Float = 0
-        var drawn = 0
-        // Draw in rounds until enough pass the filter (bounded: a generator that only copies gives up).
-        while accepted.count < count && drawn < count * 4 {
-            let n = max(8, Int((Double(count - accepted.count) * Self.oversampling).rounded(.up)))
-            var batch: [[Float]] = []
-            var images: [GrayImage] = []
-            for start in stride(from: 0, to: n, by: 64) {
-                let tensor = trainer.sample(label: label, count: min(64, n - start), seed: seed &+ UInt64(drawn + start))
-                for i in 0..<tensor.shape[0] {
-                    batch.append(Array(UnsafeBufferPointer(start: tensor.data + i * pixels, count: pixels)))
-                    images.append(SyntheticSamples.image(tensor, index: i))
-                }
-            }
-            let check = MemorizationCheck(real: real, synthetic: batch)
-            threshold = check.pixelThreshold
-            for i in batch.indices {
-                if check.nearCopies[i] { rejected += 1; continue }
-                if accepted.count < count { accepted.append((images[i], drawn + i, check.pixelDistances[i])) }
-            }
-            drawn += n
-        }
+        let drawn = SyntheticPublisher.draw(label: label, count: count, trainer: trainer, realTrain: realTrain)
+        let (seed, accepted, rejected, threshold) = (drawn.seed, drawn.accepted, drawn.rejected, drawn.threshold)
         let classDirectory = dataset.outputRoot + "/" + className
         let staging = classDirectory + "/.staging-\(seed)"
         try FileManager.default.createDirectory(atPath: staging, withIntermediateDirectories: true)
@@ -117,6 +89,64 @@ struct SyntheticPublisher {
         logger.info("\(dataset.name)/\(className): published \(records.count) synthetic samples (\(rejected) near-copies rejected)")
         return PublishedClass(className: className, wanted: count, published: records.count, nearCopiesRejected: rejected,
                               pixelThreshold: Double(threshold))
+    }
+
+    /// Samples of one class that passed the memorization filter.
+    struct DrawnSamples {
+        var seed: UInt64
+        var accepted: [(image: GrayImage, index: Int, distance: Float)]
+        var rejected: Int
+        var threshold: Float
+    }
+
+    /// Draws `count` samples of `label` from the EMA generator, in rounds until enough pass the
+    /// near-copy filter against the class's real training images (bounded: a generator that only
+    /// copies gives up after 4 × count draws).
+    static func draw(label: Int, count: Int, trainer: GANTrainer, realTrain: LabeledImages) -> DrawnSamples {
+        let size = realTrain.size
+        let pixels = size * size
+        let real = realTrain.labels.indices.filter { realTrain.labels[$0] == label }.map {
+            Array(realTrain.pixels[($0 * pixels)..<(($0 + 1) * pixels)])
+        }
+        let seed = (UInt64(Date().timeIntervalSince1970 * 1000) << 8) ^ UInt64(label)
+        var result = DrawnSamples(seed: seed, accepted: [], rejected: 0, threshold: 0)
+        var drawn = 0
+        while result.accepted.count < count && drawn < count * 4 {
+            let n = max(8, Int((Double(count - result.accepted.count) * oversampling).rounded(.up)))
+            var batch: [[Float]] = []
+            var images: [GrayImage] = []
+            for start in stride(from: 0, to: n, by: 64) {
+                let tensor = trainer.sample(label: label, count: min(64, n - start), seed: seed &+ UInt64(drawn + start))
+                for i in 0..<tensor.shape[0] {
+                    batch.append(Array(UnsafeBufferPointer(start: tensor.data + i * pixels, count: pixels)))
+                    images.append(SyntheticSamples.image(tensor, index: i))
+                }
+            }
+            let check = MemorizationCheck(real: real, synthetic: batch)
+            result.threshold = check.pixelThreshold
+            for i in batch.indices {
+                if check.nearCopies[i] { result.rejected += 1; continue }
+                if result.accepted.count < count { result.accepted.append((images[i], drawn + i, check.pixelDistances[i])) }
+            }
+            drawn += n
+        }
+        return result
+    }
+
+    /// An operator's request: `count` filtered samples of one class written to `directory` (outside the
+    /// balanced set, not recorded as published). Returns how many were written and rejected.
+    func writeRequested(className: String, label: Int, count: Int, trainer: GANTrainer, checkpointSHA256: String,
+                        realTrain: LabeledImages, to directory: String) throws -> (written: Int, rejected: Int) {
+        let drawn = SyntheticPublisher.draw(label: label, count: count, trainer: trainer, realTrain: realTrain)
+        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        let now = Date()
+        for sample in drawn.accepted {
+            try SyntheticSamples.write(sample.image, className: className, seed: drawn.seed, index: sample.index,
+                                       checkpointSHA256: checkpointSHA256, to: "\(directory)/syn-\(drawn.seed)-\(sample.index).png", time: now)
+        }
+        AtomicFile.syncDirectory(directory)
+        logger.info("\(dataset.name)/\(className): wrote \(drawn.accepted.count) requested samples to \(directory) (\(drawn.rejected) near-copies rejected)")
+        return (drawn.accepted.count, drawn.rejected)
     }
 
     /// Retires every sample of a class (it needs none, or is withheld).

@@ -19,6 +19,13 @@ public struct SystemdNotifier: Sendable {
         return .microseconds(Int64(usec))
     }
 
+    /// CLOCK_MONOTONIC in microseconds, which systemd wants with RELOADING=1.
+    public static func monotonicMicroseconds() -> UInt64 {
+        var now = timespec()
+        clock_gettime(CLOCK_MONOTONIC, &now)
+        return UInt64(now.tv_sec) * 1_000_000 + UInt64(now.tv_nsec) / 1000
+    }
+
     /// Sends `message` (e.g. "READY=1", "STATUS=training chest"); returns false when it could not be sent.
     @discardableResult
     public func notify(_ message: String) -> Bool {

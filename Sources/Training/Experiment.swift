@@ -15,6 +15,9 @@ public struct ExperimentConfiguration: Sendable {
     public var scarce: (className: String, fraction: Double)?
     public var validationFraction = 0.2
     public var ganSteps = 3000
+    /// Caps the real+synthetic top-up at this many synthetic images per real image of a class (cohortd's
+    /// balance.max_synthetic_per_real); nil tops every class up to the largest (the paper's set-up).
+    public var maxSyntheticPerReal: Double?
     public var gan = GANTrainingSettings()
     public var classifier = ClassifierTrainingSettings()
     public var classifierConfiguration = Classifier.Configuration()
@@ -51,9 +54,11 @@ public struct ExperimentResult: Codable, Sendable {
     public var imageSize: Int
     public var ganSteps: Int
     public var classifierSteps: Int
+    public var maxSyntheticPerReal: Double?
 
     enum CodingKeys: String, CodingKey {
         case rows, fcd, seconds, dataset
+        case maxSyntheticPerReal = "max_synthetic_per_real"
         case nearCopies = "near_copies"
         case evaluatedOn = "evaluated_on"
         case trainCounts = "train_counts"
@@ -135,7 +140,8 @@ public enum Experiment {
         let syntheticOnly = synthetic.subset(folder.classes.indices.flatMap { Array(synthOf($0).prefix(counts[$0])) })
         var mixed = train
         for c in folder.classes.indices {
-            for i in synthOf(c).prefix(largest - counts[c]) {
+            let topUp = configuration.maxSyntheticPerReal.map { min(largest - counts[c], Int(Double(counts[c]) * $0)) } ?? (largest - counts[c])
+            for i in synthOf(c).prefix(topUp) {
                 mixed.append(synthetic.pixels[(i * size * size)..<((i + 1) * size * size)], label: c, path: "synthetic")
             }
         }
@@ -180,14 +186,16 @@ public enum Experiment {
             evaluatedOn: configuration.test == nil ? "validation split (real images, near-duplicate groups kept whole)" : "test tree \(configuration.test!)",
             trainCounts: Dictionary(uniqueKeysWithValues: zip(folder.classes, counts)),
             evaluationCounts: Dictionary(uniqueKeysWithValues: zip(folder.classes, evaluation.classCounts)),
-            dataset: summary, imageSize: size, ganSteps: configuration.ganSteps, classifierSteps: budget)
+            dataset: summary, imageSize: size, ganSteps: configuration.ganSteps, classifierSteps: budget,
+            maxSyntheticPerReal: configuration.maxSyntheticPerReal)
     }
 
     /// The result as a Markdown table with its context.
     public static func markdown(_ r: ExperimentResult, command: String) -> String {
         let classes = r.trainCounts.keys.sorted()
         var lines = ["Command: `\(command)`", "",
-                     "Image size \(r.imageSize) px; GAN \(r.ganSteps) steps; classifier \(r.classifierSteps) steps per variant; evaluated on \(r.evaluatedOn).",
+                     "Image size \(r.imageSize) px; GAN \(r.ganSteps) steps; classifier \(r.classifierSteps) steps per variant; evaluated on \(r.evaluatedOn)."
+                        + (r.maxSyntheticPerReal.map { " Real+synthetic top-up capped at \($0) synthetic per real image." } ?? ""),
                      "Train images per class: " + classes.map { "\($0) \(r.trainCounts[$0]!)" }.joined(separator: ", ")
                         + "; evaluation: " + classes.map { "\($0) \(r.evaluationCounts[$0] ?? 0)" }.joined(separator: ", ") + ".", "",
                      "| training | images | accuracy | balanced accuracy | macro-F1 | " + classes.map { "recall \($0)" }.joined(separator: " | ") + " | AUC |",

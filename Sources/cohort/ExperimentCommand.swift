@@ -24,6 +24,9 @@ struct ExperimentCommand: ParsableCommand {
     @Option(help: "Keep only a fraction of one class's training images, e.g. viral=0.1.")
     var scarce: String?
 
+    @Option(help: "Cap the real+synthetic top-up at this many synthetic images per real image of a class (default: up to the largest class).")
+    var maxSyntheticPerReal: Double?
+
     @Option(help: "GAN training steps.")
     var ganSteps = 3000
 
@@ -54,6 +57,7 @@ struct ExperimentCommand: ParsableCommand {
         configuration.test = test
         configuration.imageSize = imageSize
         configuration.ganSteps = ganSteps
+        configuration.maxSyntheticPerReal = maxSyntheticPerReal
         configuration.classifier.epochs = epochs
         configuration.seed = seed
         if let scarce {

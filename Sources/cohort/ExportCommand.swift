@@ -22,33 +22,12 @@ struct ExportCommand: ParsableCommand {
     var trainOnly = false
 
     func run() throws {
-        guard !FileManager.default.fileExists(atPath: out) else { throw ValidationError("\(out) already exists") }
         let catalog = try CatalogDatabase(path: state + "/catalog.sqlite", readOnly: true)
-        let files = try catalog.balancedSet(dataset: dataset, trainOnly: trainOnly)
-        guard !files.isEmpty else { throw ValidationError("dataset '\(dataset)' has no images in \(state)") }
-        var used = Set<String>()
-        var linked = 0, copied = 0, real = 0, synthetic = 0
-        for file in files {
-            let folder = out + "/" + file.className
-            try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
-            var name = (file.path as NSString).lastPathComponent
-            if !used.insert(file.className + "/" + name).inserted {
-                // Same file name from two subfolders: keep both, distinguished by a stable suffix.
-                name = "\(String(fnv1a(file.path), radix: 16))-" + name
-                used.insert(file.className + "/" + name)
-            }
-            let target = folder + "/" + name
-            if link(file.path, target) == 0 { linked += 1 } else {
-                try FileManager.default.copyItem(atPath: file.path, toPath: target)
-                copied += 1
-            }
-            if file.synthetic { synthetic += 1 } else { real += 1 }
+        do {
+            let s = try BalancedExport.write(catalog: catalog, dataset: dataset, trainOnly: trainOnly, to: out)
+            print("exported \(s.real) real and \(s.synthetic) synthetic images to \(out) (\(s.linked) hard links, \(s.copied) copies)")
+        } catch let failure as BalancedExport.Failure {
+            throw ValidationError("\(failure)")
         }
-        print("exported \(real) real and \(synthetic) synthetic images to \(out) (\(linked) hard links, \(copied) copies)")
     }
-}
-
-/// FNV-1a of a string's UTF-8 bytes: a stable (unlike `hashValue`) short name suffix.
-func fnv1a(_ text: String) -> UInt64 {
-    text.utf8.reduce(0xcbf2_9ce4_8422_2325) { ($0 ^ UInt64($1)) &* 0x100_0000_01b3 }
 }

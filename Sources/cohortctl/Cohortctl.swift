@@ -10,8 +10,11 @@ struct Cohortctl: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "cohortctl",
         abstract: "Query and steer cohortd over its control socket.",
-        subcommands: [StatusCommand.self, JobsCommand.self, QuarantineCommand.self, ReportCommand.self, TrainCommand.self,
-                      PauseCommand.self, ResumeCommand.self, CancelCommand.self, RescanCommand.self, VersionCommand.self])
+        discussion: "Shell completions: `cohortctl --generate-completion-script bash|zsh|fish`.",
+        subcommands: [StatusCommand.self, DatasetsCommand.self, JobsCommand.self, QuarantineCommand.self, ReportCommand.self,
+                      TrainCommand.self, GenerateCommand.self, ExportCommand.self, PauseCommand.self, ResumeCommand.self,
+                      CancelCommand.self, RescanCommand.self, ReloadCommand.self, MetricsCommand.self, SubscribeCommand.self,
+                      VersionCommand.self])
 }
 
 /// Options every subcommand takes.
@@ -22,19 +25,33 @@ struct ConnectionOptions: ParsableArguments {
     @Flag(help: "Print the protocol's JSON value unchanged.")
     var json = false
 
-    /// Runs one request; prints errors and exits with the documented status on failure.
-    func call(_ cmd: String, args: [String: JSONValue]? = nil) throws -> JSONValue {
-        let path = ControlClient.defaultSocket(explicit: socket)
+    /// A connection to the daemon (`timeoutSeconds: 0` waits for replies forever); exits 69 when unreachable.
+    func client(timeoutSeconds: Int = 30) throws -> ControlClient {
         do {
-            return try ControlClient(socketPath: path).request(cmd, args: args)
+            return try ControlClient(socketPath: ControlClient.defaultSocket(explicit: socket), timeoutSeconds: timeoutSeconds)
         } catch {
-            FileHandle.standardError.write(Data("cohortctl: \(error)\n".utf8))
-            if case .unavailable = error { throw ExitCode(69) }
-            if case .refused(let refusal) = error, refusal.code == .versionMismatch {
-                FileHandle.standardError.write(Data("cohortctl speaks protocol v\(ControlProtocol.version)\n".utf8))
-            }
-            throw ExitCode(1)
+            try fail(error)
         }
+    }
+
+    /// Runs one request; prints errors and exits with the documented status on failure.
+    func call(_ cmd: String, args: [String: JSONValue]? = nil, on connection: ControlClient? = nil) throws -> JSONValue {
+        let client = try connection ?? client()
+        do {
+            return try client.request(cmd, args: args)
+        } catch {
+            try fail(error)
+        }
+    }
+
+    /// Prints `error` and exits: 69 when the daemon cannot be reached, 1 otherwise.
+    func fail(_ error: ControlClientError) throws -> Never {
+        FileHandle.standardError.write(Data("cohortctl: \(error)\n".utf8))
+        if case .unavailable = error { throw ExitCode(69) }
+        if case .refused(let refusal) = error, refusal.code == .versionMismatch {
+            FileHandle.standardError.write(Data("cohortctl speaks protocol v\(ControlProtocol.version)\n".utf8))
+        }
+        throw ExitCode(1)
     }
 
     /// Runs an argument-free command and prints its result's fields as `key: value` lines.

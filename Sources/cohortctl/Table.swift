@@ -15,6 +15,7 @@ enum Table {
 
 extension JSONValue {
     subscript(key: String) -> JSONValue? { if case .object(let o) = self { return o[key] } else { return nil } }
+    var number: Double? { if case .number(let n) = self { return n } else { return nil } }
     var items: [JSONValue] { if case .array(let a) = self { return a } else { return [] } }
     /// A cell: numbers without ".0", strings as they are, null as "–".
     var text: String {

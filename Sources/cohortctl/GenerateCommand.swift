@@ -1,0 +1,19 @@
+import ArgumentParser
+import CohortControl
+
+struct GenerateCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "generate",
+        abstract: "Queue COUNT samples of one class from the current generator (written under the state directory, outside the balanced set).")
+    @OptionGroup var connection: ConnectionOptions
+    @Option(help: "Dataset.") var dataset: String
+    @Option(name: .customLong("class"), help: "Class folder name.") var className: String
+    @Option(help: "How many samples (1–10000).") var count: Int
+
+    func run() throws {
+        let args: [String: JSONValue] = ["dataset": .string(dataset), "class": .string(className), "count": .number(Double(count))]
+        connection.show(try connection.call("generate", args: args)) { r in
+            "queued job \(r["job"]?.text ?? "?"): \(count) × \(className) → \(r["directory"]?.text ?? "?")"
+        }
+    }
+}

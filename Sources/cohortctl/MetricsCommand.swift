@@ -1,0 +1,11 @@
+import ArgumentParser
+import CohortControl
+
+struct MetricsCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "metrics", abstract: "Prometheus text exposition of cohortd's metrics.")
+    @OptionGroup var connection: ConnectionOptions
+
+    func run() throws {
+        connection.show(try connection.call("metrics")) { $0.string ?? $0.text }
+    }
+}

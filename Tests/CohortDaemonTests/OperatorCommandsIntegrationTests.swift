@@ -1,0 +1,172 @@
+// cohortctl's operator commands against a running cohortd: access by peer credentials (a connected
+// non-admin uid is refused mutating commands, a member of the admin group is not), a silent client is
+// disconnected after the idle timeout, `subscribe` streams the progress of a training job, and
+// generate, export, metrics, reload (socket and SIGHUP), datasets, report and `status --watch`.
+import CohortTestSupport
+import Foundation
+import Testing
+
+@Suite(.serialized) struct OperatorCommandsIntegrationTests {
+    static let socketGroup: UInt32 = 4242
+    static let adminGroup: UInt32 = 4343
+
+    static let config = """
+        balance:
+          max_synthetic_per_real: 0
+        gan:
+          quiet_seconds: 1
+          base_steps: 40
+          steps_per_new_image: 0
+          max_steps: 40
+          batch_size: 8
+          generator_channels: 16
+          discriminator_channels: 8
+          checkpoint_every_steps: 20
+        classifier:
+          interval_minutes: 0
+          min_new_images: 0
+        control:
+          idle_timeout_seconds: 2
+          socket_group: \(socketGroup)
+          admin_group: \(adminGroup)
+        """
+
+    @Test(.enabled(if: DaemonHarness.executable != nil && BuiltExecutable.path("cohortctl") != nil, "build cohortd and cohortctl first (swift build)"))
+    func operatorCommands() throws {
+        let h = try DaemonHarness(extra: Self.config)
+        try h.phantoms(label: 0, count: 12, seed: 1, into: h.incoming + "/one_lesion")
+        try h.phantoms(label: 1, count: 6, seed: 2, into: h.incoming + "/two_lesions")
+        let daemon = try h.start()
+        let socket = h.dir.file("cohortd.sock")
+        #expect(daemon.wait(timeout: 60) { daemon.counts(h.dataset, "real") == ["one_lesion": 12, "two_lesions": 6] }, "\(daemon.log)")
+        #expect(daemon.wait(timeout: 10) { UnixSocketClient(path: socket) != nil })
+        // A copy other users may run, in a folder they may enter.
+        chmod(h.dir.path, 0o755)
+        let ctl = h.dir.file("cohortctl")
+        try FileManager.default.copyItem(atPath: BuiltExecutable.path("cohortctl")!, toPath: ctl)
+        func run(_ arguments: [String]) throws -> (status: Int32, stdout: String, stderr: String) {
+            try BuiltExecutable.run(ctl, arguments + ["--socket", socket])
+        }
+
+        var info = stat()
+        #expect(stat(socket, &info) == 0 && info.st_gid == Self.socketGroup && info.st_mode & 0o777 == 0o660, "socket 0660, group \(Self.socketGroup)")
+
+        // A client that connects and says nothing is told why and disconnected (idle_timeout_seconds: 2).
+        let silent = try #require(UnixSocketClient(path: socket))
+        let farewell = silent.readLine()
+        #expect(farewell?.contains("idle") == true, "idle error before the disconnect: \(farewell ?? "nil")")
+        #expect(silent.readLine() == nil, "disconnected")
+
+        // Peer credentials: uid 65534 in the socket's group may read but not change; with the admin group it may.
+        if getuid() == 0, let setpriv = ["/usr/bin/setpriv", "/bin/setpriv"].first(where: FileManager.default.isExecutableFile) {
+            func asNobody(_ groups: [UInt32], _ arguments: [String]) throws -> (status: Int32, stdout: String, stderr: String) {
+                let groupOptions = groups.isEmpty ? ["--clear-groups"] : ["--groups", groups.map(String.init).joined(separator: ",")]
+                return try BuiltExecutable.run(setpriv, ["--reuid", "65534", "--regid", "65534"] + groupOptions + [ctl] + arguments + ["--socket", socket])
+            }
+            let reader = try asNobody([Self.socketGroup], ["status"])
+            #expect(reader.status == 0 && reader.stdout.contains("one_lesion"), "a non-admin uid may read: \(reader.stderr)")
+            let denied = try asNobody([Self.socketGroup], ["pause"])
+            #expect(denied.status == 1 && denied.stderr.contains("permission_denied") && denied.stderr.contains("uid=65534"), "\(denied.stderr)")
+            let admin = try asNobody([Self.socketGroup, Self.adminGroup], ["pause"])
+            #expect(admin.status == 0, "a member of the admin group may pause: \(admin.stderr)")
+            #expect(try asNobody([Self.socketGroup, Self.adminGroup], ["resume"]).status == 0)
+            let outsider = try asNobody([], ["status"])
+            #expect(outsider.status == 69 && outsider.stderr.contains("permission denied"), "not in the socket's group: \(outsider.stderr)")
+        } else {
+            Issue.record("the permission part needs root and setpriv (util-linux)")
+        }
+
+        // subscribe: a stream of events while a GAN job trains, until the client leaves.
+        let eventsPath = h.dir.file("events.jsonl")
+        FileManager.default.createFile(atPath: eventsPath, contents: nil)
+        let subscriber = Process()
+        subscriber.executableURL = URL(fileURLWithPath: ctl)
+        subscriber.arguments = ["subscribe", "--json", "--socket", socket]
+        subscriber.standardOutput = try FileHandle(forWritingTo: URL(fileURLWithPath: eventsPath))
+        try subscriber.run()
+        Thread.sleep(forTimeInterval: 3)
+        #expect(subscriber.isRunning, "a silent subscriber is not timed out")
+        let train = try run(["train", "gan", "--dataset", h.dataset])
+        #expect(train.status == 0 && train.stdout.contains("queued job"), "\(train.stderr)")
+        let trained = daemon.wait(timeout: 300) { (try? h.jobs().contains { $0.kind == .gan && $0.state == .done }) ?? false }
+        #expect(trained, "GAN job done: \((try? h.jobs()) ?? [])\n\(daemon.log)")
+        Thread.sleep(forTimeInterval: 1)
+        // SIGKILL: children of the test runner may inherit a blocked SIGTERM.
+        kill(subscriber.processIdentifier, SIGKILL)
+        subscriber.waitUntilExit()
+        let events = (try String(contentsOfFile: eventsPath, encoding: .utf8)).split(separator: "\n").compactMap {
+            try? JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any]
+        }
+        let names = events.compactMap { $0["event"] as? String }
+        let progress = events.filter { $0["event"] as? String == "progress" }.compactMap { $0["data"] as? [String: Any] }
+        #expect(names.contains("job_started") && names.contains("job_finished"), "events: \(names)")
+        #expect(progress.contains { $0["kind"] as? String == "gan" && ($0["step"] as? Int ?? 0) > 0 }, "GAN progress events: \(progress)")
+        let steps = progress.filter { $0["kind"] as? String == "gan" && $0["phase"] as? String == "training" }.compactMap { $0["step"] as? Int }
+        #expect(steps == steps.sorted(), "progress moves forward: \(steps)")
+
+        // generate: samples of one class from the trained generator, outside the balanced set.
+        let generated = try run(["generate", "--dataset", h.dataset, "--class", "two_lesions", "--count", "5", "--json"])
+        #expect(generated.status == 0, "\(generated.stderr)")
+        let directory = (try? JSONSerialization.jsonObject(with: Data(generated.stdout.utf8)) as? [String: Any])?["directory"] as? String
+        #expect(directory?.hasPrefix(h.state + "/generated/phantom/") == true)
+        let wrote = daemon.wait(timeout: 120) {
+            ((try? FileManager.default.contentsOfDirectory(atPath: directory ?? "/nonexistent")) ?? []).filter { $0.hasSuffix(".png") }.count == 5
+        }
+        #expect(wrote, "5 requested samples in \(directory ?? "?")\n\(daemon.log)")
+        #expect(try run(["generate", "--dataset", h.dataset, "--class", "ghost", "--count", "5"]).stderr.contains("not_found"))
+        #expect(try run(["generate", "--dataset", h.dataset, "--class", "two_lesions", "--count", "0"]).stderr.contains("invalid_arguments"))
+        #expect(daemon.counts(h.dataset, "synthetic").values.reduce(0, +) == 0, "requested samples are not published")
+
+        // export: a balanced ImageFolder of hard links; never into an existing folder.
+        let out = h.dir.file("export")
+        let exported = try run(["export", "--dataset", h.dataset, "--out", out])
+        #expect(exported.status == 0 && exported.stdout.contains("exported 18 real"), "\(exported.stdout)\(exported.stderr)")
+        let linked = (try? FileManager.default.contentsOfDirectory(atPath: out + "/one_lesion")) ?? []
+        #expect(linked.count == 12)
+        if let first = linked.first { #expect(stat(out + "/one_lesion/" + first, &info) == 0 && info.st_nlink >= 2, "a hard link") }
+        let again = try run(["export", "--dataset", h.dataset, "--out", out])
+        #expect(again.status == 1 && again.stderr.contains("already exists"))
+
+        // metrics: Prometheus text with levels and counters.
+        let metrics = try run(["metrics"])
+        #expect(metrics.status == 0)
+        #expect(metrics.stdout.contains(#"cohort_images{dataset="phantom",class="one_lesion",kind="real"} 12"#)
+                || metrics.stdout.contains(#"cohort_images{class="one_lesion",dataset="phantom",kind="real"} 12"#), "\(metrics.stdout)")
+        #expect(metrics.stdout.contains("cohort_jobs_total") && metrics.stdout.contains("cohort_control_requests_total"))
+        #expect(metrics.stdout.contains("# TYPE cohort_job_duration_seconds histogram"))
+
+        // datasets, report, status --watch (plain lines when not a terminal).
+        let datasets = try run(["datasets"])
+        #expect(datasets.status == 0 && datasets.stdout.contains("phantom") && datasets.stdout.contains(h.incoming))
+        let report = try run(["report", "--time", "1999"])
+        #expect(report.status == 1 && report.stderr.contains("not_found"))
+        let watcher = Process()
+        let watchOut = Pipe()
+        watcher.executableURL = URL(fileURLWithPath: ctl)
+        watcher.arguments = ["status", "--watch", "--interval", "0.2", "--socket", socket]
+        watcher.standardOutput = watchOut
+        try watcher.run()
+        Thread.sleep(forTimeInterval: 1.5)
+        kill(watcher.processIdentifier, SIGKILL)
+        let watched = String(decoding: watchOut.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        #expect(watched.contains("idle") && !watched.contains("\u{1B}["), "plain lines off a terminal: \(watched)")
+
+        // reload over the socket: live settings apply, fixed ones are named; a broken file changes nothing.
+        var yaml = try String(contentsOfFile: h.config, encoding: .utf8)
+        yaml = yaml.replacingOccurrences(of: "base_steps: 40", with: "base_steps: 30")
+            .replacingOccurrences(of: "settle_seconds: 0.3", with: "settle_seconds: 0.5")
+        try yaml.write(toFile: h.config, atomically: true, encoding: .utf8)
+        let reloaded = try run(["reload"])
+        #expect(reloaded.status == 0 && reloaded.stdout.contains("applied: gan") && reloaded.stdout.contains("needs a restart (kept for now): settle_seconds"),
+                "\(reloaded.stdout)\(reloaded.stderr)")
+        try (yaml + "\ngan:\n  max_steps: -1\n").write(toFile: h.config, atomically: true, encoding: .utf8)
+        let broken = try run(["reload"])
+        #expect(broken.status == 1 && broken.stderr.contains("configuration not reloaded"), "\(broken.stderr)")
+        // SIGHUP does the same (systemd's ExecReload).
+        try yaml.write(toFile: h.config, atomically: true, encoding: .utf8)
+        kill(daemon.process.processIdentifier, SIGHUP)
+        #expect(daemon.wait(timeout: 10) { daemon.log.contains("configuration reloaded (SIGHUP)") }, "\(daemon.log)")
+        #expect(try run(["version"]).status == 0, "still serving after the reloads")
+        #expect(daemon.terminate().status == 0)
+    }
+}

@@ -1,0 +1,145 @@
+#!/bin/bash
+# Boots a real systemd as PID 1 of private namespaces (unshare --fork --pid --mount --uts --cgroup
+# --mount-proc) and drives cohortd.service and cohortd.socket through it with systemctl (nsenter):
+# start → active (running) with READY=1 → cohortctl → reload (SIGHUP: RELOADING=1 … READY=1) → stop with
+# Result=success → socket activation on the first cohortctl call → stop.
+#
+# The host is left alone: the namespace sees a private copy of /etc (with the cohort user made by
+# systemd-sysusers from systemd/cohort.sysusers), tmpfs over /run, /tmp, /var/tmp, /var/lib, /var/log,
+# /srv and /usr/local, and a systemd whose unit path is only /run/systemd/system (SYSTEMD_UNIT_PATH), so
+# none of the host's units (tmpfiles cleaning, udev, sysctl…) run. The units are the shipped ones,
+# unchanged; one drop-in sends cohortd's output to a file because this systemd runs no journald.
+#
+# usage: namespace-test.sh BINDIR     exit 0 pass, 1 fail, 77 skipped (with the reason on stdout)
+set -uo pipefail
+repo=$(cd "$(dirname "$0")/../.." && pwd)
+
+if [ "${1:-}" = "--inside" ]; then
+    work=$2
+    set -e
+    mount --bind "$work/root/etc" /etc
+    # What comes from the host is copied in before tmpfs mounts could hide it (the work folder and the
+    # repository may live under /tmp or /var/tmp).
+    for dir in /run /usr/local; do mount -t tmpfs -o mode=0755 tmpfs "$dir"; done
+    mkdir -p /usr/local/bin /run/systemd/system/cohortd.service.d
+    cp "$work/bin/cohortd" "$work/bin/cohortctl" /usr/local/bin/
+    cp "$repo/systemd/cohortd.service" "$repo/systemd/cohortd.socket" /run/systemd/system/
+    cp "$repo/systemd/cohort.tmpfiles" /run/cohort-test.tmpfiles
+    for dir in /tmp /var/tmp /var/lib /var/log /srv; do mount -t tmpfs -o mode=0755 tmpfs "$dir"; done
+    chmod 1777 /tmp /var/tmp
+    mkdir -p /srv/cohort/incoming/scans/normal
+    printf '[Service]\nStandardOutput=append:/run/cohortd-test.log\nStandardError=inherit\n' \
+        > /run/systemd/system/cohortd.service.d/test-log.conf
+    cd /run/systemd/system
+    printf '[Unit]\nDescription=Cohort namespace test\nDefaultDependencies=no\n' > cohort-test.target
+    # The targets and slice the units' default dependencies name, as empty stand-ins.
+    for target in sysinit basic sockets shutdown multi-user local-fs paths timers network; do
+        printf '[Unit]\nDescription=%s (namespace test)\nDefaultDependencies=no\n' "$target" > "$target.target"
+    done
+    printf '[Unit]\nDescription=System Slice\nDefaultDependencies=no\n' > system.slice
+    systemd-tmpfiles --create /run/cohort-test.tmpfiles
+    chown -R cohort:cohort /srv/cohort
+    export SYSTEMD_UNIT_PATH=/run/systemd/system
+    exec /lib/systemd/systemd --system --unit=cohort-test.target
+fi
+
+skip() { echo "SKIP: $*"; exit 77; }
+[ "$(id -u)" -eq 0 ] || skip "needs root (namespaces, mounts, systemd as PID 1)"
+bindir=$(cd "${1:?usage: namespace-test.sh BINDIR}" && pwd)
+for tool in unshare nsenter systemd-sysusers systemd-tmpfiles systemctl; do
+    command -v "$tool" >/dev/null || skip "$tool is not installed"
+done
+[ -x /lib/systemd/systemd ] || skip "/lib/systemd/systemd is not installed"
+[ -x "$bindir/cohortd" ] && [ -x "$bindir/cohortctl" ] || { echo "FAIL: no cohortd/cohortctl in $bindir"; exit 1; }
+unshare --fork --pid --mount --uts --cgroup --mount-proc true 2>/dev/null || skip "cannot create pid/mount/uts/cgroup namespaces here"
+# systemd needs a cgroup hierarchy it can manage: unified (cgroup2) or the hybrid layout's name=systemd.
+[ "$(stat -f -c %T /sys/fs/cgroup 2>/dev/null)" = cgroup2fs ] || mountpoint -q /sys/fs/cgroup/unified || mountpoint -q /sys/fs/cgroup/systemd \
+    || skip "no cgroup hierarchy systemd could manage is mounted at /sys/fs/cgroup"
+
+work=$(mktemp -d /var/tmp/cohort-systemd-test.XXXXXX)
+pid=""
+cleanup() {
+    [ -n "$pid" ] && kill -9 "$pid" 2>/dev/null
+    sleep 0.2
+    rm -rf "$work"
+}
+trap cleanup EXIT
+mkdir -p "$work/root" "$work/bin"
+cp -a /etc "$work/root/etc"
+cp "$bindir/cohortd" "$bindir/cohortctl" "$work/bin/"
+systemd-sysusers --root="$work/root" "$repo/systemd/cohort.sysusers" >/dev/null || { echo "FAIL: systemd-sysusers on systemd/cohort.sysusers"; exit 1; }
+mkdir -p "$work/root/etc/cohort"
+cat > "$work/root/etc/cohort/cohortd.yaml" <<'EOF'
+# namespace test: one empty dataset, so cohortd idles while systemd drives it
+state_directory: /var/lib/cohort
+socket_path: /run/cohort/cohortd.sock
+datasets: [scans]
+dataset:
+  scans:
+    watch_root: /srv/cohort/incoming/scans
+    output_root: /srv/cohort/output/scans
+EOF
+
+unshare --fork --pid --mount --uts --cgroup --mount-proc --propagation private "$0" --inside "$work" > "$work/boot.log" 2>&1 &
+unshare_pid=$!
+for _ in $(seq 100); do
+    pid=$(pgrep -P "$unshare_pid" | head -1)
+    [ -n "$pid" ] && break
+    sleep 0.1
+done
+[ -n "$pid" ] || { echo "FAIL: systemd did not start"; cat "$work/boot.log"; exit 1; }
+ns() { nsenter -t "$pid" -m -p -- "$@"; }
+
+failures=0
+check() { # check DESCRIPTION COMMAND...
+    local description=$1; shift
+    if "$@"; then echo "ok   $description"; else echo "FAIL $description"; failures=$((failures + 1)); fi
+}
+wait_for() { # wait_for SECONDS COMMAND...: until COMMAND succeeds
+    local deadline=$((SECONDS + $1)); shift
+    until "$@" >/dev/null 2>&1; do [ $SECONDS -lt $deadline ] || return 1; sleep 0.2; done
+}
+property() { ns systemctl show -p "$2" --value "$1"; }
+booted() { case "$(ns systemctl is-system-running 2>/dev/null)" in running|degraded) return 0 ;; *) return 1 ;; esac; }
+is_value() { [ "$(property "$1" "$2")" = "$3" ]; }
+
+check "systemd boots in the namespace" wait_for 30 booted
+[ $failures -eq 0 ] || { cat "$work/boot.log"; exit 1; }
+
+# 1. start: Type=notify, so `systemctl start` returns once cohortd sent READY=1 (catalog open, socket bound).
+check "systemctl start cohortd.service" ns timeout 60 systemctl start cohortd.service
+check "cohortd.service is active (running)" bash -c "$(declare -f ns); pid=$pid; ns systemctl status --no-pager cohortd.service | grep -q 'active (running)'"
+check "the socket came from cohortd.socket (LISTEN_FDS)" wait_for 5 ns grep -q "socket passed by systemd" /run/cohortd-test.log
+check "socket is cohort:cohort 0660" bash -c "[ \"\$(nsenter -t $pid -m -- stat -c '%U:%G %a' /run/cohort/cohortd.sock)\" = 'cohort:cohort 660' ]"
+check "cohortd runs as the cohort user" bash -c "[ \"\$(nsenter -t $pid -m -p -- ps -o user= -p \$(nsenter -t $pid -m -p -- systemctl show -p MainPID --value cohortd.service))\" = cohort ]"
+check "cohortctl status answers" bash -c "nsenter -t $pid -m -p -- /usr/local/bin/cohortctl status | grep -q scans"
+check "cohortctl version answers" bash -c "nsenter -t $pid -m -p -- /usr/local/bin/cohortctl version >/dev/null"
+check "STATUS= reaches systemd" bash -c "nsenter -t $pid -m -p -- systemctl show -p StatusText --value cohortd.service | grep -q ."
+
+# 2. reload: SIGHUP through ExecReload; the daemon applies the new balance target and says so.
+ns sed -i '1i balance:\n  target: 500' /etc/cohort/cohortd.yaml
+check "systemctl reload cohortd.service" ns timeout 30 systemctl reload cohortd.service
+check "the reload applied the new balance setting" wait_for 10 ns grep -q "configuration reloaded (SIGHUP): applied \[balance\]" /run/cohortd-test.log
+check "active again after the reload" wait_for 10 is_value cohortd.service ActiveState active
+main_before=$(property cohortd.service MainPID)
+
+# 3. stop: SIGTERM → STOPPING=1 → clean exit.
+check "systemctl stop cohortd.service" ns timeout 60 systemctl stop cohortd.service
+check "Result=success after stop" is_value cohortd.service Result success
+check "cohortd exited with status 0" is_value cohortd.service ExecMainStatus 0
+check "the same process served until the stop (no restart)" [ "$(property cohortd.service NRestarts)" = 0 ]
+
+# 4. socket activation: the socket stays, and the first client starts the service again.
+check "cohortd.socket still listening" is_value cohortd.socket ActiveState active
+check "cohortctl version starts cohortd through the socket" bash -c "nsenter -t $pid -m -p -- timeout 60 /usr/local/bin/cohortctl version >/dev/null"
+check "cohortd.service active again" wait_for 20 is_value cohortd.service ActiveState active
+check "a new main process" [ "$(property cohortd.service MainPID)" != "$main_before" ]
+check "systemctl stop cohortd.socket cohortd.service" ns timeout 60 systemctl stop cohortd.socket cohortd.service
+check "Result=success after the second stop" is_value cohortd.service Result success
+
+if [ $failures -ne 0 ]; then
+    echo "--- cohortd output"; ns cat /run/cohortd-test.log 2>/dev/null | tail -40
+    echo "--- systemctl status"; ns systemctl status --no-pager cohortd.service cohortd.socket 2>&1 | tail -30
+    exit 1
+fi
+echo "PASS: systemd namespace test"
