@@ -15,7 +15,8 @@ enum ProgressLine {
                 + String(format: "%3.0f%%", fraction * 100)
         }
         if let detail = job["detail"]?.string, !detail.isEmpty { text += " · " + detail }
-        if let started = job["started_at"]?.number, step > 0, total > step {
+        // GAN jobs put their own rate-based ETA in the detail; others get one from the elapsed time.
+        if !(job["detail"]?.string ?? "").contains("ETA"), let started = job["started_at"]?.number, step > 0, total > step {
             let elapsed = now - started
             text += " · ETA " + duration(elapsed / Double(step) * Double(total - step))
         }
