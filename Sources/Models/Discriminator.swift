@@ -113,6 +113,10 @@ public final class Discriminator {
                               parameterGradients: parameterGradients, inputGradient: inputGradient)
     }
 
+    /// The weights spectral normalization applies to: every convolution and the linear head (the class
+    /// embedding of the projection is left as it is).
+    public var spectrallyNormalizedWeights: [ParameterRef] { [conv0.weight] + downs.map { $0.conv.weight } + [fc.weight] }
+
     public var macsPerImage: Int {
         var total = conv0.macs(h: configuration.imageSize, w: configuration.imageSize)
         var size = configuration.imageSize / 2

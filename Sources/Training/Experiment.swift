@@ -55,10 +55,12 @@ public struct ExperimentResult: Codable, Sendable {
     public var ganSteps: Int
     public var classifierSteps: Int
     public var maxSyntheticPerReal: Double?
+    public var spectralNormalization: Bool
 
     enum CodingKeys: String, CodingKey {
         case rows, fcd, seconds, dataset
         case maxSyntheticPerReal = "max_synthetic_per_real"
+        case spectralNormalization = "spectral_normalization"
         case nearCopies = "near_copies"
         case evaluatedOn = "evaluated_on"
         case trainCounts = "train_counts"
@@ -187,7 +189,7 @@ public enum Experiment {
             trainCounts: Dictionary(uniqueKeysWithValues: zip(folder.classes, counts)),
             evaluationCounts: Dictionary(uniqueKeysWithValues: zip(folder.classes, evaluation.classCounts)),
             dataset: summary, imageSize: size, ganSteps: configuration.ganSteps, classifierSteps: budget,
-            maxSyntheticPerReal: configuration.maxSyntheticPerReal)
+            maxSyntheticPerReal: configuration.maxSyntheticPerReal, spectralNormalization: configuration.gan.spectralNormalization == true)
     }
 
     /// The result as a Markdown table with its context.
@@ -195,7 +197,8 @@ public enum Experiment {
         let classes = r.trainCounts.keys.sorted()
         var lines = ["Command: `\(command)`", "",
                      "Image size \(r.imageSize) px; GAN \(r.ganSteps) steps; classifier \(r.classifierSteps) steps per variant; evaluated on \(r.evaluatedOn)."
-                        + (r.maxSyntheticPerReal.map { " Real+synthetic top-up capped at \($0) synthetic per real image." } ?? ""),
+                        + (r.maxSyntheticPerReal.map { " Real+synthetic top-up capped at \($0) synthetic per real image." } ?? "")
+                        + (r.spectralNormalization ? " Discriminator with spectral normalization." : ""),
                      "Train images per class: " + classes.map { "\($0) \(r.trainCounts[$0]!)" }.joined(separator: ", ")
                         + "; evaluation: " + classes.map { "\($0) \(r.evaluationCounts[$0] ?? 0)" }.joined(separator: ", ") + ".", "",
                      "| training | images | accuracy | balanced accuracy | macro-F1 | " + classes.map { "recall \($0)" }.joined(separator: " | ") + " | AUC |",

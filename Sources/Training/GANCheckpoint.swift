@@ -21,6 +21,9 @@ public enum GANCheckpoint {
             file.add("ema.\(entry.name)", entry.kind == .counter
                 ? SafeTensor(shape: entry.shape, integers: values.map { Int64($0) }) : SafeTensor(shape: entry.shape, floats: values))
         }
+        for (i, u) in (trainer.step.spectralNorm?.uVectors ?? []).enumerated() {
+            file.add("discriminator.spectral_norm.u.\(i)", SafeTensor(shape: [u.count], floats: u))
+        }
         let classesJSON = String(decoding: try JSONEncoder().encode(trainer.classes), as: UTF8.self)
         file.metadata["format"] = format
         file.metadata["classes"] = classesJSON
@@ -81,6 +84,10 @@ public enum GANCheckpoint {
             }
             let slab = entry.kind == .parameter ? trainer.ema.values : trainer.ema.buffers
             tensor.floats.withUnsafeBufferPointer { (slab.data + entry.offset).update(from: $0.baseAddress!, count: entry.count) }
+        }
+        if let norm = trainer.step.spectralNorm {
+            let vectors = (0..<norm.uVectors.count).compactMap { file["discriminator.spectral_norm.u.\($0)"]?.floats }
+            if vectors.count == norm.uVectors.count && zip(vectors, norm.uVectors).allSatisfy({ $0.count == $1.count }) { norm.uVectors = vectors }
         }
         trainer.restore(iteration: Int(file.metadata["iteration"] ?? "0") ?? 0,
                         rng: words(file.metadata["rng"]), augmentRNG: words(file.metadata["augment_rng"]))

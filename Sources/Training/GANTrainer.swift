@@ -18,6 +18,9 @@ public struct GANTrainingSettings: Codable, Sendable, Equatable {
     public var discriminatorChannels = 32
     public var latentDimension = 128
     public var embeddingDimension = 128
+    /// Spectral normalization of the discriminator's convolution and linear weights (Miyato et al. 2018).
+    /// Optional so checkpoints written before it existed still load (nil: off).
+    public var spectralNormalization: Bool?
     public init() {}
 }
 
@@ -44,6 +47,9 @@ public final class GANTrainer {
                               initializer: .dcgan, seed: seeds.next())
         step = GANTrainingStep(generator: g, discriminator: d, learningRate: settings.learningRate)
         step.augment = settings.diffAugment ? DiffAugment() : nil
+        if settings.spectralNormalization == true {
+            step.spectralNorm = SpectralNorm(store: d.store, weights: d.spectrallyNormalizedWeights, seed: seeds.next())
+        }
         step.rng = RandomGenerator(seed: seeds.next())
         ema = ExponentialMovingAverage(copying: g.store, decay: settings.emaDecay)
         rng = RandomGenerator(seed: seeds.next())

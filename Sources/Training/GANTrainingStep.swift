@@ -13,6 +13,8 @@ public final class GANTrainingStep {
     public let discriminatorOptimizer: Adam
     /// Applied to every batch D sees, real and fake alike (nil: no augmentation).
     public var augment: DiffAugment?
+    /// Spectral normalization of D's weights (nil: off). D runs on W/σ; the optimizer updates raw W.
+    public var spectralNorm: SpectralNorm?
     /// Draws for the augmentation; saved in checkpoints.
     public var rng = RandomGenerator(seed: 0)
     private var dReal: Tensor?
@@ -39,6 +41,7 @@ public final class GANTrainingStep {
         let fake = g.forward(z: z, labels: fakeLabels, mode: .training)
 
         d.store.zeroGradients()
+        spectralNorm?.normalize()
         let realInput = augment?.forward(real, slot: 0, rng: &rng) ?? real
         let fakeInput = augment?.forward(fake, slot: 1, rng: &rng) ?? fake
         let realScores = d.forward(realInput, labels: labels, mode: .training, slot: 0)
@@ -48,7 +51,11 @@ public final class GANTrainingStep {
                                                   fakeCount: fakeLabels.count, dReal: dr.data, dFake: df.data)
         d.backward(dr, slot: 0, inputGradient: false)
         d.backward(df, slot: 1, inputGradient: false)
+        spectralNorm?.restore(transformingGradients: true)
         discriminatorOptimizer.update(d.store)
+        // The G step sees the just-updated D, normalized again (PyTorch recomputes W/σ at every forward).
+        spectralNorm?.normalize()
+        defer { spectralNorm?.restore(transformingGradients: false) }
 
         g.store.zeroGradients()
         let generatorInput = augment?.forward(fake, slot: 2, rng: &rng) ?? fake

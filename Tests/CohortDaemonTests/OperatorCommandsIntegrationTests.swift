@@ -138,6 +138,13 @@ import Testing
         // datasets, report, status --watch (plain lines when not a terminal).
         let datasets = try run(["datasets"])
         #expect(datasets.status == 0 && datasets.stdout.contains("phantom") && datasets.stdout.contains(h.incoming))
+        let jobs = try run(["jobs"])
+        #expect(jobs.status == 0 && jobs.stdout.contains("gan") && jobs.stdout.contains("generate"), "\(jobs.stdout)")
+        #expect(try run(["quarantine"]).status == 0)
+        #expect(try run(["rescan"]).status == 0)
+        let cancel = try run(["cancel"])
+        #expect(cancel.status == 1 && cancel.stderr.contains("not_found"), "nothing to cancel: \(cancel.stderr)")
+        #expect(try run(["pause"]).status == 0 && run(["resume"]).status == 0, "root may pause and resume")
         let report = try run(["report", "--time", "1999"])
         #expect(report.status == 1 && report.stderr.contains("not_found"))
         let watcher = Process()

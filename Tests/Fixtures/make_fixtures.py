@@ -4,11 +4,12 @@
   ops.safetensors                  one case per op: inputs, outputs, upstream and input/parameter gradients
   cgan_iteration.safetensors       one full cGAN iteration (batch 8) from the deterministic init
   classifier_iteration.safetensors one classifier iteration (batch 4, 128×128, dropout 0)
+  spectral_norm.safetensors        spectral normalization at convergence: W, W/σ and dL/dW (conv and linear shapes)
 
 Safetensors are written and read by hand (struct + json + numpy; no `safetensors` package).
 Every stored tensor is F32 or I64.
 
-Run:   python3 Tests/Fixtures/make_fixtures.py [--out DIR]         (needs torch + numpy; tests never do)
+Run:   python3 Tests/Fixtures/make_fixtures.py [--out DIR] [--only FILE]   (needs torch + numpy; tests never do)
 Check: python3 Tests/Fixtures/make_fixtures.py --check-checkpoint PATH \
            --model cgan-generator|cgan-discriminator|classifier
        loads a Cohort-written checkpoint strictly into the PyTorch model and runs one eval forward.
@@ -442,13 +443,44 @@ def verify(path, tensors):
     return len(back)
 
 
-def write_all(out_dir):
+def spectral_norm_fixture():
+    """torch.nn.utils.parametrizations.spectral_norm once its power iteration has converged: W/σ with σ the
+    largest singular value of W viewed as [out, rest], and the gradient of L = Σ C ⊙ W/σ with respect to W
+    (u, v held constant, which at convergence equals differentiating through the exact σ)."""
+    tensors = {}
+    for case, shape in [("conv", (8, 4, 3, 3)), ("linear", (1, 48))]:
+        seed(case)
+        module = nn.Conv2d(4, 8, 3) if case == "conv" else nn.Linear(48, 1)
+        with torch.no_grad():
+            module.weight.copy_(torch.randn(shape))
+        weight = module.weight.detach().clone()
+        module = nn.utils.parametrizations.spectral_norm(module, n_power_iterations=200)
+        module.train()
+        normalized = module.weight  # runs the power iteration (training mode), then W/σ
+        upstream = torch.randn(shape)
+        (normalized * upstream).sum().backward()
+        original = module.parametrizations.weight.original
+        tensors[f"{case}.weight"] = weight
+        tensors[f"{case}.upstream"] = upstream
+        tensors[f"{case}.normalized"] = normalized.detach()
+        tensors[f"{case}.grad"] = original.grad.detach()
+        tensors[f"{case}.sigma"] = torch.linalg.matrix_norm(weight.reshape(shape[0], -1), ord=2).reshape(1)
+    return tensors
+
+
+FIXTURES = ["ops.safetensors", "cgan_iteration.safetensors", "classifier_iteration.safetensors", "spectral_norm.safetensors"]
+
+
+def write_all(out_dir, only=None):
     """Write and verify the three fixture files; print each file's size."""
     metadata = {"format_version": FORMAT_VERSION, "torch": torch.__version__, "numpy": np.__version__,
                 "generator": "Tests/Fixtures/make_fixtures.py"}
     total = 0
     for filename, build in [("ops.safetensors", ops_fixture), ("cgan_iteration.safetensors", cgan_fixture),
-                            ("classifier_iteration.safetensors", classifier_fixture)]:
+                            ("classifier_iteration.safetensors", classifier_fixture),
+                            ("spectral_norm.safetensors", spectral_norm_fixture)]:
+        if only and filename != only:
+            continue
         path = os.path.join(out_dir, filename)
         tensors = build()
         size = write_safetensors(path, tensors, metadata)
@@ -461,6 +493,7 @@ def write_all(out_dir):
 def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--out", default=HERE, help="directory for the fixtures (default: this script's)")
+    parser.add_argument("--only", choices=sorted(FIXTURES), help="write just this fixture file")
     parser.add_argument("--check-checkpoint", metavar="PATH")
     parser.add_argument("--model", choices=sorted(MODELS))
     args = parser.parse_args()
@@ -469,7 +502,7 @@ def main():
             parser.error("--check-checkpoint needs --model")
         sys.exit(check_checkpoint(args.check_checkpoint, args.model))
     torch.set_num_threads(1)
-    write_all(args.out)
+    write_all(args.out, args.only)
 
 
 if __name__ == "__main__":

@@ -119,6 +119,28 @@ import Testing
         #expect(throws: SafeTensorsError.self) { try GANCheckpoint.resume(from: path, classes: ["square", "disk", "bar"]) }
     }
 
+    @Test func spectralNormalizationTrainsAndResumesExactly() throws {
+        let dir = try TemporaryDirectory()
+        let real = ClassifierTrainingTests.shapes(count: 30, seed: 1, size: 16)
+        var settings = Self.tinySettings()
+        settings.spectralNormalization = true
+        let path = dir.file("gan.safetensors")
+        let first = GANTrainer(classes: real.classes, imageSize: 16, settings: settings)
+        let rawBefore = first.discriminator.store.values.array
+        first.train(on: real, steps: 3, progress: { _, losses in
+            #expect(losses.discriminator.isFinite && losses.generator.isFinite)
+        })
+        #expect(first.step.spectralNorm?.sigmas.allSatisfy { $0 > 0 && $0.isFinite } == true)
+        #expect(first.discriminator.store.values.array != rawBefore, "D learns")
+        try GANCheckpoint.save(first, to: path)
+        first.train(on: real, steps: 2)
+        let resumed = try GANCheckpoint.resume(from: path)
+        #expect(resumed.settings.spectralNormalization == true && resumed.step.spectralNorm != nil)
+        resumed.train(on: real, steps: 2)
+        #expect(resumed.discriminator.store.values.array == first.discriminator.store.values.array, "resumed SN run diverged")
+        #expect(resumed.generator.store.values.array == first.generator.store.values.array)
+    }
+
     @Test func generateCommandMarksSamples() throws {
         let cohort = try #require(BuiltExecutable.path("cohort"))
         let dir = try TemporaryDirectory()
