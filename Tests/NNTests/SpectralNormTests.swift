@@ -43,22 +43,22 @@ import Testing
         let count = 24
         let weights = (0..<count).map { _ in rng.normal() }
         let upstream = (0..<count).map { _ in rng.normal() }
-        /// L(W) = Σ C ⊙ W/σ(W), σ converged.
-        func loss(_ w: [Float]) -> Double {
+        /// A store holding W/σ(W) with σ converged (15 + 300 power steps), and its normalizer.
+        func normalized(_ w: [Float]) -> (ParameterStore, ParameterRef, SpectralNorm) {
             let (store, ref) = makeStore(shape, w)
             let norm = SpectralNorm(store: store, weights: [ref], seed: 5)
             norm.powerIterations = 300
             norm.normalize()
             norm.restore(transformingGradients: false)
             norm.normalize()
+            return (store, ref, norm)
+        }
+        /// L(W) = Σ C ⊙ W/σ(W).
+        func loss(_ w: [Float]) -> Double {
+            let (store, ref, _) = normalized(w)
             return (0..<count).reduce(0.0) { $0 + Double(store.value(ref)[$1]) * Double(upstream[$1]) }
         }
-        let (store, ref) = makeStore(shape, weights)
-        let norm = SpectralNorm(store: store, weights: [ref], seed: 5)
-        norm.powerIterations = 300
-        norm.normalize()
-        norm.restore(transformingGradients: false)
-        norm.normalize()
+        let (store, ref, norm) = normalized(weights)
         store.zeroGradients()
         for i in 0..<count { store.gradient(ref)[i] = upstream[i] }
         norm.restore(transformingGradients: true)
