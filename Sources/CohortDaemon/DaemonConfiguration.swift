@@ -49,6 +49,8 @@ public struct GANScheduleSettings: Sendable, Equatable {
     /// Widths of a new GAN (the benchmark model: 256 and 32). Smaller is faster and learns less.
     public var generatorChannels = 256
     public var discriminatorChannels = 32
+    /// Spectral normalization of a new GAN's discriminator (a resumed GAN keeps what it was trained with).
+    public var spectralNormalization = true
     /// Atomic checkpoint every this many steps (and at the end and on shutdown).
     public var checkpointEverySteps = 200
     public var seed: UInt64 = 1

@@ -27,6 +27,7 @@ enum GANJob {
             gan.seed = settings.gan.seed
             gan.generatorChannels = settings.gan.generatorChannels
             gan.discriminatorChannels = settings.gan.discriminatorChannels
+            gan.spectralNormalization = settings.gan.spectralNormalization
             trainer = GANTrainer(classes: present, imageSize: dataset.imageSize, settings: gan)
         }
         let train = try CatalogImages.load(context.catalog, dataset: dataset.name, split: .train, classes: trainer.classes, size: dataset.imageSize)

@@ -27,8 +27,8 @@ struct ExperimentCommand: ParsableCommand {
     @Option(help: "Cap the real+synthetic top-up at this many synthetic images per real image of a class (default: up to the largest class).")
     var maxSyntheticPerReal: Double?
 
-    @Flag(help: "Spectral normalization of the discriminator (Miyato et al. 2018), for A/B runs.")
-    var spectralNorm = false
+    @Flag(inversion: .prefixedNo, help: "Spectral normalization of the discriminator (Miyato et al. 2018; on by default, --no-spectral-norm for A/B runs).")
+    var spectralNorm = true
 
     @Option(help: "GAN training steps.")
     var ganSteps = 3000
@@ -61,7 +61,7 @@ struct ExperimentCommand: ParsableCommand {
         configuration.imageSize = imageSize
         configuration.ganSteps = ganSteps
         configuration.maxSyntheticPerReal = maxSyntheticPerReal
-        if spectralNorm { configuration.gan.spectralNormalization = true }
+        configuration.gan.spectralNormalization = spectralNorm
         configuration.classifier.epochs = epochs
         configuration.seed = seed
         if let scarce {

@@ -139,6 +139,13 @@ import Testing
         resumed.train(on: real, steps: 2)
         #expect(resumed.discriminator.store.values.array == first.discriminator.store.values.array, "resumed SN run diverged")
         #expect(resumed.generator.store.values.array == first.generator.store.values.array)
+
+        // Settings saved before the option existed decode without it: such GANs resume without SN.
+        var legacy = try JSONSerialization.jsonObject(with: JSONEncoder().encode(settings)) as! [String: Any]
+        legacy.removeValue(forKey: "spectralNormalization")
+        let decoded = try JSONDecoder().decode(GANTrainingSettings.self, from: JSONSerialization.data(withJSONObject: legacy))
+        #expect(decoded.spectralNormalization == nil)
+        #expect(GANTrainer(classes: ["a", "b"], imageSize: 16, settings: decoded).step.spectralNorm == nil)
     }
 
     @Test func generateCommandMarksSamples() throws {
