@@ -14,7 +14,7 @@ final class ConfigurationReloader: Service, @unchecked Sendable {
     private let state: DaemonState
     private let logger: Logger
     /// One reload at a time (a SIGHUP during a socket-driven reload waits its turn).
-    private let gate = AsyncGate()
+    private let gate = DispatchSemaphore(value: 1)
 
     init(live: LiveConfiguration, notifier: SystemdNotifier, state: DaemonState, logger: Logger) {
         self.live = live
@@ -30,8 +30,8 @@ final class ConfigurationReloader: Service, @unchecked Sendable {
     }
 
     func reload(trigger: String) async -> Result<ReloadOutcome, ConfigurationError> {
-        await gate.enter()
-        defer { gate.leave() }
+        await gate.waitAsync()
+        defer { gate.signal() }
         notifier.notify("RELOADING=1\nMONOTONIC_USEC=\(SystemdNotifier.monotonicMicroseconds())\nSTATUS=reloading the configuration")
         let result: Result<ReloadOutcome, ConfigurationError>
         do {
@@ -48,31 +48,5 @@ final class ConfigurationReloader: Service, @unchecked Sendable {
         }
         notifier.notify("READY=1\nSTATUS=" + state.activity)
         return result
-    }
-}
-
-/// A minimal async mutex: waiters resume in order.
-final class AsyncGate: @unchecked Sendable {
-    private let lock = NSLock()
-    private var busy = false
-    private var waiters: [CheckedContinuation<Void, Never>] = []
-
-    func enter() async {
-        await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
-            let resumeNow = lock.withLock {
-                if busy { waiters.append(continuation); return false }
-                busy = true
-                return true
-            }
-            if resumeNow { continuation.resume() }
-        }
-    }
-
-    func leave() {
-        let next = lock.withLock { () -> CheckedContinuation<Void, Never>? in
-            if waiters.isEmpty { busy = false; return nil }
-            return waiters.removeFirst()
-        }
-        next?.resume()
     }
 }

@@ -42,6 +42,9 @@ struct ControlCommands: Sendable {
         }
         do {
             return try dispatch(request)
+        } catch let refusal as ControlError {
+            // Bad arguments, unknown datasets, conflicts: thrown by the command helpers below.
+            return .now(.failure(refusal))
         } catch {
             return .now(.failure(ControlError(.internal, "\(error)", context: ["cmd": request.cmd])))
         }
@@ -87,9 +90,9 @@ struct ControlCommands: Sendable {
         case "rescan":
             ingest.rescan()
             return .now(.success(.object(["rescan": .bool(true)])))
-        case "train": return .now(try train(args, configuration))
-        case "generate": return .now(try generate(args, configuration))
-        case "export": return export(args, configuration)
+        case "train": return .now(.success(try train(args, configuration)))
+        case "generate": return .now(.success(try generate(args, configuration)))
+        case "export": return try export(args, configuration)
         case "reload":
             let reloader = self.reloader
             return .later {
@@ -107,14 +110,15 @@ struct ControlCommands: Sendable {
         }
     }
 
-    private func dataset(_ args: [String: JSONValue], _ configuration: DaemonConfiguration) -> Result<DatasetConfiguration, ControlError> {
+    /// The dataset named by `args["dataset"]`, or the refusal to send.
+    private func dataset(_ args: [String: JSONValue], _ configuration: DaemonConfiguration) throws(ControlError) -> DatasetConfiguration {
         guard let name = args["dataset"]?.string else {
-            return .failure(ControlError(.invalidArguments, "dataset is required", context: ["datasets": configuration.datasets.map(\.name).joined(separator: ",")]))
+            throw ControlError(.invalidArguments, "dataset is required", context: ["datasets": configuration.datasets.map(\.name).joined(separator: ",")])
         }
         guard let dataset = configuration.dataset(named: name) else {
-            return .failure(ControlError(.notFound, "unknown dataset '\(name)'", context: ["dataset": name]))
+            throw ControlError(.notFound, "unknown dataset '\(name)'", context: ["dataset": name])
         }
-        return .success(dataset)
+        return dataset
     }
 
     /// Latest report of a dataset (or of any), or the one whose time starts with `time`; `full` adds report.json.
@@ -148,57 +152,45 @@ struct ControlCommands: Sendable {
         return .success(.object(fields))
     }
 
-    private func train(_ args: [String: JSONValue], _ configuration: DaemonConfiguration) throws -> Result<JSONValue, ControlError> {
+    private func train(_ args: [String: JSONValue], _ configuration: DaemonConfiguration) throws -> JSONValue {
         guard let kind = args["kind"]?.string, kind == "gan" || kind == "classifier" else {
-            return .failure(ControlError(.invalidArguments, "train needs kind: gan or classifier"))
+            throw ControlError(.invalidArguments, "train needs kind: gan or classifier")
         }
-        let dataset: DatasetConfiguration
-        switch self.dataset(args, configuration) {
-        case .success(let d): dataset = d
-        case .failure(let error): return .failure(error)
-        }
+        let dataset = try self.dataset(args, configuration)
         let steps = kind == "gan" ? configuration.gan.baseSteps : 0
         let job = try scheduler.enqueue(dataset: dataset.name, kind: kind == "gan" ? .gan : .classifier, steps: steps,
                                         reason: "requested by an operator")
-        return .success(.object(["job": .number(Double(job.id ?? 0))]))
+        return .object(["job": .number(Double(job.id ?? 0))])
     }
 
     /// Queues `count` samples of one class from the current generator, written outside the balanced set
     /// (under the state directory) so they never disturb what the balance policy publishes.
-    private func generate(_ args: [String: JSONValue], _ configuration: DaemonConfiguration) throws -> Result<JSONValue, ControlError> {
-        let dataset: DatasetConfiguration
-        switch self.dataset(args, configuration) {
-        case .success(let d): dataset = d
-        case .failure(let error): return .failure(error)
-        }
-        guard let className = args["class"]?.string else { return .failure(ControlError(.invalidArguments, "class is required")) }
+    private func generate(_ args: [String: JSONValue], _ configuration: DaemonConfiguration) throws -> JSONValue {
+        let dataset = try self.dataset(args, configuration)
+        guard let className = args["class"]?.string else { throw ControlError(.invalidArguments, "class is required") }
         guard let count = args["count"]?.int, (1...Self.maxGenerateCount).contains(count) else {
-            return .failure(ControlError(.invalidArguments, "count must be a whole number from 1 to \(Self.maxGenerateCount)"))
+            throw ControlError(.invalidArguments, "count must be a whole number from 1 to \(Self.maxGenerateCount)")
         }
         let record = try catalog.read { db in try DatasetStateRecord.fetchOne(db, key: dataset.name) }
         guard record?.checkpoint != nil else {
-            return .failure(ControlError(.conflict, "dataset '\(dataset.name)' has no trained generator yet", context: ["dataset": dataset.name]))
+            throw ControlError(.conflict, "dataset '\(dataset.name)' has no trained generator yet", context: ["dataset": dataset.name])
         }
         let known = try catalog.classCounts(dataset: dataset.name).filter { $0.real > 0 }.map(\.className)
         guard known.contains(className) else {
-            return .failure(ControlError(.notFound, "class '\(className)' has no real images in '\(dataset.name)'",
-                                         context: ["dataset": dataset.name, "class": className, "classes": known.sorted().joined(separator: ",")]))
+            throw ControlError(.notFound, "class '\(className)' has no real images in '\(dataset.name)'",
+                               context: ["dataset": dataset.name, "class": className, "classes": known.sorted().joined(separator: ",")])
         }
         let arguments = String(decoding: try JSONEncoder().encode(GenerateRequest(className: className, count: count)), as: UTF8.self)
         let job = try scheduler.enqueue(dataset: dataset.name, kind: .generate, steps: count,
                                         reason: "requested by an operator: \(count) × \(className)", arguments: arguments)
-        return .success(.object(["job": .number(Double(job.id ?? 0)),
-                                 "directory": .string(GenerateRequest.directory(configuration, dataset: dataset.name, job: job.id ?? 0, className: className))]))
+        return .object(["job": .number(Double(job.id ?? 0)),
+                        "directory": .string(GenerateRequest.directory(configuration, dataset: dataset.name, job: job.id ?? 0, className: className))])
     }
 
-    private func export(_ args: [String: JSONValue], _ configuration: DaemonConfiguration) -> ControlReply {
-        let dataset: DatasetConfiguration
-        switch self.dataset(args, configuration) {
-        case .success(let d): dataset = d
-        case .failure(let error): return .now(.failure(error))
-        }
+    private func export(_ args: [String: JSONValue], _ configuration: DaemonConfiguration) throws(ControlError) -> ControlReply {
+        let dataset = try self.dataset(args, configuration)
         guard let out = args["out"]?.string, out.hasPrefix("/") else {
-            return .now(.failure(ControlError(.invalidArguments, "out must be an absolute path (a folder that does not exist yet, writable by cohortd)")))
+            throw ControlError(.invalidArguments, "out must be an absolute path (a folder that does not exist yet, writable by cohortd)")
         }
         let trainOnly = args["train_only"] == .bool(true)
         let catalog = self.catalog

@@ -75,6 +75,7 @@ final class JobRunner: Service, @unchecked Sendable {
 
     private func execute(_ queued: JobRecord) {
         var job = queued
+        let configuration = self.configuration  // the job runs with the settings in force when it starts
         guard let dataset = configuration.dataset(named: job.dataset) else {
             finish(&job, state: .failed, outcome: "dataset '\(job.dataset)' is no longer configured")
             return

@@ -38,6 +38,7 @@ final class SchedulerService: Service, @unchecked Sendable {
 
     /// One scheduling pass over `dataset`.
     func tick(_ dataset: DatasetConfiguration, now: Double = Date().timeIntervalSince1970) throws {
+        let configuration = self.configuration  // one consistent reading per pass, even across a reload
         let counts = try CatalogImages.realCounts(catalog, dataset: dataset.name, classes: dataset.classes)
         guard !counts.isEmpty else { return }
         let record = try catalog.read { db in try DatasetStateRecord.fetchOne(db, key: dataset.name) } ?? DatasetStateRecord(dataset: dataset.name)

@@ -86,8 +86,10 @@ public enum GANCheckpoint {
             tensor.floats.withUnsafeBufferPointer { (slab.data + entry.offset).update(from: $0.baseAddress!, count: entry.count) }
         }
         if let norm = trainer.step.spectralNorm {
-            let vectors = (0..<norm.uVectors.count).compactMap { file["discriminator.spectral_norm.u.\($0)"]?.floats }
-            if vectors.count == norm.uVectors.count && zip(vectors, norm.uVectors).allSatisfy({ $0.count == $1.count }) { norm.uVectors = vectors }
+            // Saved u vectors continue the power iteration exactly; without them it restarts (15 steps).
+            let current = norm.uVectors
+            let saved = current.indices.compactMap { file["discriminator.spectral_norm.u.\($0)"]?.floats }
+            if saved.count == current.count && zip(saved, current).allSatisfy({ $0.count == $1.count }) { norm.uVectors = saved }
         }
         trainer.restore(iteration: Int(file.metadata["iteration"] ?? "0") ?? 0,
                         rng: words(file.metadata["rng"]), augmentRNG: words(file.metadata["augment_rng"]))
