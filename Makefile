@@ -43,11 +43,13 @@ build: deps
 build-debug: deps
 	$(SWIFT) build --build-tests
 
-## test: build, verify the systemd units (warnings fail), run the whole test suite
+## test: build, verify the systemd units (warnings fail), run the whole test suite, then the numerical
+## suites again under every OpenBLAS kernel this CPU can execute (about a minute)
 test: deps
 	$(SWIFT) build --build-tests
 	@./Tests/systemd/verify-units.sh "$$($(SWIFT) build --show-bin-path)"
 	$(SWIFT) test --skip-build
+	@./Tests/numeric-kernels.sh
 
 ## demo: cohortd end to end on phantom scans (or `make demo DATA=<ImageFolder>`), about 5–10 minutes on 2 cores
 demo: build

@@ -55,14 +55,19 @@ public final class ScratchBuffers: @unchecked Sendable {
 /// least `minimumRows` GEMM rows, because every tile repacks the whole weight matrix and a short GEMM
 /// would spend its time packing (measured: tiles of 128 rows made the GAN step 15% slower).
 public func imagesPerTile(columnFloatsPerImage: Int, rowsPerImage: Int, images: Int) -> Int {
+    if let forced = TileSizing.forcedImagesPerTile { return max(1, min(images, forced)) }
     let byCache = TileSizing.targetBytes / max(1, columnFloatsPerImage * 4)
     let byRows = (TileSizing.minimumRows + rowsPerImage - 1) / max(1, rowsPerImage)
     return max(1, min(images, max(byCache, byRows)))
 }
 
-/// The tile-size rule's two bounds. Tests shrink them to force one image per tile, so the tiled path
-/// is exercised on small batches too.
+/// The tile-size rule's two bounds, and a task-local override with which a test forces one image per
+/// tile so the tiled path is exercised on small batches too. Task-local, not a global: tests run in
+/// parallel, and a global override would switch other tests' convolutions to the tiled path (a different
+/// order of accumulation) for as long as it is set.
 public enum TileSizing {
-    nonisolated(unsafe) public static var targetBytes = 1 << 20
-    nonisolated(unsafe) public static var minimumRows = 512
+    public static let targetBytes = 1 << 20
+    public static let minimumRows = 512
+    /// Images per tile for kernels called from the current task (nil: the cache/row rule).
+    @TaskLocal public static var forcedImagesPerTile: Int?
 }

@@ -5,7 +5,7 @@ import NN
 import Tensor
 import Testing
 
-@Suite(.serialized) struct TiledKernelTests {
+@Suite struct TiledKernelTests {
     /// Runs forward + backward of a fresh layer built by `make` and returns output, dx and all gradients.
     func run(_ input: Tensor, make: (ParameterStore, Workspace, inout RandomGenerator) -> Layer) -> ([Float], [Float], [Float]) {
         var rng = RandomGenerator(seed: 31)
@@ -21,11 +21,7 @@ import Testing
 
     func compare(_ name: String, input: Tensor, make: (ParameterStore, Workspace, inout RandomGenerator) -> Layer) {
         let whole = run(input, make: make)
-        let saved = (TileSizing.targetBytes, TileSizing.minimumRows)
-        TileSizing.targetBytes = 1
-        TileSizing.minimumRows = 1
-        defer { (TileSizing.targetBytes, TileSizing.minimumRows) = saved }
-        let tiled = run(input, make: make)
+        let tiled = TileSizing.$forcedImagesPerTile.withValue(1) { run(input, make: make) }
         for (label, a, b) in [("y", tiled.0, whole.0), ("dx", tiled.1, whole.1), ("grads", tiled.2, whole.2)] {
             let scale = b.map { abs($0) }.max() ?? 1
             let error = zip(a, b).map { abs($0 - $1) }.max() ?? 0
