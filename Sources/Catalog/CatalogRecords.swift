@@ -93,10 +93,14 @@ public struct SyntheticRecord: Codable, Sendable, Equatable, FetchableRecord, Mu
     /// Pixel L2 distance (model size, [-1, 1] scale) to the nearest real training image of its class.
     public var nearestRealDistance: Double
     public var createdAt: Double
+    /// The real-only classifier's probability for the sample's class when it was accepted (nil: no
+    /// classifier existed yet, or the sample predates the acceptance filter).
+    public var acceptanceScore: Double?
 
     public init(id: Int64? = nil, dataset: String, className: String, path: String, checkpointSHA256: String, seed: Int64,
-                sampleIndex: Int, generation: Int, nearestRealDistance: Double, createdAt: Double) {
+                sampleIndex: Int, generation: Int, nearestRealDistance: Double, createdAt: Double, acceptanceScore: Double? = nil) {
         self.id = id
+        self.acceptanceScore = acceptanceScore
         self.dataset = dataset
         self.className = className
         self.path = path

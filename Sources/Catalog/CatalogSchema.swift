@@ -81,6 +81,9 @@ enum CatalogSchema {
         migrator.registerMigration("v2: job arguments") { db in
             try db.alter(table: "job") { t in t.add(column: "arguments", .text) }
         }
+        migrator.registerMigration("v3: acceptance score of synthetic samples") { db in
+            try db.alter(table: "synthetic") { t in t.add(column: "acceptanceScore", .double) }
+        }
         return migrator
     }
 }

@@ -1,5 +1,6 @@
 // The balance policy: per class, the target count, the deficit and how many synthetic samples to
-// publish (pure arithmetic, table-tested), and which classes are withheld.
+// publish (pure arithmetic, table-tested), and which classes are withheld. With target `largest` it is
+// MixingPolicy's symmetric rule: every class is filled to largest × (1 + balance.synthetic_share).
 import Catalog
 import Foundation
 
@@ -34,7 +35,8 @@ public enum BalancePolicy {
     public static func balance(realCounts: [String: Int], settings: BalanceSettings, suppressed: Set<String> = []) -> [ClassBalance] {
         let target: Int
         switch settings.target {
-        case .largest: target = realCounts.values.max() ?? 0
+        // The symmetric policy (MixingPolicy): the largest class gets synthetic samples too.
+        case .largest: target = Int((Double(realCounts.values.max() ?? 0) * (1 + settings.syntheticShare)).rounded())
         case .fixed(let n): target = n
         }
         return realCounts.keys.sorted().map { name in

@@ -31,48 +31,41 @@ enum ClassifierJob {
                 context.logger.warning("\(dataset.name): test root \(root) unusable: \(error)")
             }
         }
-        var mixed = train
-        for i in 0..<synthetic.count {
-            mixed.append(synthetic.pixels[(i * train.size * train.size)..<((i + 1) * train.size * train.size)], label: synthetic.labels[i], path: synthetic.paths[i])
-        }
+        let mixing = context.configuration.balance.mixingPolicy
         var config = Classifier.Configuration(classes: classes.count).scaled(width: settings.width, depth: settings.depth)
         config.classes = classes.count
         var training = ClassifierTrainingSettings()
         training.epochs = settings.epochs
         training.batchSize = settings.batchSize
         training.seed = settings.seed
+        training.augmentation.horizontalFlip = dataset.horizontalFlip
 
-        func trainVariant(_ name: String, _ data: LabeledImages, phase: Int) throws -> (ReportVariant, ClassifierTrainer) {
+        /// Trains one variant (the real+synthetic one mixes `synthetic` in by the balance's MixingPolicy)
+        /// and evaluates it; also returns its per-image correctness on validation for the paired test.
+        func trainVariant(_ name: String, synthetic: LabeledImages?, phase: Int) throws -> (ReportVariant, ClassifierTrainer, [Bool]) {
             let trainer = ClassifierTrainer(model: Classifier(config, seed: settings.seed), settings: training)
-            let trace = trainer.train(on: data, shouldStop: { context.shouldStop }) { step, total, loss in
+            let trace = trainer.train(on: train, synthetic: synthetic, mixing: mixing, shouldStop: { context.shouldStop }) { step, total, loss in
                 context.progress(phase: "classifier \(name) (\(phase)/2)", step: step, total: total, detail: String(format: "loss %.3f", loss))
             }
             if let stop = context.stopReason { throw stop }
             context.progress(phase: "evaluating \(name)", step: 0, total: 0, detail: "")
-            let variant = ReportVariant(training: name, trainImages: data.count, validation: trainer.evaluate(validation),
+            let (metrics, correct) = trainer.evaluatePerImage(validation)
+            let variant = ReportVariant(training: name, trainImages: train.count + (synthetic?.count ?? 0), validation: metrics,
                                         test: test.map { trainer.evaluate($0) }, losses: trace.losses, seconds: trace.seconds)
-            return (variant, trainer)
+            return (variant, trainer, correct)
         }
-        let (real, realModel) = try trainVariant("real", train, phase: 1)
-        let (withSynthetic, _) = try trainVariant("real+synthetic", mixed, phase: 2)
+        let (real, realModel, realCorrect) = try trainVariant("real", synthetic: nil, phase: 1)
+        // The real-only classifier is the publisher's acceptance judge until the next report.
+        try FileManager.default.createDirectory(atPath: context.configuration.checkpointDirectory(dataset.name), withIntermediateDirectories: true)
+        try realModel.saveEvaluationWeights(to: context.configuration.acceptanceClassifierPath(dataset.name), classes: classes)
+        let (withSynthetic, _, mixedCorrect) = try trainVariant("real+synthetic", synthetic: synthetic, phase: 2)
+        let pairedTest = PairedComparison(first: [realCorrect], second: [mixedCorrect])
+        let pairedByClass = PairedComparison.byClass(first: [realCorrect], second: [mixedCorrect], labels: validation.labels, classes: classes)
 
-        var fcd: [String: Double] = [:]
-        for (c, name) in classes.enumerated() {
-            let r = validation.labels.indices.filter { validation.labels[$0] == c }
-            let s = synthetic.labels.indices.filter { synthetic.labels[$0] == c }
-            if r.count >= 2 && s.count >= 2 {
-                fcd[name] = FrechetDistance.between(realModel.features(validation.subset(r)), realModel.features(synthetic.subset(s)))
-            }
-        }
-        var diversity: [String: Double] = [:]
-        for (c, name) in classes.enumerated() {
-            let s = synthetic.labels.indices.filter { synthetic.labels[$0] == c }
-            let r = train.labels.indices.filter { train.labels[$0] == c }
-            let realSpread = ImageSpread.of(train, indices: r)
-            if s.count >= 2 && realSpread > 0 { diversity[name] = ImageSpread.of(synthetic, indices: s) / realSpread }
-        }
-        let harmful = classes.enumerated().filter { c, _ in
-            synthetic.labels.contains(c) && HarmTest.isHarmful(real: real.validation, mixed: withSynthetic.validation, classIndex: c)
+        let fcd = SyntheticQuality.fcd(featureNetwork: realModel, realValidation: validation, synthetic: synthetic)
+        let diversity = SyntheticQuality.diversity(realTrain: train, synthetic: synthetic)
+        let harmful = classes.enumerated().filter { c, name in
+            synthetic.labels.contains(c) && pairedByClass[name]?.secondWorse == true
         }.map(\.element)
         let withheld = context.configuration.balance.publishWhenHarmful ? [] : harmful
         let state = try context.datasetState()
@@ -83,8 +76,9 @@ enum ClassifierJob {
             nearCopies: Dictionary(uniqueKeysWithValues: published.map { ($0.className, $0.nearCopiesRejected) }),
             diversity: diversity, harmfulClasses: harmful, withheldClasses: withheld,
             findings: ClassifierReport.findings(classes: classes, real: real, mixed: withSynthetic, harmful: harmful, withheld: withheld,
-                                               diversity: diversity),
-            sampleGridPNG: ReportSampleGrid.png(synthetic: synthetic, classes: classes))
+                                               diversity: diversity, pairedTest: pairedTest, pairedByClass: pairedByClass),
+            sampleGridPNG: ReportSampleGrid.png(synthetic: synthetic, classes: classes),
+            pairedTest: pairedTest, pairedTestByClass: pairedByClass, mixing: mixing)
         let directory = try ReportWriter.write(report, to: context.configuration.reportDirectory(dataset.name), keep: settings.keepReports,
                                                catalog: context.catalog)
         try context.saveDatasetState { state in
@@ -156,19 +150,5 @@ enum ReportSampleGrid {
         }
         guard let bytes = try? PNGEncoder.encode(GrayImage(width: width, height: height, bitDepth: 8, samples: samples)) else { return nil }
         return Data(bytes).base64EncodedString()
-    }
-}
-
-/// When a drop in a class's recall counts as harm rather than noise: more than one percentage point and
-/// more than twice the binomial standard error of the real-only recall on that class's validation images
-/// (measured on chest X-rays: one "normal" scan of 243 flipping, 100% → 99.6%, was flagged by a bare
-/// comparison and withdrew 1,172 samples).
-enum HarmTest {
-    static func isHarmful(real: ClassificationMetrics, mixed: ClassificationMetrics, classIndex c: Int) -> Bool {
-        let n = Double(real.confusion[c].reduce(0, +))
-        guard n > 0 else { return false }
-        let p = real.recall[c]
-        let margin = max(0.01, 2 * (p * (1 - p) / n).squareRoot())
-        return real.recall[c] - mixed.recall[c] > margin
     }
 }

@@ -5,6 +5,7 @@
 // parsed here, so a bad value is reported with its key, its source and what was expected.
 import Configuration
 import Foundation
+import Training
 import ImageIO
 import SystemPackage
 
@@ -130,6 +131,9 @@ struct KeyReader {
         c.balance.tolerance = try double("balance.tolerance", default: c.balance.tolerance, in: 0...0.9)
         c.balance.maxSyntheticPerReal = try double("balance.max_synthetic_per_real", default: c.balance.maxSyntheticPerReal, in: 0...100)
         c.balance.publishWhenHarmful = try bool("balance.publish_when_harmful", default: c.balance.publishWhenHarmful)
+        c.balance.syntheticShare = try double("balance.synthetic_share", default: c.balance.syntheticShare, in: 0...10)
+        c.balance.realOnlyFinalFraction = try double("balance.real_only_final_fraction", default: c.balance.realOnlyFinalFraction, in: 0...0.9)
+        c.balance.acceptanceThreshold = try double("balance.acceptance_threshold", default: c.balance.acceptanceThreshold, in: 0...1)
 
         c.gan.minNewImages = try int("gan.min_new_images", default: c.gan.minNewImages, in: 1...10_000_000)
         c.gan.quietSeconds = try double("gan.quiet_seconds", default: c.gan.quietSeconds, in: 0...86_400)
@@ -184,8 +188,13 @@ struct KeyReader {
             guard output != watch, !output.hasPrefix(watch + "/"), !watch.hasPrefix(output + "/") else {
                 throw fail(prefix + "output_root", "must not be inside the watch root or contain it (synthetic samples would be ingested as real)")
             }
+            var pattern: GroupPattern?
+            if let text = text(prefix + "group_pattern"), !text.isEmpty {
+                do throws(GroupPattern.InvalidPattern) { pattern = try GroupPattern(text) } catch { throw fail(prefix + "group_pattern", error.reason) }
+            }
             c.datasets.append(DatasetConfiguration(name: name, watchRoot: watch, outputRoot: output, imageSize: size,
-                                                   classes: classes, testRoot: test))
+                                                   classes: classes, testRoot: test, groupPattern: pattern,
+                                                   horizontalFlip: try bool(prefix + "horizontal_flip", default: false)))
         }
         return c
     }

@@ -2,6 +2,7 @@
 // in DaemonConfiguration+Reading.swift; every key is documented in etc/cohort/cohortd.yaml.
 import Foundation
 import ImageIO
+import Training
 
 /// One watched dataset: `watchRoot/<class>/**` in, `outputRoot/<class>/syn-*.png` out.
 public struct DatasetConfiguration: Sendable, Equatable {
@@ -16,6 +17,11 @@ public struct DatasetConfiguration: Sendable, Equatable {
     public var classes: [String]
     /// Optional external ImageFolder for evaluation only (never trained on).
     public var testRoot: String?
+    /// File-name group keys (one patient or series) kept on one side of the split; applies to images
+    /// cataloged after it is set (existing groups are not re-split: a trained image never moves to validation).
+    public var groupPattern: GroupPattern?
+    /// Random horizontal flips in classifier augmentation (brain MRI yes; never chest X-rays).
+    public var horizontalFlip = false
 }
 
 /// How many synthetic samples each class gets.
@@ -31,6 +37,23 @@ public struct BalanceSettings: Sendable, Equatable {
     public var tolerance: Double = 0.05
     /// Cap: at most this many synthetic samples per real image of the class.
     public var maxSyntheticPerReal: Double = 1.0
+    /// f of the symmetric mixing policy (MixingPolicy): with target `largest`, every class — the largest
+    /// too — is filled to largest × (1 + f), so no class is all-real and synthetic is no label cue.
+    public var syntheticShare: Double = 0.5
+    /// Fraction of the real+synthetic classifier's steps at the end that see real images only.
+    public var realOnlyFinalFraction: Double = 0.2
+    /// A sample is published only if the latest real-only classifier gives its class at least this probability.
+    public var acceptanceThreshold: Double = 0.5
+
+    /// The mixing policy these settings describe (symmetric; the cap is max_synthetic_per_real).
+    public var mixingPolicy: MixingPolicy {
+        var policy = MixingPolicy()
+        policy.syntheticShare = syntheticShare
+        policy.maxSyntheticPerReal = maxSyntheticPerReal
+        policy.realOnlyFinalFraction = realOnlyFinalFraction
+        policy.acceptanceThreshold = acceptanceThreshold
+        return policy
+    }
     /// When false, a class whose recall real+synthetic training lowered gets no synthetic samples.
     public var publishWhenHarmful = false
 }
@@ -62,7 +85,7 @@ public struct ClassifierScheduleSettings: Sendable, Equatable {
     public var intervalSeconds = 86_400.0
     /// Retrain after this many new real images (0: no count trigger).
     public var minNewImages = 200
-    public var epochs = 8
+    public var epochs = 30
     public var batchSize = 32
     /// EfficientNetV2 width and depth multipliers (1.0 = the benchmark model).
     public var width = 1.0
@@ -110,5 +133,7 @@ public struct DaemonConfiguration: Sendable, Equatable {
     public var catalogPath: String { stateDirectory + "/catalog.sqlite" }
     public func checkpointDirectory(_ dataset: String) -> String { stateDirectory + "/checkpoints/" + dataset }
     public func reportDirectory(_ dataset: String) -> String { stateDirectory + "/reports/" + dataset }
+    /// The latest report's real-only classifier (evaluation weights): the publisher's acceptance judge.
+    public func acceptanceClassifierPath(_ dataset: String) -> String { checkpointDirectory(dataset) + "/classifier-real.safetensors" }
     public func dataset(named name: String) -> DatasetConfiguration? { datasets.first { $0.name == name } }
 }

@@ -57,7 +57,8 @@ enum GANJob {
         context.progress(phase: "generating", step: total, total: total, detail: "sampling and filtering near-copies")
         let suppressed = context.configuration.balance.withheld(try context.datasetState())
         let balance = BalancePolicy.balance(realCounts: counts, settings: settings.balance, suppressed: suppressed)
-        let publisher = SyntheticPublisher(catalog: context.catalog, dataset: dataset, logger: context.logger)
+        let publisher = SyntheticPublisher(catalog: context.catalog, dataset: dataset, logger: context.logger,
+                                           judge: SyntheticPublisher.acceptanceJudge(context.configuration, dataset: dataset, logger: context.logger))
         let published = try publisher.regenerate(trainer: trainer, checkpointSHA256: sha, generation: generation, balance: balance,
                                                  realTrain: train, shouldStop: { context.shouldStop })
         let publishJSON = String(decoding: try JSONEncoder().encode(published), as: UTF8.self)
@@ -91,7 +92,8 @@ enum GenerateJob {
                                             suppressed: context.configuration.balance.withheld(try context.datasetState()))
         let have = try SyntheticCounts.byClass(context.catalog, dataset: dataset.name)
         let train = try CatalogImages.load(context.catalog, dataset: dataset.name, split: .train, classes: trainer.classes, size: dataset.imageSize)
-        let publisher = SyntheticPublisher(catalog: context.catalog, dataset: dataset, logger: context.logger)
+        let publisher = SyntheticPublisher(catalog: context.catalog, dataset: dataset, logger: context.logger,
+                                           judge: SyntheticPublisher.acceptanceJudge(context.configuration, dataset: dataset, logger: context.logger))
         let generation = try context.datasetState().generation
         var added: [String] = []
         for entry in balance where entry.wanted > (have[entry.className] ?? 0) {
@@ -122,7 +124,8 @@ extension GenerateJob {
         let train = try CatalogImages.load(context.catalog, dataset: dataset.name, split: .train, classes: trainer.classes, size: dataset.imageSize)
         let directory = GenerateRequest.directory(context.configuration, dataset: dataset.name, job: context.job.id!, className: request.className)
         context.progress(phase: "generating", step: 0, total: request.count, detail: request.className)
-        let publisher = SyntheticPublisher(catalog: context.catalog, dataset: dataset, logger: context.logger)
+        let publisher = SyntheticPublisher(catalog: context.catalog, dataset: dataset, logger: context.logger,
+                                           judge: SyntheticPublisher.acceptanceJudge(context.configuration, dataset: dataset, logger: context.logger))
         let result = try publisher.writeRequested(className: request.className, label: label, count: request.count, trainer: trainer,
                                                   checkpointSHA256: sha, realTrain: train, to: directory)
         context.progress(phase: "generating", step: request.count, total: request.count, detail: request.className)

@@ -43,7 +43,7 @@ final class IngestProcessor: @unchecked Sendable {
         }
         for row in rows {
             guard let id = row.id, let print = row.fingerprint, let group = row.groupID else { continue }
-            indexes[row.dataset]?.insert(id: id, print: print, group: group)
+            indexes[row.dataset]?.insert(id: id, print: print, group: group, key: groupKey(row))
         }
     }
 
@@ -134,17 +134,23 @@ final class IngestProcessor: @unchecked Sendable {
         return outcome
     }
 
+    /// The row's file-name group key under its dataset's group pattern.
+    private func groupKey(_ row: ImageRecord) -> String? {
+        router.datasets.first { $0.name == row.dataset }?.groupPattern?.key(forPath: row.path)
+    }
+
     private func insertActive(_ row: inout ImageRecord, model: GrayImage, print: ImageFingerprint, db: Database) throws {
         let index = indexes[row.dataset]!
+        let key = groupKey(row)
         row.state = .active
         row.perceptualHash = Int64(bitPattern: print.hash)
         row.mirroredHash = Int64(bitPattern: print.mirroredHash)
         row.thumbnail = print.thumbnail.withUnsafeBufferPointer { Data(buffer: $0) }
-        let matches = index.matchingGroups(print)
+        let matches = index.matchingGroups(print, key: key)
         try row.insert(db)
         let id = row.id!
         let group = matches.min() ?? id
-        index.insert(id: id, print: print, group: group)
+        index.insert(id: id, print: print, group: group, key: key)
         // A bridge between groups merges them; every member's group and split is rewritten.
         let moved = index.merge(matches, into: group)
         let split = index.split(of: group, validationFraction: validationFraction)

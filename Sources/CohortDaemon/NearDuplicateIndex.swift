@@ -1,6 +1,7 @@
 // Near-duplicate groups of one dataset, kept in memory for incremental ingest: a new image is compared
 // with every active image (perceptual-hash prefilter, aligned pixel distance to confirm), joins the
-// group of its matches (merging groups it bridges), and the group's split follows DataSplit's rule.
+// group of its matches and of the images sharing its file-name group key (dataset.<name>.group_pattern:
+// one patient), merging groups it bridges, and the group's split follows DataSplit's rule.
 import Foundation
 import Training
 
@@ -9,29 +10,32 @@ final class NearDuplicateIndex {
         var id: Int64
         var print: ImageFingerprint
         var group: Int64
+        /// File-name group key (GroupPattern), if the dataset has a pattern and the name matched.
+        var key: String?
     }
 
     private(set) var entries: [Int64: Entry] = [:]
 
     var count: Int { entries.count }
 
-    func insert(id: Int64, print: ImageFingerprint, group: Int64) {
-        entries[id] = Entry(id: id, print: print, group: group)
+    func insert(id: Int64, print: ImageFingerprint, group: Int64, key: String? = nil) {
+        entries[id] = Entry(id: id, print: print, group: group, key: key)
     }
 
     func remove(id: Int64) { entries[id] = nil }
 
     /// Groups whose members match `print` (compared on every core: a dataset of look-alike scans, such
     /// as chest X-rays, sends many candidates past the hash prefilter).
-    func matchingGroups(_ print: ImageFingerprint) -> Set<Int64> {
+    func matchingGroups(_ print: ImageFingerprint, key: String? = nil) -> Set<Int64> {
         let all = Array(entries.values)
+        let sameKey = key.map { key in all.filter { $0.key == key }.map(\.group) } ?? []
         let workers = max(1, min(ProcessInfo.processInfo.activeProcessorCount, all.count / 256))
         let found = ParallelMap.map(workers) { worker -> [Int64] in
             stride(from: worker, to: all.count, by: workers).compactMap { i in
                 NearDuplicates.distance(print, all[i].print) != nil ? all[i].group : nil
             }
         }
-        return Set(found.joined())
+        return Set(found.joined()).union(sameKey)
     }
 
     /// Moves every member of `groups` to `target`; returns the ids that moved.
@@ -47,11 +51,10 @@ final class NearDuplicateIndex {
     /// Members of a group.
     func members(of group: Int64) -> [Entry] { entries.values.filter { $0.group == group } }
 
-    /// The split of `group`: validation only if every member's own hash says validation.
+    /// The split of `group` (DataSplit: by its smallest group key, else validation only if every
+    /// member's own hash says validation).
     func split(of group: Int64, validationFraction: Double) -> DataSplit {
-        let all = members(of: group).allSatisfy {
-            DataSplit.side(ofContentHash: $0.print.contentHash, validationFraction: validationFraction) == .validation
-        }
-        return all ? .validation : .train
+        let members = members(of: group)
+        return DataSplit.side(contentHashes: members.map(\.print.contentHash), keys: members.map(\.key), validationFraction: validationFraction)
     }
 }

@@ -9,6 +9,8 @@ import Foundation
 import GRDB
 import ImageIO
 import Logging
+import Models
+import NN
 import Tensor
 import Training
 
@@ -27,9 +29,38 @@ struct SyntheticPublisher {
     let catalog: CatalogDatabase
     let dataset: DatasetConfiguration
     let logger: Logger
+    /// The acceptance filter (the latest report's real-only classifier), when one exists.
+    var judge: AcceptanceJudge?
 
-    /// Samples drawn beyond the wanted count to make up for near-copies (factor).
-    static let oversampling = 1.25
+    init(catalog: CatalogDatabase, dataset: DatasetConfiguration, logger: Logger, judge: AcceptanceJudge? = nil) {
+        self.catalog = catalog
+        self.dataset = dataset
+        self.logger = logger
+        self.judge = judge
+    }
+
+    /// The latest report's real-only classifier as the acceptance judge (MixingPolicy's τ), or nil when
+    /// τ is 0, no report has run yet, or the saved classifier no longer fits the classes (a class was added).
+    static func acceptanceJudge(_ configuration: DaemonConfiguration, dataset: DatasetConfiguration, logger: Logger) -> AcceptanceJudge? {
+        let threshold = configuration.balance.acceptanceThreshold
+        let path = configuration.acceptanceClassifierPath(dataset.name)
+        guard threshold > 0, FileManager.default.fileExists(atPath: path) else { return nil }
+        do {
+            let file = try SafeTensorsFile.read(path)
+            guard let json = file.metadata["classes"], let classes = try? JSONDecoder().decode([String].self, from: Data(json.utf8)) else {
+                throw SafeTensorsError(file: path, reason: "no class list")
+            }
+            var model = Classifier.Configuration(classes: classes.count).scaled(width: configuration.classifier.width, depth: configuration.classifier.depth)
+            model.classes = classes.count
+            var settings = ClassifierTrainingSettings()
+            settings.seed = configuration.classifier.seed
+            let classifier = try ClassifierTrainer.loadEvaluationWeights(from: path, configuration: model, settings: settings)
+            return AcceptanceJudge(classifier: classifier, classes: classes, threshold: threshold)
+        } catch {
+            logger.warning("\(dataset.name): acceptance classifier \(path) unusable, publishing without it: \(error)")
+            return nil
+        }
+    }
 
     /// Replaces the samples of every class in `balance` using `trainer`'s EMA generator.
     func regenerate(trainer: GANTrainer, checkpointSHA256: String, generation: Int, balance: [ClassBalance],
@@ -53,22 +84,23 @@ struct SyntheticPublisher {
     /// the class's older samples are retired afterwards; otherwise the new ones are added (a top-up).
     func publish(className: String, label: Int, count: Int, trainer: GANTrainer, checkpointSHA256: String, generation: Int,
                  realTrain: LabeledImages, replacing: Bool) throws -> PublishedClass {
-        let drawn = SyntheticPublisher.draw(label: label, count: count, trainer: trainer, realTrain: realTrain)
-        let (seed, accepted, rejected, threshold) = (drawn.seed, drawn.accepted, drawn.rejected, drawn.threshold)
+        let drawn = draw(label: label, count: count, trainer: trainer, realTrain: realTrain)
+        let (seed, samples, rejected, threshold) = (drawn.seed, drawn.accepted, drawn.nearCopiesRejected, drawn.pixelThreshold)
         let classDirectory = dataset.outputRoot + "/" + className
         let staging = classDirectory + "/.staging-\(seed)"
         try FileManager.default.createDirectory(atPath: staging, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(atPath: staging) }
         let now = Date()
         var records: [SyntheticRecord] = []
-        for sample in accepted {
+        for sample in samples {
             let name = "syn-\(seed)-\(sample.index).png"
-            try SyntheticSamples.write(sample.image, className: className, seed: seed, index: sample.index,
-                                       checkpointSHA256: checkpointSHA256, to: staging + "/" + name, time: now)
+            try SyntheticSamples.write(SyntheticSamples.image(pixels: sample.pixels, size: realTrain.size), className: className, seed: seed,
+                                       index: sample.index, checkpointSHA256: checkpointSHA256, to: staging + "/" + name, time: now,
+                                       acceptanceScore: sample.score)
             records.append(SyntheticRecord(dataset: dataset.name, className: className, path: classDirectory + "/" + name,
                                            checkpointSHA256: checkpointSHA256, seed: Int64(bitPattern: seed), sampleIndex: sample.index,
-                                           generation: generation, nearestRealDistance: Double(sample.distance),
-                                           createdAt: now.timeIntervalSince1970))
+                                           generation: generation, nearestRealDistance: Double(sample.nearestRealDistance),
+                                           createdAt: now.timeIntervalSince1970, acceptanceScore: sample.score.map(Double.init)))
         }
         for record in records {
             let name = (record.path as NSString).lastPathComponent
@@ -86,67 +118,36 @@ struct SyntheticPublisher {
         }
         for record in old { try? FileManager.default.removeItem(atPath: record.path) }
         if !replacing { try writeManifest() }
-        logger.info("\(dataset.name)/\(className): published \(records.count) synthetic samples (\(rejected) near-copies rejected)")
+        let accepted = judge != nil ? String(format: ", %.0f%% accepted by the real-only classifier", drawn.acceptanceRate * 100) : ""
+        logger.info("\(dataset.name)/\(className): published \(records.count) synthetic samples (\(rejected) near-copies rejected\(accepted))")
         return PublishedClass(className: className, wanted: count, published: records.count, nearCopiesRejected: rejected,
                               pixelThreshold: Double(threshold))
     }
 
-    /// Samples of one class that passed the memorization filter.
-    struct DrawnSamples {
-        var seed: UInt64
-        var accepted: [(image: GrayImage, index: Int, distance: Float)]
-        var rejected: Int
-        var threshold: Float
-    }
-
-    /// Draws `count` samples of `label` from the EMA generator, in rounds until enough pass the
-    /// near-copy filter against the class's real training images (bounded: a generator that only
-    /// copies gives up after 4 × count draws).
-    static func draw(label: Int, count: Int, trainer: GANTrainer, realTrain: LabeledImages) -> DrawnSamples {
-        let size = realTrain.size
-        let pixels = size * size
-        let real = realTrain.labels.indices.filter { realTrain.labels[$0] == label }.map {
-            Array(realTrain.pixels[($0 * pixels)..<(($0 + 1) * pixels)])
-        }
+    /// Draws `count` samples of `label` (SyntheticDrawing: the memorization filter and, with a judge,
+    /// the acceptance filter), seeded by the time so every regeneration draws new samples. `realTrain` is
+    /// labelled in the generator's class order (CatalogImages.load with `trainer.classes`).
+    func draw(label: Int, count: Int, trainer: GANTrainer, realTrain: LabeledImages) -> SyntheticDrawing {
         let seed = (UInt64(Date().timeIntervalSince1970 * 1000) << 8) ^ UInt64(label)
-        var result = DrawnSamples(seed: seed, accepted: [], rejected: 0, threshold: 0)
-        var drawn = 0
-        while result.accepted.count < count && drawn < count * 4 {
-            let n = max(8, Int((Double(count - result.accepted.count) * oversampling).rounded(.up)))
-            var batch: [[Float]] = []
-            var images: [GrayImage] = []
-            for start in stride(from: 0, to: n, by: 64) {
-                let tensor = trainer.sample(label: label, count: min(64, n - start), seed: seed &+ UInt64(drawn + start))
-                for i in 0..<tensor.shape[0] {
-                    batch.append(Array(UnsafeBufferPointer(start: tensor.data + i * pixels, count: pixels)))
-                    images.append(SyntheticSamples.image(tensor, index: i))
-                }
-            }
-            let check = MemorizationCheck(real: real, synthetic: batch)
-            result.threshold = check.pixelThreshold
-            for i in batch.indices {
-                if check.nearCopies[i] { result.rejected += 1; continue }
-                if result.accepted.count < count { result.accepted.append((images[i], drawn + i, check.pixelDistances[i])) }
-            }
-            drawn += n
-        }
-        return result
+        return SyntheticDrawing.draw(label: label, count: count, gan: trainer, realOfClass: realTrain.rows(ofClass: label), seed: seed,
+                                     acceptance: judge)
     }
 
     /// An operator's request: `count` filtered samples of one class written to `directory` (outside the
     /// balanced set, not recorded as published). Returns how many were written and rejected.
     func writeRequested(className: String, label: Int, count: Int, trainer: GANTrainer, checkpointSHA256: String,
                         realTrain: LabeledImages, to directory: String) throws -> (written: Int, rejected: Int) {
-        let drawn = SyntheticPublisher.draw(label: label, count: count, trainer: trainer, realTrain: realTrain)
+        let drawn = draw(label: label, count: count, trainer: trainer, realTrain: realTrain)
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
         let now = Date()
         for sample in drawn.accepted {
-            try SyntheticSamples.write(sample.image, className: className, seed: drawn.seed, index: sample.index,
-                                       checkpointSHA256: checkpointSHA256, to: "\(directory)/syn-\(drawn.seed)-\(sample.index).png", time: now)
+            try SyntheticSamples.write(SyntheticSamples.image(pixels: sample.pixels, size: realTrain.size), className: className, seed: drawn.seed,
+                                       index: sample.index, checkpointSHA256: checkpointSHA256, to: "\(directory)/syn-\(drawn.seed)-\(sample.index).png",
+                                       time: now, acceptanceScore: sample.score)
         }
         AtomicFile.syncDirectory(directory)
-        logger.info("\(dataset.name)/\(className): wrote \(drawn.accepted.count) requested samples to \(directory) (\(drawn.rejected) near-copies rejected)")
-        return (drawn.accepted.count, drawn.rejected)
+        logger.info("\(dataset.name)/\(className): wrote \(drawn.accepted.count) requested samples to \(directory) (\(drawn.nearCopiesRejected) near-copies rejected)")
+        return (drawn.accepted.count, drawn.nearCopiesRejected)
     }
 
     /// Retires every sample of a class (it needs none, or is withheld).
@@ -196,7 +197,8 @@ struct SyntheticPublisher {
                                     synthetic: true, seed: UInt64(bitPattern: row.seed), index: row.sampleIndex,
                                     checkpointSHA256: row.checkpointSHA256, generation: row.generation,
                                     nearestRealDistance: row.nearestRealDistance,
-                                    time: ISO8601DateFormatter().string(from: Date(timeIntervalSince1970: row.createdAt)))
+                                    time: ISO8601DateFormatter().string(from: Date(timeIntervalSince1970: row.createdAt)),
+                                    acceptanceScore: row.acceptanceScore)
             text += try encoder.encode(line)
             text += Data("\n".utf8)
         }
@@ -217,9 +219,12 @@ public struct ManifestLine: Codable, Sendable, Equatable {
     public var generation: Int
     public var nearestRealDistance: Double
     public var time: String
+    /// The real-only classifier's probability for the class when the sample was accepted (absent: no judge).
+    public var acceptanceScore: Double?
 
     enum CodingKeys: String, CodingKey {
         case file, synthetic, seed, index, generation, time
+        case acceptanceScore = "acceptance_score"
         case className = "class"
         case checkpointSHA256 = "checkpoint_sha256"
         case nearestRealDistance = "nearest_real_distance"

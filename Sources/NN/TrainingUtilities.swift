@@ -48,9 +48,13 @@ public final class ExponentialMovingAverage {
     public let decay: Float
     public let values: Tensor
     public let buffers: Tensor
+    /// Average the buffers (batch-norm running statistics) too, as timm's ModelEmaV2 does for a
+    /// classifier, instead of copying the live ones (the GAN recomputes standing statistics instead).
+    public let averagingBuffers: Bool
 
-    public init(copying store: ParameterStore, decay: Float) {
+    public init(copying store: ParameterStore, decay: Float, averagingBuffers: Bool = false) {
         self.decay = decay
+        self.averagingBuffers = averagingBuffers
         values = Tensor(shape: [store.parameterCount])
         buffers = Tensor(shape: [store.bufferCount])
         values.copy(from: store.values)
@@ -68,7 +72,12 @@ public final class ExponentialMovingAverage {
         let d = step.map { decay(atStep: $0) } ?? decay
         let e = values.data, w = store.values.data
         for i in 0..<store.parameterCount { e[i] = d * e[i] + (1 - d) * w[i] }
-        buffers.copy(from: store.buffers)
+        if averagingBuffers {
+            let eb = buffers.data, wb = store.buffers.data
+            for i in 0..<store.bufferCount { eb[i] = d * eb[i] + (1 - d) * wb[i] }
+        } else {
+            buffers.copy(from: store.buffers)
+        }
     }
 
     /// Swaps the averaged weights into `store` (call again to swap back).

@@ -1,6 +1,8 @@
 // Trains and evaluates the classifier on LabeledImages: AdamW with linear warm-up and cosine decay,
-// label smoothing, radiograph augmentation, and either a class-balanced sampler (every batch draws
-// classes uniformly — the rare class is seen as often as the common one) or shuffled epochs.
+// label smoothing, radiograph augmentation, per-image standardization, an exponential moving average of
+// the weights for evaluation, and either a class-balanced sampler (every batch draws classes uniformly —
+// the rare class is seen as often as the common one) or shuffled epochs. With synthetic images, the
+// sampler follows a MixingPolicy (synthetic draws add steps; the final phase is real only).
 import Foundation
 import Kernels
 import Models
@@ -17,6 +19,10 @@ public struct ClassifierTrainingSettings: Sendable, Equatable {
     public var labelSmoothing: Float = 0.1
     public var augmentation = RadiographAugmentation()
     public var balancedSampling = true
+    /// Per-image standardization of every input, in training and inference alike (InputStandardization).
+    public var standardizeInputs = true
+    /// Decay of the weights' moving average used for evaluation (nil: evaluate the live weights).
+    public var emaDecay: Float? = 0.999
     public var seed: UInt64 = 1
 
     public init() {}
@@ -32,6 +38,8 @@ public final class ClassifierTrainer {
     public let model: Classifier
     public let settings: ClassifierTrainingSettings
     private var rng: RandomGenerator
+    /// The weights' moving average (evaluation uses it when present).
+    public private(set) var average: ExponentialMovingAverage?
 
     public init(model: Classifier, settings: ClassifierTrainingSettings) {
         self.model = model
@@ -39,54 +47,69 @@ public final class ClassifierTrainer {
         rng = RandomGenerator(seed: settings.seed)
     }
 
-    /// Trains on `data`; `progress(step, totalSteps, loss)` is called after every step. `shouldStop` is
-    /// asked before every step; a stopped run returns the losses so far.
+    /// Steps of a real-only run on `count` images: epochs × batches per epoch.
+    public func realOnlySteps(images count: Int) -> Int {
+        settings.epochs * max(1, (count + settings.batchSize - 1) / settings.batchSize)
+    }
+
+    /// Trains on `data` (real images) and, when given, `synthetic` images mixed in by `mixing`;
+    /// `progress(step, totalSteps, loss)` is called after every step. `shouldStop` is asked before every
+    /// step; a stopped run returns the losses so far.
+    ///
+    /// Without synthetic images the run has `epochs` × ⌈n / batch⌉ steps. With them, the real images
+    /// get as many draws as that real-only run (`MixingPolicy.steps`), synthetic draws add steps, and
+    /// the last `realOnlyFinalFraction` of the steps draws real images only.
     @discardableResult
-    public func train(on data: LabeledImages, shouldStop: () -> Bool = { false },
-                      progress: (Int, Int, Float) -> Void = { _, _, _ in }) -> TrainingTrace {
+    public func train(on data: LabeledImages, synthetic: LabeledImages? = nil, mixing: MixingPolicy = MixingPolicy(),
+                      shouldStop: () -> Bool = { false }, progress: (Int, Int, Float) -> Void = { _, _, _ in }) -> TrainingTrace {
         let start = Date()
-        let stepsPerEpoch = max(1, (data.count + settings.batchSize - 1) / settings.batchSize)
-        let total = settings.epochs * stepsPerEpoch
+        let synthetic = synthetic.flatMap { $0.count > 0 ? $0 : nil }
+        let realSteps = realOnlySteps(images: data.count)
+        let total = synthetic == nil ? realSteps : mixing.steps(realOnlySteps: realSteps)
+        let mixingEnds = synthetic == nil ? 0 : total - Int((Double(total) * mixing.realOnlyFinalFraction).rounded())
         let step = ClassifierTrainingStep(model: model, learningRate: settings.learningRate, weightDecay: settings.weightDecay,
                                           labelSmoothing: settings.labelSmoothing)
         let schedule = WarmupCosineSchedule(base: settings.learningRate, minimum: settings.learningRate * 0.01,
                                             warmupSteps: max(1, Int(Float(total) * settings.warmupFraction)), totalSteps: total)
-        let byClass = (0..<data.classes.count).map { c in data.labels.indices.filter { data.labels[$0] == c } }.filter { !$0.isEmpty }
+        average = settings.emaDecay.map { ExponentialMovingAverage(copying: model.store, decay: $0, averagingBuffers: true) }
+        var sampler = MixedSampler(real: data, synthetic: synthetic, mixing: mixing, balanced: settings.balancedSampling)
         let batch = Tensor(shape: [settings.batchSize, data.size, data.size, 1])
-        var order: [Int] = []
         var losses: [Float] = []
         for t in 0..<total {
             if shouldStop() { break }
-            let indices: [Int]
-            if settings.balancedSampling {
-                indices = (0..<min(settings.batchSize, data.count)).map { _ in
-                    let members = byClass[rng.integer(below: byClass.count)]
-                    return members[rng.integer(below: members.count)]
-                }
-            } else {
-                if order.count < settings.batchSize { order += rng.permutation(data.count) }
-                indices = Array(order.prefix(min(settings.batchSize, data.count)))
-                order.removeFirst(indices.count)
-            }
-            data.fill(batch, with: indices)
+            let draws = sampler.draw(settings.batchSize, mixing: t < mixingEnds, rng: &rng)
+            sampler.fill(batch, with: draws)
             settings.augmentation.apply(to: batch, rng: &rng)
+            if settings.standardizeInputs { InputStandardization.apply(to: batch) }
             step.optimizer.learningRate = schedule.rate(at: t)
-            let loss = step.run(images: batch, labels: indices.map { data.labels[$0] })
+            let loss = step.run(images: batch, labels: draws.map(sampler.label))
+            average?.update(from: model.store, step: t)
             losses.append(loss)
             progress(t + 1, total, loss)
         }
         return TrainingTrace(losses: losses, seconds: Date().timeIntervalSince(start))
     }
 
-    /// Runs `body(indices, batch)` over `data` in inference-sized batches.
+    /// Runs `body` with the averaged weights swapped in (if any).
+    private func withEvaluationWeights<T>(_ body: () -> T) -> T {
+        average?.swap(with: model.store)
+        defer { average?.swap(with: model.store) }
+        return body()
+    }
+
+    /// Runs `body(indices, batch)` over `data` in inference-sized batches (standardized like training
+    /// inputs), with the evaluation weights in place.
     private func forEachBatch(_ data: LabeledImages, batchSize: Int, _ body: ([Int], Tensor) -> Void) {
         let batch = Tensor(shape: [1, data.size, data.size, 1])
-        var index = 0
-        while index < data.count {
-            let indices = Array(index..<min(data.count, index + batchSize))
-            data.fill(batch, with: indices)
-            body(indices, batch)
-            index += batchSize
+        withEvaluationWeights {
+            var index = 0
+            while index < data.count {
+                let indices = Array(index..<min(data.count, index + batchSize))
+                data.fill(batch, with: indices)
+                if settings.standardizeInputs { InputStandardization.apply(to: batch) }
+                body(indices, batch)
+                index += batchSize
+            }
         }
     }
 
@@ -119,9 +142,13 @@ public final class ClassifierTrainer {
     }
 
     /// Accuracy, balanced accuracy, macro-F1, per-class figures and AUC on `data`.
-    public func evaluate(_ data: LabeledImages) -> ClassificationMetrics {
+    public func evaluate(_ data: LabeledImages) -> ClassificationMetrics { evaluatePerImage(data).metrics }
+
+    /// The metrics and, per image, whether the prediction was right (for paired tests on the same images).
+    public func evaluatePerImage(_ data: LabeledImages) -> (metrics: ClassificationMetrics, correct: [Bool]) {
         let probabilities = probabilities(data)
         let predictions = probabilities.map { p in p.indices.max { p[$0] < p[$1] }! }
-        return ClassificationMetrics(labels: data.labels, predictions: predictions, scores: probabilities, classes: data.classes)
+        let metrics = ClassificationMetrics(labels: data.labels, predictions: predictions, scores: probabilities, classes: data.classes)
+        return (metrics, zip(predictions, data.labels).map { $0 == $1 })
     }
 }

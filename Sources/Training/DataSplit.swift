@@ -2,6 +2,11 @@
 // added, and by near-duplicate group, so copies never straddle it. A group is validation only if every
 // member's own hash says validation: when a new copy joins a group the group can move to train, never
 // from train to validation, so an image that was trained on never becomes a validation image.
+// A group with a name (a patient or series key from `GroupPattern`) goes by the hash of its smallest key
+// instead: a patient with ten images would otherwise almost never be validation (0.2¹⁰), and a new image
+// of a known patient joins the side the patient is already on.
+import Crypto
+import Foundation
 
 public enum DataSplit: String, Codable, Sendable {
     case train
@@ -14,13 +19,28 @@ public enum DataSplit: String, Codable, Sendable {
         return Double(prefix) / 4_294_967_296.0 < validationFraction ? .validation : .train
     }
 
-    /// Sides for images with `contentHashes` grouped by `groups` (a group id per image).
-    public static func assign(contentHashes: [String], groups: [Int], validationFraction: Double) -> [DataSplit] {
-        var groupIsValidation: [Int: Bool] = [:]
-        for (i, hash) in contentHashes.enumerated() {
-            let own = side(ofContentHash: hash, validationFraction: validationFraction) == .validation
-            groupIsValidation[groups[i]] = (groupIsValidation[groups[i]] ?? true) && own
+    /// The side of a named group (a patient or series key).
+    public static func side(ofGroupKey key: String, validationFraction: Double) -> DataSplit {
+        let hash = SHA256.hash(data: Data("group:\(key)".utf8)).map { String(format: "%02x", $0) }.joined()
+        return side(ofContentHash: hash, validationFraction: validationFraction)
+    }
+
+    /// The side of one group from its members' content hashes and group keys (nil: no key).
+    public static func side(contentHashes: [String], keys: [String?], validationFraction: Double) -> DataSplit {
+        if let key = keys.compactMap({ $0 }).min() { return side(ofGroupKey: key, validationFraction: validationFraction) }
+        let all = contentHashes.allSatisfy { side(ofContentHash: $0, validationFraction: validationFraction) == .validation }
+        return all ? .validation : .train
+    }
+
+    /// Sides for images with `contentHashes` grouped by `groups` (a group id per image) and optional keys.
+    public static func assign(contentHashes: [String], groups: [Int], keys: [String?]? = nil, validationFraction: Double) -> [DataSplit] {
+        var members: [Int: [Int]] = [:]
+        for (i, g) in groups.enumerated() { members[g, default: []].append(i) }
+        var sides: [Int: DataSplit] = [:]
+        for (g, indices) in members {
+            sides[g] = side(contentHashes: indices.map { contentHashes[$0] }, keys: indices.map { keys?[$0] ?? nil },
+                            validationFraction: validationFraction)
         }
-        return groups.map { groupIsValidation[$0]! ? .validation : .train }
+        return groups.map { sides[$0]! }
     }
 }

@@ -1,8 +1,10 @@
-// The paper's experiment (Dhawan & Nijhawan 2024) as one reproducible run: train the cGAN on the real
-// training images; train the classifier three ways with the same seed and step budget — real only,
-// synthetic only (as many per class as real: the "classification accuracy score"), real + synthetic
-// (each class topped up to the largest); evaluate all three on real held-out images only; report FCD
-// and near-copy counts per class and each phase's wall time.
+// The paper's experiment (Dhawan & Nijhawan 2024) as one reproducible, honest run: train the cGAN on the
+// real training images; for each seed train the classifier real-only and real+synthetic (mixed by a
+// MixingPolicy, so synthetic images are no label cue), with the same recipe; once, train it on synthetic
+// images only (per-class CAS: how well the generator's classes teach a real-image classifier); evaluate
+// everything on real held-out images only and test real+synthetic against real-only on the same images
+// (exact McNemar). FCD and diversity come from SyntheticQuality, as in cohortd's reports. GAN checkpoints
+// and real-only classifiers are cached (ExperimentCache), so a policy A/B retrains only what changed.
 import Foundation
 import Models
 import Tensor
@@ -14,211 +16,257 @@ public struct ExperimentConfiguration: Sendable {
     /// Keep only this fraction of one class's real training images (the rare-class case).
     public var scarce: (className: String, fraction: Double)?
     public var validationFraction = 0.2
+    /// File-name group keys (one patient) kept on one side of the split.
+    public var groupPattern: GroupPattern?
     public var ganSteps = 3000
-    /// Caps the real+synthetic top-up at this many synthetic images per real image of a class (cohortd's
-    /// balance.max_synthetic_per_real); nil tops every class up to the largest (the paper's set-up).
-    public var maxSyntheticPerReal: Double?
+    public var mixing = MixingPolicy()
+    /// Also train the earlier top-up policy (same GAN, same seeds) for an A/B.
+    public var compareTopUp = false
     public var gan = GANTrainingSettings()
     public var classifier = ClassifierTrainingSettings()
     public var classifierConfiguration = Classifier.Configuration()
-    public var seed: UInt64 = 1
+    /// Classifier seeds; every variant is trained with each.
+    public var seeds: [UInt64] = [1]
+    /// The GAN's seed (default: the first classifier seed). One GAN serves every seed: the seeds measure
+    /// the classifier's variance, the thing the paired test compares.
+    public var ganSeed: UInt64?
+    public var cache = ExperimentCache()
 
     public init(data: String) { self.data = data }
-}
-
-public struct ExperimentRow: Codable, Sendable {
-    public var training: String
-    public var images: Int
-    public var accuracy: Double
-    public var balancedAccuracy: Double
-    public var macroF1: Double
-    public var recall: [String: Double]
-    public var auc: Double?
-
-    enum CodingKeys: String, CodingKey {
-        case training, images, accuracy, recall, auc
-        case balancedAccuracy = "balanced_accuracy"
-        case macroF1 = "macro_f1"
-    }
-}
-
-public struct ExperimentResult: Codable, Sendable {
-    public var rows: [ExperimentRow]
-    public var fcd: [String: Double]
-    public var nearCopies: [String: Int]
-    public var seconds: [String: Double]
-    public var evaluatedOn: String
-    public var trainCounts: [String: Int]
-    public var evaluationCounts: [String: Int]
-    public var dataset: DatasetSummary
-    public var imageSize: Int
-    public var ganSteps: Int
-    public var classifierSteps: Int
-    public var maxSyntheticPerReal: Double?
-    public var spectralNormalization: Bool
-
-    enum CodingKeys: String, CodingKey {
-        case rows, fcd, seconds, dataset
-        case maxSyntheticPerReal = "max_synthetic_per_real"
-        case spectralNormalization = "spectral_normalization"
-        case nearCopies = "near_copies"
-        case evaluatedOn = "evaluated_on"
-        case trainCounts = "train_counts"
-        case evaluationCounts = "evaluation_counts"
-        case imageSize = "image_size"
-        case ganSteps = "gan_steps"
-        case classifierSteps = "classifier_steps"
-    }
 }
 
 public enum Experiment {
     /// Runs the whole experiment; `log` receives progress lines.
     public static func run(_ configuration: ExperimentConfiguration, log: (String) -> Void = { _ in }) throws -> ExperimentResult {
+        precondition(!configuration.seeds.isEmpty, "experiment: no seeds")
         var seconds: [String: Double] = [:]
+        var cachedPhases: [String] = []
         func timed<T>(_ phase: String, _ body: () throws -> T) rethrows -> T {
             let start = Date()
-            defer { seconds[phase] = Date().timeIntervalSince(start) }
+            defer {
+                seconds[phase] = Date().timeIntervalSince(start)
+                log("phase \(phase): \(Int(seconds[phase]!.rounded())) s")
+            }
             return try body()
         }
         let size = configuration.imageSize
         let folder = try ImageFolder(root: configuration.data)
+        let classes = folder.classes
         var (train, validation, summary) = timed("load") {
-            DatasetLoader.load(folder, size: size, validationFraction: configuration.test == nil ? configuration.validationFraction : 0)
+            DatasetLoader.load(folder, size: size, validationFraction: configuration.test == nil ? configuration.validationFraction : 0,
+                               groupPattern: configuration.groupPattern)
         }
         let evaluation: LabeledImages
         if let test = configuration.test {
-            let testFolder = try ImageFolder(root: test, classes: folder.classes)
+            let testFolder = try ImageFolder(root: test, classes: classes)
             evaluation = timed("load_test") { DatasetLoader.load(testFolder, size: size, validationFraction: 0).train }
         } else {
             evaluation = validation
         }
         if let (name, fraction) = configuration.scarce {
-            guard let c = folder.classes.firstIndex(of: name) else { throw ImageFolder.LayoutError(root: configuration.data, reason: "no class \(name)") }
+            guard let c = classes.firstIndex(of: name) else { throw ImageFolder.LayoutError(root: configuration.data, reason: "no class \(name)") }
             let members = train.labels.indices.filter { train.labels[$0] == c }
             let keep = Set(members.prefix(max(1, Int((Double(members.count) * fraction).rounded()))))
             train = train.subset(train.labels.indices.filter { train.labels[$0] != c || keep.contains($0) })
         }
-        log("data: \(train.count) train images \(train.classCounts), \(evaluation.count) evaluation images; \(summary.exactDuplicatesDropped) exact duplicates dropped")
-
-        // 1. The GAN.
-        var ganSettings = configuration.gan
-        ganSettings.seed = configuration.seed
-        let gan = GANTrainer(classes: folder.classes, imageSize: size, settings: ganSettings)
-        timed("gan") {
-            gan.train(on: train, steps: configuration.ganSteps, progress: { step, losses in
-                if step % 200 == 0 || step == configuration.ganSteps {
-                    log("gan step \(step)/\(configuration.ganSteps): D \(losses.discriminator), G \(losses.generator)")
-                }
-            })
-        }
-
-        // 2. Synthetic samples: per class as many as the largest needed by either variant, near-copies dropped.
         let counts = train.classCounts
-        let largest = counts.max() ?? 0
-        var synthetic = LabeledImages(size: size, classes: folder.classes)
-        var nearCopies: [String: Int] = [:]
-        let realFlat = (0..<train.count).map { Array(train.pixels[($0 * size * size)..<(($0 + 1) * size * size)]) }
-        timed("generate") {
-            for (c, name) in folder.classes.enumerated() {
-                let needed = max(counts[c], largest - counts[c])
-                guard needed > 0 else { continue }
-                let images = gan.sample(label: c, count: needed + needed / 5 + 1, seed: configuration.seed &+ UInt64(1000 * c))
-                let rows = (0..<images.shape[0]).map { Array(images.array[($0 * size * size)..<(($0 + 1) * size * size)]) }
-                let realOfClass = realFlat.indices.filter { train.labels[$0] == c }.map { realFlat[$0] }
-                let check = MemorizationCheck(real: realOfClass, synthetic: rows)
-                nearCopies[name] = check.rejectedCount
-                var kept = 0
-                for (i, row) in rows.enumerated() where !check.nearCopies[i] && kept < needed {
-                    synthetic.append(row[...], label: c, path: "synthetic")
-                    kept += 1
-                }
-            }
-        }
+        log("data: \(train.count) train images \(counts), \(evaluation.count) evaluation images; \(summary.exactDuplicatesDropped) exact duplicates dropped; "
+            + "\(summary.groups) groups (largest \(summary.largestGroup))" + (configuration.groupPattern.map { " by pattern \($0)" } ?? ""))
+        let cache = configuration.cache
+        let dataKey = ExperimentCache.fingerprint(train)
 
-        // 3. Three classifiers, same seed and step budget.
-        let stepsPerEpoch = max(1, (train.count + configuration.classifier.batchSize - 1) / configuration.classifier.batchSize)
-        let budget = configuration.classifier.epochs * stepsPerEpoch
-        func synthOf(_ c: Int) -> [Int] { synthetic.labels.indices.filter { synthetic.labels[$0] == c } }
-        let syntheticOnly = synthetic.subset(folder.classes.indices.flatMap { Array(synthOf($0).prefix(counts[$0])) })
-        var mixed = train
-        for c in folder.classes.indices {
-            let topUp = configuration.maxSyntheticPerReal.map { min(largest - counts[c], Int(Double(counts[c]) * $0)) } ?? (largest - counts[c])
-            for i in synthOf(c).prefix(topUp) {
-                mixed.append(synthetic.pixels[(i * size * size)..<((i + 1) * size * size)], label: c, path: "synthetic")
-            }
-        }
-        var rows: [ExperimentRow] = []
-        var realModel: ClassifierTrainer?
-        for (name, data) in [("real", train), ("synthetic", syntheticOnly), ("real+synthetic", mixed)] {
-            var settings = configuration.classifier
-            settings.seed = configuration.seed
-            // Same number of steps for every variant, whatever its dataset size.
-            settings.epochs = max(1, budget / max(1, (data.count + settings.batchSize - 1) / settings.batchSize))
-            var model = configuration.classifierConfiguration
-            model.classes = folder.classes.count
-            let trainer = ClassifierTrainer(model: Classifier(model, seed: configuration.seed), settings: settings)
-            let metrics = timed("classifier_\(name)") { () -> ClassificationMetrics in
-                trainer.train(on: data, progress: { step, total, loss in
-                    if step % 100 == 0 || step == total { log("classifier (\(name)) step \(step)/\(total): loss \(loss)") }
+        // 1. The GAN (cached by data, settings, steps and seed).
+        var ganSettings = configuration.gan
+        ganSettings.seed = configuration.ganSeed ?? configuration.seeds[0]
+        let ganPath = cache.path("gan", [dataKey, describe(ganSettings), "\(configuration.ganSteps)", "\(size)"])
+        let gan: GANTrainer
+        if let cached = cache.existing(ganPath) {
+            gan = try GANCheckpoint.resume(from: cached)
+            cachedPhases.append("gan")
+            log("gan: from the cache (\(cached))")
+        } else {
+            gan = GANTrainer(classes: classes, imageSize: size, settings: ganSettings)
+            var meter = ProgressMeter(phase: "gan", total: configuration.ganSteps)
+            timed("gan") {
+                gan.train(on: train, steps: configuration.ganSteps, progress: { step, losses in
+                    meter.update(step, detail: String(format: "D %.3f, G %.3f", losses.discriminator, losses.generator), log: log)
                 })
-                return trainer.evaluate(evaluation)
             }
-            rows.append(ExperimentRow(training: name, images: data.count, accuracy: metrics.accuracy, balancedAccuracy: metrics.balancedAccuracy,
-                                      macroF1: metrics.macroF1,
-                                      recall: Dictionary(uniqueKeysWithValues: zip(folder.classes, metrics.recall)), auc: metrics.auc))
-            if name == "real" { realModel = trainer }
-            log("\(name): accuracy \(metrics.accuracy), macro-F1 \(metrics.macroF1)")
+            try cache.prepare()
+            try GANCheckpoint.save(gan, to: ganPath)
         }
 
-        // 4. FCD per class in the real-only classifier's features.
-        var fcd: [String: Double] = [:]
-        if let realModel {
-            timed("fcd") {
-                for (c, name) in folder.classes.enumerated() {
-                    let realIdx = train.labels.indices.filter { train.labels[$0] == c }
-                    let synIdx = synthOf(c)
-                    guard realIdx.count > 1, synIdx.count > 1 else { continue }
-                    fcd[name] = FrechetDistance.between(realModel.features(train.subset(realIdx)), realModel.features(synthetic.subset(synIdx)))
+        // 2. Per seed: real-only, then real+synthetic by the policy (and top-up for an A/B).
+        var modelConfiguration = configuration.classifierConfiguration
+        modelConfiguration.classes = classes.count
+        func settings(seed: UInt64) -> ClassifierTrainingSettings {
+            var s = configuration.classifier
+            s.seed = seed
+            return s
+        }
+        func trainClassifier(_ name: String, seed: UInt64, data: LabeledImages, synthetic: LabeledImages? = nil,
+                             mixing: MixingPolicy = MixingPolicy()) -> (ClassifierTrainer, Int) {
+            let trainer = ClassifierTrainer(model: Classifier(modelConfiguration, seed: seed), settings: settings(seed: seed))
+            var steps = 0
+            timed("classifier_\(name)_s\(seed)") {
+                let total = synthetic == nil ? trainer.realOnlySteps(images: data.count) : mixing.steps(realOnlySteps: trainer.realOnlySteps(images: data.count))
+                var meter = ProgressMeter(phase: "classifier \(name) seed \(seed)", total: total)
+                steps = trainer.train(on: data, synthetic: synthetic, mixing: mixing, progress: { step, _, loss in
+                    meter.update(step, detail: String(format: "loss %.3f", loss), log: log)
+                }).losses.count
+            }
+            return (trainer, steps)
+        }
+        let realRows = classes.indices.map { train.rows(ofClass: $0) }
+        func drawSet(_ counts: [Int], seed: UInt64, acceptance: AcceptanceJudge?) -> (LabeledImages, [Int: SyntheticDrawing]) {
+            var images = LabeledImages(size: size, classes: classes)
+            var draws: [Int: SyntheticDrawing] = [:]
+            for c in classes.indices where counts[c] > 0 {
+                let drawn = SyntheticDrawing.draw(label: c, count: counts[c], gan: gan, realOfClass: realRows[c],
+                                                  seed: seed &* 1_000_003 &+ UInt64(1000 * c), acceptance: acceptance)
+                for sample in drawn.accepted { images.append(sample.pixels[...], label: c, path: "synthetic") }
+                draws[c] = drawn
+            }
+            return (images, draws)
+        }
+
+        let policyName = "real+synthetic (\(configuration.mixing.kind.rawValue))"
+        var variants = [policyName]
+        if configuration.compareTopUp && configuration.mixing.kind != .topUp { variants.append("real+synthetic (top-up)") }
+        var outcomes: [String: [(metrics: ClassificationMetrics, correct: [Bool], images: Int, steps: Int)]] = [:]
+        var featureNetwork: ClassifierTrainer?
+        var firstMix: LabeledImages?
+        var firstDraws: [Int: SyntheticDrawing] = [:]
+        var cas: [String: Double] = [:]
+        var syntheticPerClass: [String: Int] = [:]
+        for seed in configuration.seeds {
+            // Real-only, cached by data, recipe, model and seed.
+            let realPath = cache.path("classifier-real", [dataKey, describe(settings(seed: seed)), describe(modelConfiguration), "\(seed)"])
+            let realModel: ClassifierTrainer
+            var realSteps = ClassifierTrainer(model: Classifier(modelConfiguration, seed: seed), settings: settings(seed: seed)).realOnlySteps(images: train.count)
+            if let cached = cache.existing(realPath) {
+                realModel = try ClassifierTrainer.loadEvaluationWeights(from: cached, configuration: modelConfiguration, settings: settings(seed: seed))
+                cachedPhases.append("classifier_real_s\(seed)")
+                log("classifier real seed \(seed): from the cache")
+            } else {
+                (realModel, realSteps) = trainClassifier("real", seed: seed, data: train)
+                try cache.prepare()
+                try realModel.saveEvaluationWeights(to: realPath)
+            }
+            outcomes["real", default: []].append(judge(realModel, evaluation, images: train.count, steps: realSteps))
+            log("real seed \(seed): macro-F1 \(pct(outcomes["real"]!.last!.metrics.macroF1))")
+            if featureNetwork == nil { featureNetwork = realModel }
+
+            if seed == configuration.seeds[0] {
+                // CAS: synthetic only, as many per class as real, no acceptance filter (it measures the generator).
+                let (syntheticOnly, _) = timed("draw_synthetic_only") { drawSet(counts, seed: seed &+ 77, acceptance: nil) }
+                let (casModel, casSteps) = trainClassifier("synthetic", seed: seed, data: syntheticOnly)
+                let casOutcome = judge(casModel, evaluation, images: syntheticOnly.count, steps: casSteps)
+                outcomes["synthetic", default: []].append(casOutcome)
+                cas = Dictionary(uniqueKeysWithValues: zip(classes, casOutcome.metrics.recall))
+            }
+
+            for variant in variants {
+                var mixing = configuration.mixing
+                if variant.hasSuffix("(top-up)") {
+                    mixing = .topUp
+                    mixing.maxSyntheticPerReal = configuration.mixing.maxSyntheticPerReal
                 }
+                let wanted = mixing.syntheticCounts(realCounts: counts)
+                let acceptance = mixing.acceptanceThreshold > 0
+                    ? AcceptanceJudge(classifier: realModel, classes: classes, threshold: mixing.acceptanceThreshold) : nil
+                let (mix, draws) = timed("draw_\(mixing.kind.rawValue)_s\(seed)") { drawSet(wanted, seed: seed, acceptance: acceptance) }
+                if variant == policyName && seed == configuration.seeds[0] {
+                    firstMix = mix
+                    firstDraws = draws
+                    for (c, n) in zip(classes, mix.classCounts) { syntheticPerClass[c] = n }
+                }
+                log("\(variant) seed \(seed): synthetic per class \(mix.classCounts) (wanted \(wanted))")
+                let (model, steps) = trainClassifier(mixing.kind.rawValue, seed: seed, data: train, synthetic: mix, mixing: mixing)
+                outcomes[variant, default: []].append(judge(model, evaluation, images: train.count + mix.count, steps: steps))
+                log("\(variant) seed \(seed): macro-F1 \(pct(outcomes[variant]!.last!.metrics.macroF1))")
             }
         }
+
+        // 3. Sample quality in the fixed network (the first seed's real-only classifier) and the paired tests.
+        var fcd: [String: Double] = [:], diversity: [String: Double] = [:]
+        if let featureNetwork, let firstMix {
+            timed("fcd") {
+                fcd = SyntheticQuality.fcd(featureNetwork: featureNetwork, realValidation: evaluation, synthetic: firstMix)
+                diversity = SyntheticQuality.diversity(realTrain: train, synthetic: firstMix)
+            }
+        }
+        var nearCopies: [String: Int] = [:], acceptance: [String: Double] = [:]
+        for (c, draw) in firstDraws {
+            nearCopies[classes[c]] = draw.nearCopiesRejected
+            acceptance[classes[c]] = draw.acceptanceRate
+        }
+        let real = outcomes["real"]!
+        var rows = [row("real", real, classes: classes, baseline: nil)]
+        if let synthetic = outcomes["synthetic"] { rows.append(row("synthetic", synthetic, classes: classes, baseline: nil)) }
+        for variant in variants { rows.append(row(variant, outcomes[variant]!, classes: classes, baseline: real, evaluation: evaluation)) }
         summary.train = train.count
         return ExperimentResult(
-            rows: rows, fcd: fcd, nearCopies: nearCopies, seconds: seconds,
-            evaluatedOn: configuration.test == nil ? "validation split (real images, near-duplicate groups kept whole)" : "test tree \(configuration.test!)",
-            trainCounts: Dictionary(uniqueKeysWithValues: zip(folder.classes, counts)),
-            evaluationCounts: Dictionary(uniqueKeysWithValues: zip(folder.classes, evaluation.classCounts)),
-            dataset: summary, imageSize: size, ganSteps: configuration.ganSteps, classifierSteps: budget,
-            maxSyntheticPerReal: configuration.maxSyntheticPerReal, spectralNormalization: configuration.gan.spectralNormalization == true)
+            rows: rows, cas: cas, fcd: fcd, diversity: diversity, nearCopies: nearCopies, acceptance: acceptance,
+            syntheticPerClass: syntheticPerClass, seconds: seconds,
+            evaluatedOn: configuration.test == nil ? "validation split (real images; near-duplicate groups"
+                + (configuration.groupPattern == nil ? "" : " and file-name groups") + " kept whole)" : "test tree \(configuration.test!)",
+            trainCounts: Dictionary(uniqueKeysWithValues: zip(classes, counts)),
+            evaluationCounts: Dictionary(uniqueKeysWithValues: zip(classes, evaluation.classCounts)),
+            dataset: summary, imageSize: size, ganSteps: configuration.ganSteps, ganSeed: ganSettings.seed, seeds: configuration.seeds,
+            epochs: configuration.classifier.epochs, mixing: configuration.mixing,
+            spectralNormalization: configuration.gan.spectralNormalization == true, cachedPhases: cachedPhases)
+    }
+}
+
+extension Experiment {
+    typealias Outcome = (metrics: ClassificationMetrics, correct: [Bool], images: Int, steps: Int)
+
+    /// Metrics and per-image correctness of `model` on `data`.
+    static func judge(_ model: ClassifierTrainer, _ data: LabeledImages, images: Int, steps: Int) -> Outcome {
+        let (metrics, correct) = model.evaluatePerImage(data)
+        return (metrics, correct, images, steps)
     }
 
-    /// The result as a Markdown table with its context.
-    public static func markdown(_ r: ExperimentResult, command: String) -> String {
-        let classes = r.trainCounts.keys.sorted()
-        var lines = ["Command: `\(command)`", "",
-                     "Image size \(r.imageSize) px; GAN \(r.ganSteps) steps; classifier \(r.classifierSteps) steps per variant; evaluated on \(r.evaluatedOn)."
-                        + (r.maxSyntheticPerReal.map { " Real+synthetic top-up capped at \($0) synthetic per real image." } ?? "")
-                        + (r.spectralNormalization ? " Discriminator with spectral normalization." : ""),
-                     "Train images per class: " + classes.map { "\($0) \(r.trainCounts[$0]!)" }.joined(separator: ", ")
-                        + "; evaluation: " + classes.map { "\($0) \(r.evaluationCounts[$0] ?? 0)" }.joined(separator: ", ") + ".", "",
-                     "| training | images | accuracy | balanced accuracy | macro-F1 | " + classes.map { "recall \($0)" }.joined(separator: " | ") + " | AUC |",
-                     "| --- | ---: | ---: | ---: | ---: | " + classes.map { _ in "---:" }.joined(separator: " | ") + " | ---: |"]
-        for row in r.rows {
-            lines.append("| \(row.training) | \(row.images) | \(pct(row.accuracy)) | \(pct(row.balancedAccuracy)) | \(pct(row.macroF1)) | "
-                + classes.map { pct(row.recall[$0] ?? 0) }.joined(separator: " | ") + " | \(row.auc.map { String(format: "%.3f", $0) } ?? "–") |")
+    /// One table row over seeds; with a `baseline`, the paired tests against it (overall and per class).
+    static func row(_ name: String, _ runs: [Outcome], classes: [String], baseline: [Outcome]?, evaluation: LabeledImages? = nil) -> ExperimentRow {
+        var row = ExperimentRow(
+            training: name, images: runs[0].images, steps: runs[0].steps,
+            accuracy: SeedStatistic(runs.map(\.metrics.accuracy)), balancedAccuracy: SeedStatistic(runs.map(\.metrics.balancedAccuracy)),
+            macroF1: SeedStatistic(runs.map(\.metrics.macroF1)),
+            recall: Dictionary(uniqueKeysWithValues: classes.indices.map { c in (classes[c], SeedStatistic(runs.map { $0.metrics.recall[c] })) }),
+            auc: runs.allSatisfy { $0.metrics.auc != nil } ? SeedStatistic(runs.map { $0.metrics.auc! }) : nil)
+        if let baseline, let evaluation, baseline.count == runs.count {
+            row.pairedTest = PairedComparison(first: baseline.map(\.correct), second: runs.map(\.correct))
+            row.pairedTestByClass = PairedComparison.byClass(first: baseline.map(\.correct), second: runs.map(\.correct),
+                                                             labels: evaluation.labels, classes: classes)
         }
-        lines += ["", "| class | FCD (Cohort classifier features; not comparable to Inception FID) | near-copies rejected |", "| --- | ---: | ---: |"]
-        for c in classes { lines.append("| \(c) | \(r.fcd[c].map { String(format: "%.2f", $0) } ?? "–") | \(r.nearCopies[c] ?? 0) |") }
-        lines += ["", "Wall time (s, 2 cores): " + r.seconds.sorted { $0.key < $1.key }.map { "\($0.key) \(Int($0.value.rounded()))" }.joined(separator: ", ")]
-        let real = r.rows.first { $0.training == "real" }, mixed = r.rows.first { $0.training == "real+synthetic" }
-        if let real, let mixed {
-            lines.append("")
-            lines.append(mixed.macroF1 >= real.macroF1
-                ? "Real+synthetic macro-F1 \(pct(mixed.macroF1)) vs real-only \(pct(real.macroF1)): the synthetic data helped (or did not hurt)."
-                : "Real+synthetic macro-F1 \(pct(mixed.macroF1)) vs real-only \(pct(real.macroF1)): **the synthetic data did not help**.")
-        }
-        return lines.joined(separator: "\n") + "\n"
+        return row
     }
 
-    static func pct(_ x: Double) -> String { String(format: "%.1f%%", x * 100) }
+    /// A stable text form of settings for cache keys.
+    static func describe<T>(_ value: T) -> String { String(describing: value) }
+}
+
+/// Progress of a long phase as log lines: step/total, rate and ETA, at most every 15 s (and at the end).
+struct ProgressMeter {
+    let phase: String
+    let total: Int
+    let start = Date()
+    var lastLine = Date.distantPast
+
+    init(phase: String, total: Int) {
+        self.phase = phase
+        self.total = total
+    }
+
+    mutating func update(_ step: Int, detail: String, log: (String) -> Void) {
+        let now = Date()
+        guard step == total || now.timeIntervalSince(lastLine) >= 15 else { return }
+        lastLine = now
+        let elapsed = now.timeIntervalSince(start)
+        let rate = Double(step) / max(elapsed, 1e-9)
+        let remaining = rate > 0 ? Double(total - step) / rate : 0
+        log(String(format: "%@ %d/%d (%.1f steps/s, ETA %d:%02d) %@", phase, step, total, rate, Int(remaining) / 60, Int(remaining) % 60, detail))
+    }
 }

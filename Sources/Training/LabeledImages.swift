@@ -61,11 +61,18 @@ public struct DatasetSummary: Codable, Sendable {
     public var nearDuplicateGroups: Int
     public var train: Int
     public var validation: Int
+    /// The `GroupPattern` used, if any, the groups it and the near-duplicates formed (images kept together
+    /// across the split, singletons included) and the largest group's size.
+    public var groupPattern: String?
+    public var groups: Int
+    public var largestGroup: Int
 
     enum CodingKeys: String, CodingKey {
-        case files, refused, train, validation
+        case files, refused, train, validation, groups
         case exactDuplicatesDropped = "exact_duplicates_dropped"
         case nearDuplicateGroups = "near_duplicate_groups"
+        case groupPattern = "group_pattern"
+        case largestGroup = "largest_group"
     }
 }
 
@@ -95,15 +102,20 @@ public enum DatasetLoader {
         return (images, prints, refused)
     }
 
-    /// Loads `folder` at `size`: exact duplicates once, near-duplicate groups kept on one side, a
-    /// `validationFraction` of groups (by content hash) held out. With `validationFraction` 0 all goes to train.
-    public static func load(_ folder: ImageFolder, size: Int, validationFraction: Double) -> (train: LabeledImages, validation: LabeledImages, summary: DatasetSummary) {
+    /// Loads `folder` at `size`: exact duplicates once, near-duplicate groups — and, with a `groupPattern`,
+    /// images whose file names share a key (one patient) — kept on one side, a `validationFraction` of
+    /// groups held out (DataSplit). With `validationFraction` 0 all goes to train.
+    public static func load(_ folder: ImageFolder, size: Int, validationFraction: Double, groupPattern: GroupPattern? = nil)
+        -> (train: LabeledImages, validation: LabeledImages, summary: DatasetSummary)
+    {
         let (images, prints, refused) = decode(folder, size: size)
         let kept = images.indices.filter { images[$0] != nil }
         let keptPrints = kept.map { prints[$0]! }
         let pairs = NearDuplicates.pairs(keptPrints)
-        let groups = NearDuplicates.groups(count: kept.count, pairs: pairs)
-        let sides = DataSplit.assign(contentHashes: keptPrints.map(\.contentHash), groups: groups, validationFraction: validationFraction)
+        let keys = kept.map { groupPattern?.key(forPath: folder.items[$0].path) }
+        let groups = NearDuplicates.groups(count: kept.count, pairs: pairs, keys: keys)
+        let sides = DataSplit.assign(contentHashes: keptPrints.map(\.contentHash), groups: groups, keys: keys,
+                                     validationFraction: validationFraction)
         var train = LabeledImages(size: size, classes: folder.classes), validation = train
         var seen = Set<String>()
         var dropped = 0
@@ -123,7 +135,8 @@ public enum DatasetLoader {
         for g in groups { groupSizes[g, default: 0] += 1 }
         let summary = DatasetSummary(files: folder.items.count, refused: refused, exactDuplicatesDropped: dropped,
                                      nearDuplicateGroups: groupSizes.values.filter { $0 > 1 }.count,
-                                     train: train.count, validation: validation.count)
+                                     train: train.count, validation: validation.count, groupPattern: groupPattern?.pattern,
+                                     groups: groupSizes.count, largestGroup: groupSizes.values.max() ?? 0)
         return (train, validation, summary)
     }
 }

@@ -55,9 +55,11 @@ public struct LeakageReport: Codable, Sendable {
     public var crossClassPairs: Int
     public var refused: [Refusal]
     public var modelSize: Int
+    /// Groups by file-name key (`cohort audit --group-pattern`), when asked for.
+    public var groups: GroupPatternSummary?
 
     enum CodingKeys: String, CodingKey {
-        case classes, refused
+        case classes, refused, groups
         case closestPairs = "closest_pairs"
         case crossClassPairs = "cross_class_pairs"
         case modelSize = "model_size"

@@ -19,9 +19,11 @@ public struct MemorizationCheck: Sendable {
 
     /// `real` and `synthetic` are [count][pixels] at model size; `realFeatures`/`syntheticFeatures` the
     /// classifier's penultimate features of the same images (or empty to skip the feature test).
-    public init(real: [[Float]], synthetic: [[Float]], realFeatures: [[Float]] = [], syntheticFeatures: [[Float]] = [], percentile: Double = 0.01) {
-        let realNearest = Self.nearest(real, real, excludeSelf: true).distances.filter { $0 > 1e-6 }
-        pixelThreshold = Self.quantile(realNearest, percentile)
+    /// `pixelThreshold`, when given, is a threshold already computed from the same real images
+    /// (`MemorizationCheck.pixelThreshold(real:)`): drawing in rounds need not redo the real→real search.
+    public init(real: [[Float]], synthetic: [[Float]], realFeatures: [[Float]] = [], syntheticFeatures: [[Float]] = [], percentile: Double = 0.01,
+                pixelThreshold known: Float? = nil) {
+        pixelThreshold = known ?? Self.pixelThreshold(real: real, percentile: percentile)
         pixelDistances = Self.nearest(synthetic, real, excludeSelf: false).distances
         if !realFeatures.isEmpty && syntheticFeatures.count == synthetic.count {
             let realCos = Self.nearestCosine(realFeatures, realFeatures, excludeSelf: true).filter { $0 < 1 - 1e-6 }
@@ -33,6 +35,11 @@ public struct MemorizationCheck: Sendable {
         }
         let (pt, ct) = (pixelThreshold, cosineThreshold)
         nearCopies = zip(pixelDistances, featureCosines).map { $0 < pt || $1 > ct }
+    }
+
+    /// The near-copy threshold of a set of real images: the `percentile` of real→real nearest distances.
+    public static func pixelThreshold(real: [[Float]], percentile: Double = 0.01) -> Float {
+        quantile(nearest(real, real, excludeSelf: true).distances.filter { $0 > 1e-6 }, percentile)
     }
 
     static func quantile(_ values: [Float], _ q: Double) -> Float {

@@ -68,9 +68,15 @@ public enum NearDuplicates {
     }
 
     /// Group id per image (the smallest index in its group) from confirmed pairs.
-    public static func groups(count: Int, pairs: [Pair]) -> [Int] {
+    public static func groups(count: Int, pairs: [Pair], keys: [String?] = []) -> [Int] {
         var sets = DisjointSets(count: count)
         for pair in pairs { sets.union(pair.first, pair.second) }
+        // Images that share a group key (GroupPattern: one patient or series) join one group too.
+        var firstWithKey: [String: Int] = [:]
+        for (i, key) in keys.enumerated() {
+            guard let key else { continue }
+            if let first = firstWithKey[key] { sets.union(first, i) } else { firstWithKey[key] = i }
+        }
         return (0..<count).map { sets.find($0) }
     }
 

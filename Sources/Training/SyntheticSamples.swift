@@ -21,6 +21,11 @@ public enum SyntheticSamples {
         return GrayImage(width: s, height: s, bitDepth: 8, samples: samples)
     }
 
+    /// One image [S·S] in [-1, 1] → 8-bit gray.
+    public static func image(pixels: [Float], size s: Int) -> GrayImage {
+        GrayImage(width: s, height: s, bitDepth: 8, samples: pixels.map { UInt16(min(max((($0 + 1) * 127.5).rounded(), 0), 255)) })
+    }
+
     /// Writes `images` [N, S, S, 1] as `<dir>/syn-<seed>-<index>.png`; returns the paths.
     public static func write(_ images: Tensor, className: String, seed: UInt64, checkpointSHA256: String, to directory: String,
                              time: Date = Date()) throws -> [String] {
@@ -34,13 +39,16 @@ public enum SyntheticSamples {
     }
 
     /// Writes one sample (atomically) to `path` with the metadata that marks it synthetic.
+    /// `acceptanceScore`: the real-only classifier's probability for the class, when one judged it.
     public static func write(_ image: GrayImage, className: String, seed: UInt64, index: Int, checkpointSHA256: String,
-                             to path: String, time: Date = Date()) throws {
-        try PNGEncoder.write(image, text: [
+                             to path: String, time: Date = Date(), acceptanceScore: Float? = nil) throws {
+        var text: [(key: String, value: String)] = [
             (key: "synthetic", value: "true"), (key: "class", value: className), (key: "seed", value: String(seed)),
             (key: "index", value: String(index)), (key: "checkpoint_sha256", value: checkpointSHA256),
             (key: "time", value: ISO8601DateFormatter().string(from: time)),
             (key: "generator", value: "cohort conditional DCGAN (EMA weights)"),
-        ], to: path)
+        ]
+        if let acceptanceScore { text.append((key: "acceptance_score", value: String(format: "%.4f", acceptanceScore))) }
+        try PNGEncoder.write(image, text: text, to: path)
     }
 }

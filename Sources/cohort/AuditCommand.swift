@@ -24,14 +24,30 @@ struct AuditCommand: ParsableCommand {
     @Option(help: "Model size the scans are compared at.")
     var imageSize = 128
 
+    @Option(help: "Regular expression with one capture group applied to file names: images with the same captured key (a patient) form one group, e.g. '^(person[0-9]+)_' for chest X-rays.")
+    var groupPattern: String?
+
+    func validate() throws {
+        if let groupPattern {
+            do { _ = try GroupPattern(groupPattern) } catch { throw ValidationError(error.description) }
+        }
+    }
+
     func run() throws {
         let train = try ImageFolder(root: data)
         let testFolder = try test.map { try ImageFolder(root: $0) }
-        let report = LeakageAudit.run(train: train, test: testFolder, modelSize: imageSize)
+        var report = LeakageAudit.run(train: train, test: testFolder, modelSize: imageSize)
+        report.groups = try groupPattern.map {
+            GroupPatternSummary(try GroupPattern($0), trainPaths: train.items.map(\.path), testPaths: testFolder?.items.map(\.path))
+        }
         if let json {
             let encoder = JSONEncoder()
             encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
             try encoder.encode(report).write(to: URL(fileURLWithPath: json), options: .atomic)
+        }
+        if let g = report.groups {
+            print("group pattern \(g.pattern): \(g.groups) groups, the largest \(g.largestGroup) images (\(g.largestGroupKey ?? "-")), "
+                + "\(g.unmatchedFiles) file names unmatched" + (g.groupsAlsoInTest.map { "; \($0) groups also in the test tree (patient leakage)" } ?? ""))
         }
         var rows = [["CLASS", "TRAIN", "EXACT GROUPS", "REDUNDANT", "NEAR GROUPS", "IN NEAR GROUPS"] + (testFolder != nil ? ["TEST", "TEST DUP TRAIN"] : [])]
         for c in report.classes {

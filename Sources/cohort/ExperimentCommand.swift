@@ -1,4 +1,4 @@
-// `cohort experiment --data DIR [--test DIR] [--image-size 64|128] [--scarce CLASS=FRACTION] [--json OUT] [--markdown OUT]`.
+// `cohort experiment --data DIR [--test DIR] [--seeds N] [--group-pattern RE] [--mixing symmetric|top-up] …`.
 import ArgumentParser
 import Foundation
 import Training
@@ -9,7 +9,9 @@ struct ExperimentCommand: ParsableCommand {
         abstract: "Train the cGAN, then the classifier on real, synthetic and real+synthetic data; evaluate on real images.",
         discussion: """
             DIR and --test are ImageFolder trees (<class>/*.png|jpg). Without --test, evaluation uses the \
-            validation part of the deterministic, near-duplicate-aware split. Never tune against a test set.
+            validation part of the deterministic split, which keeps near-duplicate groups and --group-pattern \
+            groups (patients) whole. Choose every setting on that validation split; never tune against a test set. \
+            GAN checkpoints and real-only classifiers are cached (--cache-dir) by data, settings and seed.
             """)
 
     @Option(help: "Training ImageFolder tree.")
@@ -24,8 +26,26 @@ struct ExperimentCommand: ParsableCommand {
     @Option(help: "Keep only a fraction of one class's training images, e.g. viral=0.1.")
     var scarce: String?
 
-    @Option(help: "Cap the real+synthetic top-up at this many synthetic images per real image of a class (default: up to the largest class).")
+    @Option(help: "Regular expression with one capture group applied to file names; images with the same key (a patient) stay on one side of the split. Chest X-rays: '^((?:NORMAL2-)?IM-[0-9]+|person[0-9]+)[-_]'.")
+    var groupPattern: String?
+
+    @Option(help: "Mixing policy: symmetric (every class gets synthetic images, the same share of every class's draws) or top-up (each class up to the largest, the paper's set-up).")
+    var mixing = MixingPolicy.Kind.symmetric
+
+    @Option(help: "Synthetic share f: the balanced target is largest × (1 + f).")
+    var syntheticShare = 0.5
+
+    @Option(help: "Fraction of classifier steps at the end that see real images only.")
+    var realOnlyFinal = 0.2
+
+    @Option(help: "Keep a synthetic sample only if the real-only classifier gives its class at least this probability (0: keep all).")
+    var acceptance = 0.5
+
+    @Option(help: "Cap the synthetic images per real image of a class (cohortd's balance.max_synthetic_per_real).")
     var maxSyntheticPerReal: Double?
+
+    @Flag(help: "Also train the top-up policy with the same GAN and seeds (an A/B).")
+    var compareTopUp = false
 
     @Flag(inversion: .prefixedNo, help: "Spectral normalization of the discriminator (Miyato et al. 2018; on by default, --no-spectral-norm for A/B runs).")
     var spectralNorm = true
@@ -33,11 +53,23 @@ struct ExperimentCommand: ParsableCommand {
     @Option(help: "GAN training steps.")
     var ganSteps = 3000
 
-    @Option(help: "Classifier epochs (of the real training set; every variant gets the same number of steps).")
-    var epochs = 10
+    @Option(help: "Classifier epochs of the real training set (real+synthetic runs add steps for the synthetic draws).")
+    var epochs = 40
 
-    @Option(help: "Seed for everything.")
+    @Flag(help: "Random horizontal flips in classifier augmentation (brain MRI; never for chest X-rays).")
+    var horizontalFlip = false
+
+    @Option(help: "First seed.")
     var seed: UInt64 = 1
+
+    @Option(help: "Number of seeds (seed, seed+1, …); every classifier variant is trained with each.")
+    var seeds = 1
+
+    @Option(help: "Cache directory for GAN checkpoints and real-only classifiers.")
+    var cacheDir = ExperimentCache.defaultDirectory
+
+    @Flag(help: "Retrain everything and overwrite cached entries.")
+    var noCache = false
 
     @Option(help: "Write the result as JSON here.")
     var json: String?
@@ -47,11 +79,18 @@ struct ExperimentCommand: ParsableCommand {
 
     func validate() throws {
         guard imageSize == 64 || imageSize == 128 else { throw ValidationError("--image-size must be 64 or 128") }
+        guard seeds >= 1 else { throw ValidationError("--seeds must be at least 1") }
+        guard syntheticShare >= 0, (0..<1).contains(realOnlyFinal), (0...1).contains(acceptance) else {
+            throw ValidationError("--synthetic-share ≥ 0, 0 ≤ --real-only-final < 1, 0 ≤ --acceptance ≤ 1")
+        }
         if let scarce {
             let parts = scarce.split(separator: "=")
             guard parts.count == 2, let f = Double(parts[1]), f > 0, f <= 1 else {
                 throw ValidationError("--scarce takes CLASS=FRACTION with 0 < FRACTION ≤ 1, e.g. viral=0.1")
             }
+        }
+        if let groupPattern {
+            do { _ = try GroupPattern(groupPattern) } catch { throw ValidationError(error.description) }
         }
     }
 
@@ -60,10 +99,20 @@ struct ExperimentCommand: ParsableCommand {
         configuration.test = test
         configuration.imageSize = imageSize
         configuration.ganSteps = ganSteps
-        configuration.maxSyntheticPerReal = maxSyntheticPerReal
+        configuration.groupPattern = try groupPattern.map { try GroupPattern($0) }
+        configuration.mixing = mixing == .topUp ? .topUp : MixingPolicy()
+        configuration.mixing.syntheticShare = syntheticShare
+        if mixing == .symmetric {
+            configuration.mixing.realOnlyFinalFraction = realOnlyFinal
+            configuration.mixing.acceptanceThreshold = acceptance
+        }
+        configuration.mixing.maxSyntheticPerReal = maxSyntheticPerReal
+        configuration.compareTopUp = compareTopUp
         configuration.gan.spectralNormalization = spectralNorm
         configuration.classifier.epochs = epochs
-        configuration.seed = seed
+        configuration.classifier.augmentation.horizontalFlip = horizontalFlip
+        configuration.seeds = (0..<seeds).map { seed + UInt64($0) }
+        configuration.cache = ExperimentCache(directory: cacheDir, enabled: !noCache)
         if let scarce {
             let parts = scarce.split(separator: "=")
             configuration.scarce = (String(parts[0]), Double(parts[1])!)
@@ -82,3 +131,5 @@ struct ExperimentCommand: ParsableCommand {
         if let markdown { try table.write(toFile: markdown, atomically: true, encoding: .utf8) }
     }
 }
+
+extension MixingPolicy.Kind: ExpressibleByArgument {}

@@ -1,6 +1,9 @@
-// The balance policy, table-driven: target, deficit, the per-real cap, tolerance and suppression.
+// The balance policy, table-driven: target, deficit, the per-real cap, tolerance, suppression and the
+// symmetric synthetic share (f = 0 is the earlier top-up rule).
 import Testing
 @testable import CohortDaemon
+import ImageIO
+import Tensor
 import Training
 
 @Suite struct BalancePolicyTests {
@@ -9,6 +12,7 @@ import Training
         var counts: [String: Int]
         var target: BalanceSettings.Target = .largest
         var ratio = 1.0
+        var share = 0.0
         var tolerance = 0.05
         var suppressed: Set<String> = []
         /// class → (target, deficit, wanted, underTarget)
@@ -35,15 +39,24 @@ import Training
              expected: ["a": (50, 0, 0, false), "b": (50, 25, 0, true)]),
         Case(name: "ratio 0 publishes nothing", counts: ["a": 50, "b": 25], ratio: 0,
              expected: ["a": (50, 0, 0, false), "b": (50, 25, 0, true)]),
+        Case(name: "symmetric share: the largest class gets samples too", counts: ["a": 100, "b": 60], share: 0.5,
+             expected: ["a": (150, 50, 50, true), "b": (150, 90, 60, true)]),
+        Case(name: "symmetric share with a larger cap", counts: ["a": 100, "b": 60], ratio: 2, share: 0.25,
+             expected: ["a": (125, 25, 25, true), "b": (125, 65, 65, true)]),
     ]
 
     @Test(arguments: cases) func balance(_ c: Case) {
         var settings = BalanceSettings()
         settings.target = c.target
         settings.maxSyntheticPerReal = c.ratio
+        settings.syntheticShare = c.share
         settings.tolerance = c.tolerance
         let result = BalancePolicy.balance(realCounts: c.counts, settings: settings, suppressed: c.suppressed)
         #expect(result.map(\.className) == c.counts.keys.sorted())
+        if c.share > 0 && c.target == .largest {
+            let mixing = settings.mixingPolicy
+            #expect(result.map(\.wanted) == mixing.syntheticCounts(realCounts: result.map(\.real)), "cohortd and cohort experiment share one rule")
+        }
         for entry in result {
             let (target, deficit, wanted, under) = c.expected[entry.className]!
             #expect(entry.target == target, "\(c.name): \(entry.className) target")
@@ -55,23 +68,52 @@ import Training
     }
 }
 
-@Suite struct HarmTestTests {
-    static func metrics(recall: [Double], perClass: Int) -> ClassificationMetrics {
-        var labels: [Int] = [], predictions: [Int] = []
-        for (c, r) in recall.enumerated() {
-            let hits = Int((r * Double(perClass)).rounded())
-            labels += Array(repeating: c, count: perClass)
-            predictions += Array(repeating: c, count: hits) + Array(repeating: (c + 1) % recall.count, count: perClass - hits)
-        }
-        return ClassificationMetrics(labels: labels, predictions: predictions, classes: recall.indices.map { "c\($0)" })
+@Suite struct HarmGateTests {
+    /// The harm gate is the per-class exact McNemar test on the same validation images: one flipped scan
+    /// of 243 is noise, a ten-point drop (27 scans lost, 2 gained) is harm.
+    @Test func oneFlippedScanIsNoiseATenPointDropIsHarm() {
+        let labels = [Int](repeating: 0, count: 243) + [Int](repeating: 1, count: 243)
+        let real = [Bool](repeating: true, count: 243) + (0..<243).map { $0 < 151 }
+        var mixed = real
+        mixed[0] = false  // class 0: 100% → 99.6%
+        for i in 243..<(243 + 27) { mixed[i] = false }  // class 1: 27 lost …
+        for i in (243 + 151)..<(243 + 153) { mixed[i] = true }  // … 2 gained
+        let tests = PairedComparison.byClass(first: [real], second: [mixed], labels: labels, classes: ["normal", "viral"])
+        #expect(tests["normal"]?.secondWorse == false, "one scan: \(tests["normal"]!.verdict)")
+        #expect(tests["viral"]?.secondWorse == true, "27 vs 2: \(tests["viral"]!.verdict)")
+        #expect(PairedComparison.byClass(first: [real], second: [real], labels: labels, classes: ["normal", "viral"]).values.allSatisfy { !$0.secondWorse })
+    }
+}
+
+/// cohortd's incremental grouping with `dataset.<name>.group_pattern`: a new scan of a known patient
+/// joins the patient's group (though its pixels match nothing) and so the patient's side of the split.
+@Suite struct PatientGroupingTests {
+    static func print(seed: UInt64) -> ImageFingerprint {
+        var rng = RandomGenerator(seed: seed)
+        let samples = (0..<(64 * 64)).map { _ in UInt16(rng.integer(below: 256)) }
+        return ImageFingerprint(GrayImage(width: 64, height: 64, bitDepth: 8, samples: samples), modelSize: 64)
     }
 
-    @Test func oneFlippedScanIsNoiseATenPointDropIsHarm() {
-        // 243 validation scans per class: 100% → 99.6% is one scan; 62% → 51% is about 27 scans.
-        let real = Self.metrics(recall: [1.0, 0.621], perClass: 243)
-        let mixed = Self.metrics(recall: [0.996, 0.509], perClass: 243)
-        #expect(!HarmTest.isHarmful(real: real, mixed: mixed, classIndex: 0))
-        #expect(HarmTest.isHarmful(real: real, mixed: mixed, classIndex: 1))
-        #expect(!HarmTest.isHarmful(real: real, mixed: real, classIndex: 1), "no drop, no harm")
+    @Test func aNewScanJoinsItsPatientsGroupAndSide() throws {
+        let pattern = try GroupPattern("^(person[0-9]+)_")
+        let index = NearDuplicateIndex()
+        var sides: [String: DataSplit] = [:]
+        for patient in 0..<40 {
+            let key = pattern.key(forPath: "bacterial/person\(patient)_bacteria_0.png")
+            let first = Self.print(seed: UInt64(patient * 10))
+            #expect(index.matchingGroups(first, key: key).isEmpty, "nothing matches a new patient's noise image")
+            index.insert(id: Int64(patient * 10), print: first, group: Int64(patient * 10), key: key)
+            sides["person\(patient)"] = index.split(of: Int64(patient * 10), validationFraction: 0.2)
+            #expect(sides["person\(patient)"] == DataSplit.side(ofGroupKey: "person\(patient)", validationFraction: 0.2))
+        }
+        #expect(Set(sides.values).count == 2, "40 patients fall on both sides")
+        for patient in 0..<40 {
+            let key = pattern.key(forPath: "viral/person\(patient)_virus_7.png")
+            let scan = Self.print(seed: UInt64(patient * 10 + 1))
+            let groups = index.matchingGroups(scan, key: key)
+            #expect(groups == [Int64(patient * 10)], "person\(patient)'s new scan joins the patient's group")
+            index.insert(id: Int64(patient * 10 + 1), print: scan, group: groups.min()!, key: key)
+            #expect(index.split(of: groups.min()!, validationFraction: 0.2) == sides["person\(patient)"], "and stays on the patient's side")
+        }
     }
 }

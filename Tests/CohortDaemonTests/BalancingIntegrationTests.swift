@@ -1,5 +1,5 @@
-// cohortd balancing a small imbalanced phantom dataset with a tiny GAN: classes below target get the
-// right number of synthetic samples with correct PNG metadata and manifest lines, a classifier report
+// cohortd balancing a small imbalanced phantom dataset with a tiny GAN: every class — the largest too,
+// by the symmetric policy — gets the right number of synthetic samples with correct PNG metadata and manifest lines, a classifier report
 // appears (JSON and self-contained HTML); SIGTERM during a GAN job checkpoints, exits 0 within 10 s, and
 // the next start resumes the interrupted job from its checkpoint instead of starting over.
 import CohortTestSupport
@@ -37,13 +37,13 @@ import Training
         try h.phantoms(label: 1, count: 20, seed: 2, into: h.incoming + "/two_lesions")
         try h.phantoms(label: 2, count: 8, seed: 3, into: h.incoming + "/ring_lesion")
         let daemon = try h.start()
-        // Target 30 (largest); wanted = min(deficit, 1 × real): two_lesions 10, ring_lesion 8.
+        // Target 30 × (1 + 0.5) = 45; wanted = min(deficit, 1 × real): one_lesion 15, two_lesions 20, ring_lesion 8.
         let balanced = daemon.wait(timeout: 600) {
-            daemon.counts(h.dataset, "synthetic") == ["one_lesion": 0, "two_lesions": 10, "ring_lesion": 8]
+            daemon.counts(h.dataset, "synthetic") == ["one_lesion": 15, "two_lesions": 20, "ring_lesion": 8]
         }
         #expect(balanced, "synthetic: \(daemon.counts(h.dataset, "synthetic"))\n\(daemon.log)")
         let manifest = try String(contentsOfFile: h.output + "/manifest.jsonl", encoding: .utf8).split(separator: "\n")
-        #expect(manifest.count == 18)
+        #expect(manifest.count == 43)
         let checkpoint = h.state + "/checkpoints/phantom/gan.safetensors"
         let sha = try SyntheticSamples.sha256(ofFile: checkpoint)
         for line in manifest {
@@ -55,9 +55,11 @@ import Training
             #expect(decoded.textValue("class") == entry.className && entry.file.hasPrefix(entry.className + "/syn-"))
             #expect(decoded.textValue("seed") == String(entry.seed) && decoded.textValue("checkpoint_sha256") == sha)
             #expect(decoded.textValue("time") != nil)
+            // No report yet, so no real-only classifier to judge the first samples.
+            #expect(entry.acceptanceScore == nil && decoded.textValue("acceptance_score") == nil)
         }
         let files = try FileManager.default.subpathsOfDirectory(atPath: h.output).filter { $0.hasSuffix(".png") }
-        #expect(files.count == 18, "exactly the published samples in the output tree: \(files)")
+        #expect(files.count == 43, "exactly the published samples in the output tree: \(files)")
 
         // The first report: both variants, per-class counts, a self-contained HTML page.
         #expect(daemon.wait(timeout: 600) { (daemon.status()?["datasets"] as? [[String: Any]])?.first?["latest_report"] is String },
@@ -66,16 +68,24 @@ import Training
         let report = try JSONDecoder().decode(ClassifierReport.self, from: Data(contentsOf: URL(fileURLWithPath: reportDir + "/report.json")))
         #expect(report.variants.map(\.training) == ["real", "real+synthetic"])
         #expect(report.counts["ring_lesion"]?.synthetic == 8)
-        #expect(report.variants[1].trainImages == report.variants[0].trainImages + 18)
+        #expect(report.variants[1].trainImages == report.variants[0].trainImages + 43)
+        #expect(report.pairedTest?.images == report.variants[0].validation.confusion.joined().reduce(0, +))
+        #expect(report.pairedTestByClass?.count == 3 && report.mixing?.kind == .symmetric)
+        #expect(FileManager.default.fileExists(atPath: h.state + "/checkpoints/phantom/classifier-real.safetensors"),
+                "the real-only classifier is kept as the publisher's acceptance judge")
         #expect(!report.findings.isEmpty)
         #expect(report.diversity["ring_lesion"].map { $0 > 0 } == true, "diversity is measured per class with samples")
         let html = try String(contentsOfFile: reportDir + "/report.html", encoding: .utf8)
         #expect(html.contains("<svg") && html.contains("data:image/png;base64,") && !html.contains("<script"))
 
-        // Real images arrive and close a deficit: surplus samples are retired.
-        try h.phantoms(label: 2, count: 18, seed: 4, into: h.incoming + "/ring_lesion")
-        #expect(daemon.wait(timeout: 120) { daemon.counts(h.dataset, "synthetic")["ring_lesion"] == 4 },
-                "ring_lesion now has 26 real of 30: 4 synthetic; got \(daemon.counts(h.dataset, "synthetic"))")
+        // The largest class shrinks (10 scans deleted): the target falls to 20 × 1.5 = 30 and surplus
+        // samples are retired — one_lesion 15 → 10, two_lesions 20 → 10 (unless a class was withheld as harmed).
+        let oneLesion = try FileManager.default.contentsOfDirectory(atPath: h.incoming + "/one_lesion").sorted().prefix(10)
+        for name in oneLesion { try FileManager.default.removeItem(atPath: h.incoming + "/one_lesion/" + name) }
+        let withheld = Set(report.withheldClasses)
+        let expected = ["one_lesion": 10, "two_lesions": 10, "ring_lesion": 8].filter { !withheld.contains($0.key) }
+        #expect(daemon.wait(timeout: 120) { daemon.counts(h.dataset, "synthetic").filter { !withheld.contains($0.key) } == expected },
+                "after the deletion: \(expected) expected; got \(daemon.counts(h.dataset, "synthetic"))")
         #expect(daemon.terminate().status == 0)
     }
 

@@ -20,7 +20,12 @@ import Testing
         return s
     }()
 
-    static func balance(_ counts: [String: Int]) -> [ClassBalance] { BalancePolicy.balance(realCounts: counts, settings: BalanceSettings()) }
+    /// The top-up rule (f = 0): these tests are about scheduling, so a class at the largest count is balanced.
+    static func balance(_ counts: [String: Int]) -> [ClassBalance] {
+        var settings = BalanceSettings()
+        settings.syntheticShare = 0
+        return BalancePolicy.balance(realCounts: counts, settings: settings)
+    }
 
     func decide(_ input: SchedulerInput) -> [ScheduledJob] { Scheduler.decide(input, gan: Self.gan, classifier: Self.classifier) }
 

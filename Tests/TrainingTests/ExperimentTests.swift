@@ -27,18 +27,35 @@ import Testing
         configuration.classifier.augmentation = .none
         configuration.classifierConfiguration = ClassifierTrainingTests.tinyConfiguration
         configuration.scarce = ("disk", 0.5)
+        configuration.seeds = [1, 2]
+        configuration.compareTopUp = true
+        configuration.cache = ExperimentCache(directory: dir.file("cache"))
         let result = try Experiment.run(configuration)
-        #expect(result.rows.map(\.training) == ["real", "synthetic", "real+synthetic"])
+        #expect(result.rows.map(\.training) == ["real", "synthetic", "real+synthetic (symmetric)", "real+synthetic (top-up)"])
         #expect(result.trainCounts["disk"]! < result.trainCounts["vertical"]!, "scarce class was not reduced")
         #expect(result.evaluationCounts.values.reduce(0, +) > 10)
         let real = result.rows[0]
-        #expect(real.accuracy > 0.8, "real-only accuracy \(real.accuracy)")
-        #expect(result.rows[1].accuracy > 0.45, "synthetic-only accuracy \(result.rows[1].accuracy) is near chance")
+        #expect(real.accuracy.values.count == 2 && real.accuracy.mean > 0.8, "real-only accuracy \(real.accuracy)")
+        #expect(result.rows[1].accuracy.mean > 0.45, "synthetic-only accuracy \(result.rows[1].accuracy) is near chance")
+        #expect(result.cas.count == 3)
+        #expect(result.syntheticPerClass.values.allSatisfy { $0 > 0 }, "the symmetric policy gives every class samples: \(result.syntheticPerClass)")
+        let symmetric = result.rows[2]
+        #expect(symmetric.steps > real.steps, "synthetic draws add steps (real exposure constant)")
+        #expect(symmetric.pairedTest?.images == result.evaluationCounts.values.reduce(0, +))
+        #expect(symmetric.pairedTestByClass?.count == 3)
         #expect(result.fcd.count == 3 && result.fcd.values.allSatisfy { $0 >= 0 })
-        #expect(result.nearCopies.count == 3)
-        #expect(["load", "gan", "generate", "classifier_real", "fcd"].allSatisfy { result.seconds[$0] != nil })
+        #expect(result.nearCopies.count == 3 && result.acceptance.count == 3)
+        #expect(["load", "gan", "classifier_real_s1", "classifier_real_s2", "classifier_synthetic_s1", "classifier_symmetric_s2", "fcd"]
+            .allSatisfy { result.seconds[$0] != nil }, "\(result.seconds.keys.sorted())")
         let table = Experiment.markdown(result, command: "cohort experiment --data tiny")
-        #expect(table.contains("| real+synthetic |") && table.contains("not comparable to Inception FID"))
+        #expect(table.contains("| real+synthetic (symmetric) |") && table.contains("not Inception FID") && table.contains("exact McNemar"))
         print(table)
+
+        // A policy A/B on a warm cache retrains neither the GAN nor the real-only baselines, and gets them back exactly.
+        configuration.compareTopUp = false
+        configuration.mixing.syntheticShare = 1
+        let again = try Experiment.run(configuration)
+        #expect(again.cachedPhases == ["gan", "classifier_real_s1", "classifier_real_s2"])
+        #expect(again.rows[0].accuracy == real.accuracy && again.rows[0].macroF1 == real.macroF1)
     }
 }

@@ -1,0 +1,119 @@
+// What `cohort experiment` reports: per training variant the mean ± standard deviation over seeds of
+// every figure, the paired test of each real+synthetic variant against real-only on the same validation
+// images (overall and per class), per-class CAS, FCD, diversity, acceptance and near-copies, phase times.
+import Foundation
+
+/// One training variant over all seeds.
+public struct ExperimentRow: Codable, Sendable {
+    /// "real", "synthetic" (classification accuracy score: trained on synthetic only) or "real+synthetic (<policy>)".
+    public var training: String
+    /// Training images (real + synthetic) of the first seed.
+    public var images: Int
+    /// Classifier steps of the first seed.
+    public var steps: Int
+    public var accuracy: SeedStatistic
+    public var balancedAccuracy: SeedStatistic
+    public var macroF1: SeedStatistic
+    public var recall: [String: SeedStatistic]
+    public var auc: SeedStatistic?
+    /// Against real-only on the same images, pooled over seeds (nil for the real-only row itself).
+    public var pairedTest: PairedComparison?
+    /// Per class: the same test on that class's images (a change in its recall).
+    public var pairedTestByClass: [String: PairedComparison]?
+
+    enum CodingKeys: String, CodingKey {
+        case training, images, steps, accuracy, recall, auc
+        case balancedAccuracy = "balanced_accuracy"
+        case macroF1 = "macro_f1"
+        case pairedTest = "paired_test"
+        case pairedTestByClass = "paired_test_by_class"
+    }
+}
+
+public struct ExperimentResult: Codable, Sendable {
+    public var rows: [ExperimentRow]
+    /// Per-class recall of the synthetic-only classifier on real validation images (first seed).
+    public var cas: [String: Double]
+    public var fcd: [String: Double]
+    public var diversity: [String: Double]
+    public var nearCopies: [String: Int]
+    /// Fraction of non-copy samples the real-only classifier accepted, per class (first seed).
+    public var acceptance: [String: Double]
+    public var syntheticPerClass: [String: Int]
+    public var seconds: [String: Double]
+    public var evaluatedOn: String
+    public var trainCounts: [String: Int]
+    public var evaluationCounts: [String: Int]
+    public var dataset: DatasetSummary
+    public var imageSize: Int
+    public var ganSteps: Int
+    public var ganSeed: UInt64
+    public var seeds: [UInt64]
+    public var epochs: Int
+    public var mixing: MixingPolicy
+    public var spectralNormalization: Bool
+    public var cachedPhases: [String]
+
+    enum CodingKeys: String, CodingKey {
+        case rows, cas, fcd, diversity, acceptance, seconds, dataset, seeds, epochs, mixing
+        case spectralNormalization = "spectral_normalization"
+        case nearCopies = "near_copies"
+        case syntheticPerClass = "synthetic_per_class"
+        case evaluatedOn = "evaluated_on"
+        case trainCounts = "train_counts"
+        case evaluationCounts = "evaluation_counts"
+        case imageSize = "image_size"
+        case ganSteps = "gan_steps"
+        case ganSeed = "gan_seed"
+        case cachedPhases = "cached_phases"
+    }
+}
+
+extension Experiment {
+    /// The result as Markdown tables with their context.
+    public static func markdown(_ r: ExperimentResult, command: String) -> String {
+        let classes = r.trainCounts.keys.sorted()
+        let seedText = r.seeds.count == 1 ? "seed \(r.seeds[0])" : "seeds \(r.seeds.map(String.init).joined(separator: ", ")) (mean ± SD)"
+        var lines = ["Command: `\(command)`", "",
+                     "Image size \(r.imageSize) px; GAN \(r.ganSteps) steps (seed \(r.ganSeed))"
+                        + (r.spectralNormalization ? ", spectral normalization in D" : "") + "; classifier \(r.epochs) epochs of the real set; "
+                        + "\(seedText); evaluated on \(r.evaluatedOn)."
+                        + (r.dataset.groupPattern.map { " Split grouped by file-name pattern `\($0)`: \(r.dataset.groups) groups, the largest \(r.dataset.largestGroup) images." } ?? ""),
+                     "Mixing: \(r.mixing.kind.rawValue), synthetic share f = \(r.mixing.syntheticShare), "
+                        + "real-only final \(Int(r.mixing.realOnlyFinalFraction * 100))%, acceptance τ = \(r.mixing.acceptanceThreshold)"
+                        + (r.mixing.maxSyntheticPerReal.map { ", at most \($0) synthetic per real" } ?? "") + ".",
+                     "Train images per class: " + classes.map { "\($0) \(r.trainCounts[$0]!)" }.joined(separator: ", ")
+                        + "; synthetic: " + classes.map { "\($0) \(r.syntheticPerClass[$0] ?? 0)" }.joined(separator: ", ")
+                        + "; evaluation: " + classes.map { "\($0) \(r.evaluationCounts[$0] ?? 0)" }.joined(separator: ", ") + ".", "",
+                     "| training | images | steps | accuracy | balanced accuracy | macro-F1 | " + classes.map { "recall \($0)" }.joined(separator: " | ") + " | AUC | vs real-only |",
+                     "| --- | ---: | ---: | ---: | ---: | ---: | " + classes.map { _ in "---:" }.joined(separator: " | ") + " | ---: | --- |"]
+        for row in r.rows {
+            lines.append("| \(row.training) | \(row.images) | \(row.steps) | \(row.accuracy.percent) | \(row.balancedAccuracy.percent) | \(row.macroF1.percent) | "
+                + classes.map { row.recall[$0]?.percent ?? "–" }.joined(separator: " | ")
+                + " | \(row.auc.map { String(format: "%.3f", $0.mean) } ?? "–") | \(row.pairedTest?.verdict ?? "–") |")
+        }
+        lines += ["", "| class | CAS recall (synthetic only) | FCD (validation, fixed network; not Inception FID) | diversity | accepted by real-only classifier | near-copies rejected |",
+                  "| --- | ---: | ---: | ---: | ---: | ---: |"]
+        for c in classes {
+            lines.append("| \(c) | \(r.cas[c].map { pct($0) } ?? "–") | \(r.fcd[c].map { String(format: "%.2f", $0) } ?? "–") | "
+                + "\(r.diversity[c].map { String(format: "%.2f", $0) } ?? "–") | \(r.acceptance[c].map { pct($0) } ?? "–") | \(r.nearCopies[c] ?? 0) |")
+        }
+        for row in r.rows where row.pairedTestByClass != nil {
+            lines.append("")
+            lines.append("\(row.training), per class vs real-only: " + classes.compactMap { c in row.pairedTestByClass?[c].map { "\(c) \($0.verdict)" } }.joined(separator: "; "))
+        }
+        lines += ["", "Wall time (s, 2 cores): " + r.seconds.sorted { $0.key < $1.key }.map { "\($0.key) \(Int($0.value.rounded()))" }.joined(separator: ", ")
+                    + (r.cachedPhases.isEmpty ? "" : "; from the cache: " + r.cachedPhases.joined(separator: ", "))]
+        if let real = r.rows.first(where: { $0.training == "real" }) {
+            for mixed in r.rows where mixed.training.hasPrefix("real+synthetic") {
+                let delta = (mixed.macroF1.mean - real.macroF1.mean) * 100
+                lines.append("")
+                lines.append(String(format: "%@: macro-F1 %@ vs real-only %@ (%+.1f points); paired test: %@.", mixed.training,
+                                    mixed.macroF1.percent, real.macroF1.percent, delta, mixed.pairedTest?.verdict ?? "–"))
+            }
+        }
+        return lines.joined(separator: "\n") + "\n"
+    }
+
+    static func pct(_ x: Double) -> String { String(format: "%.1f%%", x * 100) }
+}
