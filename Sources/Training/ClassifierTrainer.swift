@@ -32,6 +32,21 @@ public struct ClassifierTrainingSettings: Sendable, Equatable {
 public struct TrainingTrace: Codable, Sendable {
     public var losses: [Float]
     public var seconds: Double
+    /// Validation macro-F1 (evaluation weights) after every epoch of real images, when monitored: the
+    /// curve the epoch count is chosen from.
+    public var validationCurve: [CurvePoint] = []
+}
+
+/// One point of a validation curve.
+public struct CurvePoint: Codable, Sendable, Equatable {
+    public var epoch: Double
+    public var step: Int
+    public var macroF1: Double
+
+    enum CodingKeys: String, CodingKey {
+        case epoch, step
+        case macroF1 = "macro_f1"
+    }
 }
 
 public final class ClassifierTrainer {
@@ -60,7 +75,11 @@ public final class ClassifierTrainer {
     /// get as many draws as that real-only run (`MixingPolicy.steps`), synthetic draws add steps, and
     /// the last `realOnlyFinalFraction` of the steps draws real images only.
     @discardableResult
+    ///
+    /// With `monitor` (a *validation* set — never a test set), the evaluation weights are scored on it
+    /// after every epoch's worth of steps (`TrainingTrace.validationCurve`).
     public func train(on data: LabeledImages, synthetic: LabeledImages? = nil, mixing: MixingPolicy = MixingPolicy(),
+                      monitor: LabeledImages? = nil,
                       shouldStop: () -> Bool = { false }, progress: (Int, Int, Float) -> Void = { _, _, _ in }) -> TrainingTrace {
         let start = Date()
         let synthetic = synthetic.flatMap { $0.count > 0 ? $0 : nil }
@@ -75,8 +94,15 @@ public final class ClassifierTrainer {
         var sampler = MixedSampler(real: data, synthetic: synthetic, mixing: mixing, balanced: settings.balancedSampling)
         let batch = Tensor(shape: [settings.batchSize, data.size, data.size, 1])
         var losses: [Float] = []
+        var curve: [CurvePoint] = []
+        let stepsPerEpoch = Double(total) / Double(max(1, settings.epochs))
+        var nextEpoch = 1
         for t in 0..<total {
             if shouldStop() { break }
+            if let monitor, Double(t) >= Double(nextEpoch) * stepsPerEpoch - 0.5 {
+                curve.append(CurvePoint(epoch: Double(nextEpoch), step: t, macroF1: evaluate(monitor).macroF1))
+                nextEpoch += 1
+            }
             let draws = sampler.draw(settings.batchSize, mixing: t < mixingEnds, rng: &rng)
             sampler.fill(batch, with: draws)
             settings.augmentation.apply(to: batch, rng: &rng)
@@ -87,7 +113,10 @@ public final class ClassifierTrainer {
             losses.append(loss)
             progress(t + 1, total, loss)
         }
-        return TrainingTrace(losses: losses, seconds: Date().timeIntervalSince(start))
+        if let monitor, losses.count == total {
+            curve.append(CurvePoint(epoch: Double(settings.epochs), step: total, macroF1: evaluate(monitor).macroF1))
+        }
+        return TrainingTrace(losses: losses, seconds: Date().timeIntervalSince(start), validationCurve: curve)
     }
 
     /// Runs `body` with the averaged weights swapped in (if any).

@@ -104,16 +104,22 @@ public enum Experiment {
             s.seed = seed
             return s
         }
+        var validationCurve: [CurvePoint] = []
         func trainClassifier(_ name: String, seed: UInt64, data: LabeledImages, synthetic: LabeledImages? = nil,
-                             mixing: MixingPolicy = MixingPolicy()) -> (ClassifierTrainer, Int) {
+                             mixing: MixingPolicy = MixingPolicy(), monitor: LabeledImages? = nil) -> (ClassifierTrainer, Int) {
             let trainer = ClassifierTrainer(model: Classifier(modelConfiguration, seed: seed), settings: settings(seed: seed))
             var steps = 0
             timed("classifier_\(name)_s\(seed)") {
                 let total = synthetic == nil ? trainer.realOnlySteps(images: data.count) : mixing.steps(realOnlySteps: trainer.realOnlySteps(images: data.count))
                 var meter = ProgressMeter(phase: "classifier \(name) seed \(seed)", total: total)
-                steps = trainer.train(on: data, synthetic: synthetic, mixing: mixing, progress: { step, _, loss in
+                let trace = trainer.train(on: data, synthetic: synthetic, mixing: mixing, monitor: monitor, progress: { step, _, loss in
                     meter.update(step, detail: String(format: "loss %.3f", loss), log: log)
-                }).losses.count
+                })
+                steps = trace.losses.count
+                if !trace.validationCurve.isEmpty {
+                    validationCurve = trace.validationCurve
+                    log("validation curve (\(name), seed \(seed)): " + trace.validationCurve.map { String(format: "%.0f:%.1f", $0.epoch, $0.macroF1 * 100) }.joined(separator: " "))
+                }
             }
             return (trainer, steps)
         }
@@ -149,7 +155,10 @@ public enum Experiment {
                 cachedPhases.append("classifier_real_s\(seed)")
                 log("classifier real seed \(seed): from the cache")
             } else {
-                (realModel, realSteps) = trainClassifier("real", seed: seed, data: train)
+                // The first seed's real-only run records the validation curve the epoch count is chosen from
+                // (only on a validation split: with --test the evaluation set is a test set, never monitored).
+                let monitor = seed == configuration.seeds[0] && configuration.test == nil ? evaluation : nil
+                (realModel, realSteps) = trainClassifier("real", seed: seed, data: train, monitor: monitor)
                 try cache.prepare()
                 try realModel.saveEvaluationWeights(to: realPath)
             }
@@ -215,7 +224,8 @@ public enum Experiment {
             evaluationCounts: Dictionary(uniqueKeysWithValues: zip(classes, evaluation.classCounts)),
             dataset: summary, imageSize: size, ganSteps: configuration.ganSteps, ganSeed: ganSettings.seed, seeds: configuration.seeds,
             epochs: configuration.classifier.epochs, mixing: configuration.mixing,
-            spectralNormalization: configuration.gan.spectralNormalization == true, cachedPhases: cachedPhases)
+            spectralNormalization: configuration.gan.spectralNormalization == true, cachedPhases: cachedPhases,
+            validationCurve: validationCurve)
     }
 }
 

@@ -53,9 +53,12 @@ public struct ExperimentResult: Codable, Sendable {
     public var mixing: MixingPolicy
     public var spectralNormalization: Bool
     public var cachedPhases: [String]
+    /// The first seed's real-only validation macro-F1 per epoch (empty when cached or evaluating on --test).
+    public var validationCurve: [CurvePoint]
 
     enum CodingKeys: String, CodingKey {
         case rows, cas, fcd, diversity, acceptance, seconds, dataset, seeds, epochs, mixing
+        case validationCurve = "validation_curve"
         case spectralNormalization = "spectral_normalization"
         case nearCopies = "near_copies"
         case syntheticPerClass = "synthetic_per_class"
@@ -101,6 +104,10 @@ extension Experiment {
         for row in r.rows where row.pairedTestByClass != nil {
             lines.append("")
             lines.append("\(row.training), per class vs real-only: " + classes.compactMap { c in row.pairedTestByClass?[c].map { "\(c) \($0.verdict)" } }.joined(separator: "; "))
+        }
+        if !r.validationCurve.isEmpty {
+            lines += ["", "Real-only validation macro-F1 by epoch (first seed): "
+                + r.validationCurve.map { String(format: "%.0f: %.1f%%", $0.epoch, $0.macroF1 * 100) }.joined(separator: ", ")]
         }
         lines += ["", "Wall time (s, 2 cores): " + r.seconds.sorted { $0.key < $1.key }.map { "\($0.key) \(Int($0.value.rounded()))" }.joined(separator: ", ")
                     + (r.cachedPhases.isEmpty ? "" : "; from the cache: " + r.cachedPhases.joined(separator: ", "))]

@@ -44,6 +44,7 @@ import Testing
         #expect(symmetric.pairedTest?.images == result.evaluationCounts.values.reduce(0, +))
         #expect(symmetric.pairedTestByClass?.count == 3)
         #expect(result.fcd.count == 3 && result.fcd.values.allSatisfy { $0 >= 0 })
+        #expect(result.validationCurve.map(\.epoch) == (1...15).map(Double.init), "one validation point per epoch")
         #expect(result.nearCopies.count == 3 && result.acceptance.count == 3)
         #expect(["load", "gan", "classifier_real_s1", "classifier_real_s2", "classifier_synthetic_s1", "classifier_symmetric_s2", "fcd"]
             .allSatisfy { result.seconds[$0] != nil }, "\(result.seconds.keys.sorted())")
