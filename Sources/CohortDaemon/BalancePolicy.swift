@@ -39,12 +39,18 @@ public enum BalancePolicy {
         case .largest: target = Int((Double(realCounts.values.max() ?? 0) * (1 + settings.syntheticShare)).rounded())
         case .fixed(let n): target = n
         }
-        return realCounts.keys.sorted().map { name in
+        let names = realCounts.keys.sorted()
+        // With target `largest` the counts are MixingPolicy's, the rule `cohort experiment` uses.
+        let byPolicy: [String: Int]? = {
+            guard case .largest = settings.target else { return nil }
+            return Dictionary(uniqueKeysWithValues: zip(names, settings.mixingPolicy.syntheticCounts(realCounts: names.map { realCounts[$0]! })))
+        }()
+        return names.map { name in
             let real = realCounts[name]!
             let deficit = max(0, target - real)
             let cap = Int((Double(real) * settings.maxSyntheticPerReal).rounded(.down))
             let isSuppressed = suppressed.contains(name)
-            let wanted = (real == 0 || isSuppressed) ? 0 : min(deficit, cap)
+            let wanted = (real == 0 || isSuppressed) ? 0 : (byPolicy?[name] ?? min(deficit, cap))
             let under = Double(deficit) > settings.tolerance * Double(target)
             return ClassBalance(className: name, real: real, target: target, deficit: deficit, wanted: wanted,
                                 underTarget: under, suppressed: isSuppressed)

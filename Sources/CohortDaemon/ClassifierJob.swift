@@ -64,9 +64,8 @@ enum ClassifierJob {
 
         let fcd = SyntheticQuality.fcd(featureNetwork: realModel, realValidation: validation, synthetic: synthetic)
         let diversity = SyntheticQuality.diversity(realTrain: train, synthetic: synthetic)
-        let harmful = classes.enumerated().filter { c, name in
-            synthetic.labels.contains(c) && pairedByClass[name]?.secondWorse == true
-        }.map(\.element)
+        let harmful = HarmGate.harmedClasses(classes: classes, tests: pairedByClass, real: real.validation, mixed: withSynthetic.validation,
+                                             withSynthetic: Set(synthetic.labels.map { classes[$0] }))
         let withheld = context.configuration.balance.publishWhenHarmful ? [] : harmful
         let state = try context.datasetState()
         let published = (state.lastPublish.flatMap { try? JSONDecoder().decode([PublishedClass].self, from: Data($0.utf8)) }) ?? []
@@ -150,5 +149,23 @@ enum ReportSampleGrid {
         }
         guard let bytes = try? PNGEncoder.encode(GrayImage(width: width, height: height, bitDepth: 8, samples: samples)) else { return nil }
         return Data(bytes).base64EncodedString()
+    }
+}
+
+/// Which classes synthetic data harmed: the per-class exact McNemar test on the same validation images,
+/// Holm-corrected across the classes of one report (one test per class would flag some class by chance
+/// in most reports), and a recall drop of more than one point (a significant but negligible change is
+/// not worth withdrawing samples for).
+enum HarmGate {
+    static let minimumRecallDrop = 0.01
+
+    static func harmedClasses(classes: [String], tests: [String: PairedComparison], real: ClassificationMetrics, mixed: ClassificationMetrics,
+                              withSynthetic: Set<String>) -> [String] {
+        let candidates = classes.enumerated().filter { withSynthetic.contains($0.element) && tests[$0.element] != nil }
+        let rejected = PairedComparison.holmRejections(candidates.map { tests[$0.element]!.pValue })
+        return zip(candidates, rejected).filter { candidate, significant in
+            let (c, name) = candidate
+            return significant && tests[name]!.onlyFirst > tests[name]!.onlySecond && real.recall[c] - mixed.recall[c] > minimumRecallDrop
+        }.map(\.0.element)
     }
 }

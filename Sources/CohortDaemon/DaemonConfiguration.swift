@@ -45,9 +45,10 @@ public struct BalanceSettings: Sendable, Equatable {
     /// A sample is published only if the latest real-only classifier gives its class at least this probability.
     public var acceptanceThreshold: Double = 0.5
 
-    /// The mixing policy these settings describe (symmetric; the cap is max_synthetic_per_real).
+    /// The mixing policy these settings describe: symmetric, or the earlier top-up when the share is 0
+    /// (its real+synthetic classifier then samples the pooled set as it is); the cap is max_synthetic_per_real.
     public var mixingPolicy: MixingPolicy {
-        var policy = MixingPolicy()
+        var policy = syntheticShare > 0 ? MixingPolicy() : .topUp
         policy.syntheticShare = syntheticShare
         policy.maxSyntheticPerReal = maxSyntheticPerReal
         policy.realOnlyFinalFraction = realOnlyFinalFraction

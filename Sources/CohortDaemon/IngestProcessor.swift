@@ -43,7 +43,7 @@ final class IngestProcessor: @unchecked Sendable {
         }
         for row in rows {
             guard let id = row.id, let print = row.fingerprint, let group = row.groupID else { continue }
-            indexes[row.dataset]?.insert(id: id, print: print, group: group, key: groupKey(row))
+            indexes[row.dataset]?.insert(id: id, print: print, group: group, key: groupKey(row), side: row.split.flatMap(DataSplit.init(rawValue:)))
         }
     }
 

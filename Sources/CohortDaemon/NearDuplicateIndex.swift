@@ -12,14 +12,16 @@ final class NearDuplicateIndex {
         var group: Int64
         /// File-name group key (GroupPattern), if the dataset has a pattern and the name matched.
         var key: String?
+        /// The side the catalog has for it (nil until the split of its group is decided).
+        var side: DataSplit?
     }
 
     private(set) var entries: [Int64: Entry] = [:]
 
     var count: Int { entries.count }
 
-    func insert(id: Int64, print: ImageFingerprint, group: Int64, key: String? = nil) {
-        entries[id] = Entry(id: id, print: print, group: group, key: key)
+    func insert(id: Int64, print: ImageFingerprint, group: Int64, key: String? = nil, side: DataSplit? = nil) {
+        entries[id] = Entry(id: id, print: print, group: group, key: key, side: side)
     }
 
     func remove(id: Int64) { entries[id] = nil }
@@ -52,9 +54,14 @@ final class NearDuplicateIndex {
     func members(of group: Int64) -> [Entry] { entries.values.filter { $0.group == group } }
 
     /// The split of `group` (DataSplit: by its smallest group key, else validation only if every
-    /// member's own hash says validation).
+    /// member's own hash says validation) — except that a group with a member already on the train side
+    /// stays train: an image that was trained on never becomes a validation image (when a keyed image
+    /// joins an unkeyed training group, or two groups merge). The members' sides are updated.
     func split(of group: Int64, validationFraction: Double) -> DataSplit {
         let members = members(of: group)
-        return DataSplit.side(contentHashes: members.map(\.print.contentHash), keys: members.map(\.key), validationFraction: validationFraction)
+        let rule = DataSplit.side(contentHashes: members.map(\.print.contentHash), keys: members.map(\.key), validationFraction: validationFraction)
+        let side = members.contains { $0.side == .train } ? .train : rule
+        for member in members { entries[member.id]!.side = side }
+        return side
     }
 }

@@ -40,7 +40,7 @@ struct SyntheticPublisher {
     }
 
     /// The latest report's real-only classifier as the acceptance judge (MixingPolicy's τ), or nil when
-    /// τ is 0, no report has run yet, or the saved classifier no longer fits the classes (a class was added).
+    /// τ is 0, no report has run yet, or the file is unusable. (A judge that predates a class is not used: `draw`.)
     static func acceptanceJudge(_ configuration: DaemonConfiguration, dataset: DatasetConfiguration, logger: Logger) -> AcceptanceJudge? {
         let threshold = configuration.balance.acceptanceThreshold
         let path = configuration.acceptanceClassifierPath(dataset.name)
@@ -50,6 +50,7 @@ struct SyntheticPublisher {
             guard let json = file.metadata["classes"], let classes = try? JSONDecoder().decode([String].self, from: Data(json.utf8)) else {
                 throw SafeTensorsError(file: path, reason: "no class list")
             }
+
             var model = Classifier.Configuration(classes: classes.count).scaled(width: configuration.classifier.width, depth: configuration.classifier.depth)
             model.classes = classes.count
             var settings = ClassifierTrainingSettings()
@@ -129,6 +130,9 @@ struct SyntheticPublisher {
     /// labelled in the generator's class order (CatalogImages.load with `trainer.classes`).
     func draw(label: Int, count: Int, trainer: GANTrainer, realTrain: LabeledImages) -> SyntheticDrawing {
         let seed = (UInt64(Date().timeIntervalSince1970 * 1000) << 8) ^ UInt64(label)
+        // A judge that predates one of the generator's classes would filter some classes and not others:
+        // every class goes unfiltered until the next report's classifier knows them all.
+        let judge = self.judge.flatMap { judge in trainer.classes.allSatisfy(judge.classes.contains) ? judge : nil }
         return SyntheticDrawing.draw(label: label, count: count, gan: trainer, realOfClass: realTrain.rows(ofClass: label), seed: seed,
                                      acceptance: judge)
     }

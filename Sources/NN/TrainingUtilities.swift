@@ -75,6 +75,10 @@ public final class ExponentialMovingAverage {
         if averagingBuffers {
             let eb = buffers.data, wb = store.buffers.data
             for i in 0..<store.bufferCount { eb[i] = d * eb[i] + (1 - d) * wb[i] }
+            // Counters (num_batches_tracked) are counts, not statistics: copied, never averaged.
+            for entry in store.entries where entry.kind == .counter {
+                for i in entry.offset..<(entry.offset + entry.count) { eb[i] = wb[i] }
+            }
         } else {
             buffers.copy(from: store.buffers)
         }

@@ -26,15 +26,23 @@ public struct ClassifierTrainingSettings: Sendable, Equatable {
     public var seed: UInt64 = 1
 
     public init() {}
+
+    /// Steps of a real-only run on `count` images: epochs × batches per epoch.
+    public func realOnlySteps(images count: Int) -> Int {
+        epochs * max(1, (count + batchSize - 1) / batchSize)
+    }
 }
 
 /// One training run's trace: loss per step.
 public struct TrainingTrace: Codable, Sendable {
     public var losses: [Float]
     public var seconds: Double
-    /// Validation macro-F1 (evaluation weights) after every epoch of real images, when monitored: the
-    /// curve the epoch count is chosen from.
+    /// Validation macro-F1 (evaluation weights) after every 1/epochs of the run's steps (an epoch of real
+    /// images in a real-only run), when monitored: the curve the epoch count is chosen from. Points come
+    /// from one cosine schedule, so they show convergence, not what a shorter schedule would reach.
     public var validationCurve: [CurvePoint] = []
+    /// Why the run did not do what was asked, if it did not (e.g. synthetic images dropped).
+    public var note: String?
 }
 
 /// One point of a validation curve.
@@ -62,28 +70,34 @@ public final class ClassifierTrainer {
         rng = RandomGenerator(seed: settings.seed)
     }
 
-    /// Steps of a real-only run on `count` images: epochs × batches per epoch.
-    public func realOnlySteps(images count: Int) -> Int {
-        settings.epochs * max(1, (count + settings.batchSize - 1) / settings.batchSize)
-    }
-
     /// Trains on `data` (real images) and, when given, `synthetic` images mixed in by `mixing`;
     /// `progress(step, totalSteps, loss)` is called after every step. `shouldStop` is asked before every
     /// step; a stopped run returns the losses so far.
     ///
     /// Without synthetic images the run has `epochs` × ⌈n / batch⌉ steps. With them, the real images
     /// get as many draws as that real-only run (`MixingPolicy.steps`), synthetic draws add steps, and
-    /// the last `realOnlyFinalFraction` of the steps draws real images only.
-    @discardableResult
+    /// the last `realOnlyFinalFraction` of the steps draws real images only. If a class with real images
+    /// has no synthetic ones, the symmetric policy cannot hold and the run uses real images only
+    /// (`TrainingTrace.note` says so).
     ///
     /// With `monitor` (a *validation* set — never a test set), the evaluation weights are scored on it
     /// after every epoch's worth of steps (`TrainingTrace.validationCurve`).
+    @discardableResult
     public func train(on data: LabeledImages, synthetic: LabeledImages? = nil, mixing: MixingPolicy = MixingPolicy(),
                       monitor: LabeledImages? = nil,
                       shouldStop: () -> Bool = { false }, progress: (Int, Int, Float) -> Void = { _, _, _ in }) -> TrainingTrace {
         let start = Date()
-        let synthetic = synthetic.flatMap { $0.count > 0 ? $0 : nil }
-        let realSteps = realOnlySteps(images: data.count)
+        var synthetic = synthetic.flatMap { $0.count > 0 ? $0 : nil }
+        var note: String?
+        if let pool = synthetic, mixing.kind == .symmetric {
+            let missing = MixedSampler(real: data, synthetic: pool, mixing: mixing, balanced: settings.balancedSampling).classesWithoutSynthetic
+            if !missing.isEmpty {
+                // Mixing into some classes only would make "synthetic" a label cue: train on real images only.
+                note = "no synthetic images for " + missing.map { data.classes[$0] }.joined(separator: ", ") + ": trained on real images only"
+                synthetic = nil
+            }
+        }
+        let realSteps = settings.realOnlySteps(images: data.count)
         let total = synthetic == nil ? realSteps : mixing.steps(realOnlySteps: realSteps)
         let mixingEnds = synthetic == nil ? 0 : total - Int((Double(total) * mixing.realOnlyFinalFraction).rounded())
         let step = ClassifierTrainingStep(model: model, learningRate: settings.learningRate, weightDecay: settings.weightDecay,
@@ -116,7 +130,7 @@ public final class ClassifierTrainer {
         if let monitor, losses.count == total {
             curve.append(CurvePoint(epoch: Double(settings.epochs), step: total, macroF1: evaluate(monitor).macroF1))
         }
-        return TrainingTrace(losses: losses, seconds: Date().timeIntervalSince(start), validationCurve: curve)
+        return TrainingTrace(losses: losses, seconds: Date().timeIntervalSince(start), validationCurve: curve, note: note)
     }
 
     /// Runs `body` with the averaged weights swapped in (if any).

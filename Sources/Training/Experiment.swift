@@ -80,8 +80,8 @@ public enum Experiment {
         ganSettings.seed = configuration.ganSeed ?? configuration.seeds[0]
         let ganPath = cache.path("gan", [dataKey, describe(ganSettings), "\(configuration.ganSteps)", "\(size)"])
         let gan: GANTrainer
-        if let cached = cache.existing(ganPath) {
-            gan = try GANCheckpoint.resume(from: cached)
+        if let cached = cache.existing(ganPath), let resumed = try? GANCheckpoint.resume(from: cached) {
+            gan = resumed
             cachedPhases.append("gan")
             log("gan: from the cache (\(cached))")
         } else {
@@ -110,12 +110,14 @@ public enum Experiment {
             let trainer = ClassifierTrainer(model: Classifier(modelConfiguration, seed: seed), settings: settings(seed: seed))
             var steps = 0
             timed("classifier_\(name)_s\(seed)") {
-                let total = synthetic == nil ? trainer.realOnlySteps(images: data.count) : mixing.steps(realOnlySteps: trainer.realOnlySteps(images: data.count))
+                let realSteps = trainer.settings.realOnlySteps(images: data.count)
+                let total = synthetic == nil ? realSteps : mixing.steps(realOnlySteps: realSteps)
                 var meter = ProgressMeter(phase: "classifier \(name) seed \(seed)", total: total)
                 let trace = trainer.train(on: data, synthetic: synthetic, mixing: mixing, monitor: monitor, progress: { step, _, loss in
                     meter.update(step, detail: String(format: "loss %.3f", loss), log: log)
                 })
                 steps = trace.losses.count
+                if let note = trace.note { log("classifier \(name) seed \(seed): \(note)") }
                 if !trace.validationCurve.isEmpty {
                     validationCurve = trace.validationCurve
                     log("validation curve (\(name), seed \(seed)): " + trace.validationCurve.map { String(format: "%.0f:%.1f", $0.epoch, $0.macroF1 * 100) }.joined(separator: " "))
@@ -129,7 +131,7 @@ public enum Experiment {
             var draws: [Int: SyntheticDrawing] = [:]
             for c in classes.indices where counts[c] > 0 {
                 let drawn = SyntheticDrawing.draw(label: c, count: counts[c], gan: gan, realOfClass: realRows[c],
-                                                  seed: seed &* 1_000_003 &+ UInt64(1000 * c), acceptance: acceptance)
+                                                  seed: Self.sampleSeed(seed, label: c), acceptance: acceptance)
                 for sample in drawn.accepted { images.append(sample.pixels[...], label: c, path: "synthetic") }
                 draws[c] = drawn
             }
@@ -149,9 +151,10 @@ public enum Experiment {
             // Real-only, cached by data, recipe, model and seed.
             let realPath = cache.path("classifier-real", [dataKey, describe(settings(seed: seed)), describe(modelConfiguration), "\(seed)"])
             let realModel: ClassifierTrainer
-            var realSteps = ClassifierTrainer(model: Classifier(modelConfiguration, seed: seed), settings: settings(seed: seed)).realOnlySteps(images: train.count)
-            if let cached = cache.existing(realPath) {
-                realModel = try ClassifierTrainer.loadEvaluationWeights(from: cached, configuration: modelConfiguration, settings: settings(seed: seed))
+            var realSteps = settings(seed: seed).realOnlySteps(images: train.count)
+            if let cached = cache.existing(realPath),
+               let loaded = try? ClassifierTrainer.loadEvaluationWeights(from: cached, configuration: modelConfiguration, settings: settings(seed: seed)) {
+                realModel = loaded
                 cachedPhases.append("classifier_real_s\(seed)")
                 log("classifier real seed \(seed): from the cache")
             } else {
@@ -169,10 +172,14 @@ public enum Experiment {
             if seed == configuration.seeds[0] {
                 // CAS: synthetic only, as many per class as real, no acceptance filter (it measures the generator).
                 let (syntheticOnly, _) = timed("draw_synthetic_only") { drawSet(counts, seed: seed &+ 77, acceptance: nil) }
-                let (casModel, casSteps) = trainClassifier("synthetic", seed: seed, data: syntheticOnly)
-                let casOutcome = judge(casModel, evaluation, images: syntheticOnly.count, steps: casSteps)
-                outcomes["synthetic", default: []].append(casOutcome)
-                cas = Dictionary(uniqueKeysWithValues: zip(classes, casOutcome.metrics.recall))
+                if syntheticOnly.count > 0 {
+                    let (casModel, casSteps) = trainClassifier("synthetic", seed: seed, data: syntheticOnly)
+                    let casOutcome = judge(casModel, evaluation, images: syntheticOnly.count, steps: casSteps)
+                    outcomes["synthetic", default: []].append(casOutcome)
+                    cas = Dictionary(uniqueKeysWithValues: zip(classes, casOutcome.metrics.recall))
+                } else {
+                    log("synthetic only: every sample was a near-copy — no CAS")
+                }
             }
 
             for variant in variants {
@@ -252,6 +259,15 @@ extension Experiment {
                                                              labels: evaluation.labels, classes: classes)
         }
         return row
+    }
+
+    /// A per-class sampling seed that no other class's draws reach (SplitMix64 of seed and class): draws
+    /// of one class use consecutive seeds from it, which must not run into another class's.
+    static func sampleSeed(_ seed: UInt64, label: Int) -> UInt64 {
+        var z = seed &+ 0x9E37_79B9_7F4A_7C15 &* UInt64(label + 1)
+        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+        return z ^ (z >> 31)
     }
 
     /// A stable text form of settings for cache keys.

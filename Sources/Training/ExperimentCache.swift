@@ -31,9 +31,13 @@ public struct ExperimentCache: Sendable {
         return hasher.finalize().map { String(format: "%02x", $0) }.joined()
     }
 
+    /// Part of every key: bump it when training, augmentation or model code changes what the same
+    /// settings produce, so old entries are not reused.
+    public static let codeVersion = "2026-11-30.1"
+
     /// The entry path for `kind` and the parts that determine it.
     public func path(_ kind: String, _ parts: [String]) -> String {
-        let key = SHA256.hash(data: Data(parts.joined(separator: "\u{1F}").utf8)).map { String(format: "%02x", $0) }.joined()
+        let key = SHA256.hash(data: Data(([Self.codeVersion] + parts).joined(separator: "\u{1F}").utf8)).map { String(format: "%02x", $0) }.joined()
         return "\(directory)/\(kind)-\(key.prefix(24)).safetensors"
     }
 

@@ -31,6 +31,8 @@ public struct ExperimentRow: Codable, Sendable {
 }
 
 public struct ExperimentResult: Codable, Sendable {
+    /// "cohort-experiment-2": seeds (figures are {mean, sd, values}), paired tests, CAS, the mixing policy.
+    public var format = "cohort-experiment-2"
     public var rows: [ExperimentRow]
     /// Per-class recall of the synthetic-only classifier on real validation images (first seed).
     public var cas: [String: Double]
@@ -57,7 +59,7 @@ public struct ExperimentResult: Codable, Sendable {
     public var validationCurve: [CurvePoint]
 
     enum CodingKeys: String, CodingKey {
-        case rows, cas, fcd, diversity, acceptance, seconds, dataset, seeds, epochs, mixing
+        case format, rows, cas, fcd, diversity, acceptance, seconds, dataset, seeds, epochs, mixing
         case validationCurve = "validation_curve"
         case spectralNormalization = "spectral_normalization"
         case nearCopies = "near_copies"

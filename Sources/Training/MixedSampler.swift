@@ -1,5 +1,6 @@
-// Which images make up each classifier batch: real ones as the real-only run draws them, and — during a
-// real+synthetic run's mixing phase — synthetic ones by the MixingPolicy.
+// Which images make up each classifier batch: real ones as the real-only run draws them (balanced: class,
+// then image; unbalanced: shuffled epochs, or uniform draws while mixing), and — during a real+synthetic
+// run's mixing phase — synthetic ones by the MixingPolicy.
 import Tensor
 
 struct MixedSampler {
@@ -13,6 +14,11 @@ struct MixedSampler {
     let synthetic: LabeledImages?
     let mixing: MixingPolicy
     let balanced: Bool
+    /// Classes with real images but no synthetic ones. Under the symmetric policy their draws would be
+    /// all-real while every other class's are not — "synthetic" would mean "not this class" — so the
+    /// trainer refuses to mix then (ClassifierTrainer) and says why.
+    var classesWithoutSynthetic: [Int] { synthetic == nil ? [] : classesWithReal.filter { syntheticByClass[$0].isEmpty } }
+
     /// Real image indices per class that has real images (the classes a balanced batch draws from).
     private let realByClass: [[Int]]
     private let classesWithReal: [Int]
@@ -57,10 +63,20 @@ struct MixedSampler {
             }
         }
         if useSynthetic, let synthetic {
-            let p = mixing.syntheticDrawProbability ?? Double(synthetic.count) / Double(real.count + synthetic.count)
+            guard let p = mixing.syntheticDrawProbability else {
+                // Top-up: the pooled set as it is.
+                return (0..<n).map { _ in
+                    let i = rng.integer(below: real.count + synthetic.count)
+                    return i < real.count ? Draw(synthetic: false, index: i) : Draw(synthetic: true, index: i - real.count)
+                }
+            }
+            // Symmetric: a real draw, replaced with probability p by a synthetic image of the same class,
+            // so every class's share of synthetic draws is p whatever the pool sizes.
             return (0..<n).map { _ in
-                Double(rng.uniform()) < p ? Draw(synthetic: true, index: rng.integer(below: synthetic.count))
-                                          : Draw(synthetic: false, index: rng.integer(below: real.count))
+                let index = rng.integer(below: real.count)
+                let members = syntheticByClass[real.labels[index]]
+                if !members.isEmpty && Double(rng.uniform()) < p { return Draw(synthetic: true, index: members[rng.integer(below: members.count)]) }
+                return Draw(synthetic: false, index: index)
             }
         }
         if order.count < n { order += rng.permutation(real.count) }

@@ -54,7 +54,8 @@ public struct MixingPolicy: Codable, Sendable, Equatable {
         return policy
     }
 
-    /// Synthetic images each class should receive, from real counts per class.
+    /// Synthetic images each class should receive, from real counts per class: target − real, capped by
+    /// `maxSyntheticPerReal` × real; target = largest × (1 + f) (symmetric) or the largest (top-up).
     public func syntheticCounts(realCounts: [Int]) -> [Int] {
         let largest = realCounts.max() ?? 0
         let target = kind == .symmetric ? Int((Double(largest) * (1 + syntheticShare)).rounded()) : largest

@@ -85,6 +85,18 @@ public struct PairedComparison: Codable, Sendable, Equatable {
         return result
     }
 
+    /// Holm's step-down correction (Holm 1979) of several tests at family-wise level `alpha`: which
+    /// p-values are rejected. Used when one report tests every class.
+    public static func holmRejections(_ pValues: [Double], alpha: Double = PairedComparison.alpha) -> [Bool] {
+        let order = pValues.indices.sorted { pValues[$0] < pValues[$1] }
+        var rejected = [Bool](repeating: false, count: pValues.count)
+        for (rank, i) in order.enumerated() {
+            guard pValues[i] <= alpha / Double(pValues.count - rank) else { break }
+            rejected[i] = true
+        }
+        return rejected
+    }
+
     /// The second classifier is better beyond chance.
     public var secondBetter: Bool { onlySecond > onlyFirst && pValue < Self.alpha }
     /// The second classifier is worse beyond chance.

@@ -14,7 +14,9 @@ public struct RadiographAugmentation: Sendable, Equatable {
     public var rotationDegrees: Float = 10
     /// Scale range ±.
     public var scale: Float = 0.1
-    /// Brightness offset range ± (in [-1, 1] units) and contrast factor range ±.
+    /// Brightness offset range ± (in [-1, 1] units) and contrast factor range ±. With per-image
+    /// standardization on (the classifier's default) these linear changes are undone except where they
+    /// clip at ±1 and where gamma follows them; gamma is the intensity augmentation that survives.
     public var brightness: Float = 0.1
     public var contrast: Float = 0.1
     /// Smallest area kept by the random-resized crop (1: no crop; zooms in by up to 1/√minimum).

@@ -83,6 +83,9 @@ struct ExperimentCommand: ParsableCommand {
         guard syntheticShare >= 0, (0..<1).contains(realOnlyFinal), (0...1).contains(acceptance) else {
             throw ValidationError("--synthetic-share ≥ 0, 0 ≤ --real-only-final < 1, 0 ≤ --acceptance ≤ 1")
         }
+        guard mixing == .topUp || syntheticShare > 0 else {
+            throw ValidationError("--synthetic-share 0 mixes in nothing under the symmetric policy; for the top-up policy use --mixing top-up")
+        }
         if let scarce {
             let parts = scarce.split(separator: "=")
             guard parts.count == 2, let f = Double(parts[1]), f > 0, f <= 1 else {

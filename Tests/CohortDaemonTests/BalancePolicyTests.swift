@@ -117,3 +117,22 @@ import Training
         }
     }
 }
+
+extension PatientGroupingTests {
+    /// A keyed scan that joins a training group (it matches a copy already trained on) must not pull the
+    /// group to its key's validation side.
+    @Test func aTrainedGroupNeverMovesToValidation() throws {
+        let index = NearDuplicateIndex()
+        let key = (0..<200).map { "person\($0)" }.first { DataSplit.side(ofGroupKey: $0, validationFraction: 0.2) == .validation }!
+        let print = Self.print(seed: 99)
+        index.insert(id: 1, print: print, group: 1, key: nil, side: .train)
+        let groups = index.matchingGroups(print, key: key)
+        #expect(groups == [1], "an exact copy matches")
+        index.insert(id: 2, print: print, group: 1, key: key)
+        #expect(index.split(of: 1, validationFraction: 0.2) == .train, "the group keeps its training side")
+        // Without the trained member, the same key would have put the group in validation.
+        let fresh = NearDuplicateIndex()
+        fresh.insert(id: 3, print: print, group: 3, key: key)
+        #expect(fresh.split(of: 3, validationFraction: 0.2) == .validation)
+    }
+}

@@ -119,6 +119,35 @@ func fnv1aHex(_ text: String) -> String {
         #expect(final.allSatisfy { !$0.synthetic })
     }
 
+    @Test func unbalancedSamplingKeepsTheShareEqualToo() {
+        let real = ClassifierTrainingTests.shapes(count: 90, seed: 1)
+        var synthetic = LabeledImages(size: real.size, classes: real.classes)
+        for i in 0..<40 { synthetic.append(real.pixels[(i * 576)..<((i + 1) * 576)], label: i < 30 ? 0 : 1 + i % 2, path: "synthetic") }
+        var sampler = MixedSampler(real: real, synthetic: synthetic, mixing: MixingPolicy(), balanced: false)
+        var rng = RandomGenerator(seed: 4)
+        var draws = [[Int]](repeating: [0, 0], count: 3)
+        for _ in 0..<3000 {
+            for d in sampler.draw(16, mixing: true, rng: &rng) { draws[sampler.label(d)][d.synthetic ? 1 : 0] += 1 }
+        }
+        for c in 0..<3 {
+            let share = Double(draws[c][1]) / Double(draws[c][0] + draws[c][1])
+            #expect(abs(share - 1.0 / 3) < 0.02, "class \(c): synthetic share \(share)")
+        }
+    }
+
+    /// A class without synthetic images would make "synthetic" mean "not this class": the run is real only.
+    @Test func aClassWithoutSyntheticImagesMeansNoMixing() {
+        let real = ClassifierTrainingTests.shapes(count: 48, seed: 1)
+        var settings = ClassifierTrainingSettings()
+        settings.epochs = 1
+        settings.batchSize = 16
+        let trainer = ClassifierTrainer(model: Classifier(ClassifierTrainingTests.tinyConfiguration, seed: 1), settings: settings)
+        let onlyTwoClasses = real.subset(real.labels.indices.filter { real.labels[$0] != 2 })
+        let trace = trainer.train(on: real, synthetic: onlyTwoClasses, mixing: MixingPolicy())
+        #expect(trace.losses.count == settings.realOnlySteps(images: real.count))
+        #expect(trace.note?.contains("bar") == true, "\(trace.note ?? "no note")")
+    }
+
     @Test func trainerAddsStepsForSyntheticDraws() {
         let real = ClassifierTrainingTests.shapes(count: 48, seed: 1)
         var settings = ClassifierTrainingSettings()
@@ -175,6 +204,13 @@ func fnv1aHex(_ text: String) -> String {
         let p = PairedComparison.exactMcNemar(300, 250)
         #expect(abs(p - PairedComparison.exactMcNemar(250, 300)) < 1e-15)
         #expect(abs(p - 0.036578745549102704) < 1e-9, "p = \(p)")
+    }
+
+    @Test func holmCorrection() {
+        // Sorted p: 0.01 ≤ 0.05/4 ✓, 0.02 > 0.05/3 → stop: only the first is rejected (uncorrected, three would be).
+        #expect(PairedComparison.holmRejections([0.04, 0.01, 0.02, 0.5]) == [false, true, false, false])
+        #expect(PairedComparison.holmRejections([0.001, 0.01, 0.02]) == [true, true, true])
+        #expect(PairedComparison.holmRejections([]) == [])
     }
 
     @Test func seedsArePooledPerImageByMajority() {
