@@ -27,6 +27,23 @@ CLASSIFIER_SIZE = 128
 # cGAN
 # ---------------------------------------------------------------------------------------------
 
+class ConditionalBatchNorm2d(nn.Module):
+    """Class-conditional batch norm (de Vries et al. 2017; SNGAN-projection, BigGAN): BatchNorm2d without
+    affine, then per-class scale and shift from two embeddings (initialised to 1 and 0).
+    forward(x, y) = bn(x) * gamma(y)[:, :, None, None] + beta(y)[:, :, None, None]."""
+
+    def __init__(self, channels, classes):
+        super().__init__()
+        self.bn = nn.BatchNorm2d(channels, affine=False)
+        self.gamma = nn.Embedding(classes, channels)
+        self.beta = nn.Embedding(classes, channels)
+        nn.init.ones_(self.gamma.weight)
+        nn.init.zeros_(self.beta.weight)
+
+    def forward(self, x, y):
+        return self.bn(x) * self.gamma(y)[:, :, None, None] + self.beta(y)[:, :, None, None]
+
+
 class Generator(nn.Module):
     """Conditional generator: (z [N,128], y [N] int64) -> image [N,1,64,64] in (-1, 1).
 
@@ -35,21 +52,24 @@ class Generator(nn.Module):
     .../torch.nn.BatchNorm1d.html, .../torch.nn.BatchNorm2d.html, .../torch.nn.Embedding.html.
     """
 
-    def __init__(self):
+    def __init__(self, conditional_bn=False):
         super().__init__()
         self.embed = nn.Embedding(NUM_CLASSES, LATENT)
         self.fc = nn.Linear(2 * LATENT, 256 * 4 * 4, bias=False)
         self.bn0 = nn.BatchNorm1d(256 * 4 * 4)
         layers = []
         for cin, cout in [(256, 128), (128, 64), (64, 32)]:
-            layers += [nn.ConvTranspose2d(cin, cout, 4, 2, 1, bias=False), nn.BatchNorm2d(cout), nn.ReLU()]
+            norm = ConditionalBatchNorm2d(cout, NUM_CLASSES) if conditional_bn else nn.BatchNorm2d(cout)
+            layers += [nn.ConvTranspose2d(cin, cout, 4, 2, 1, bias=False), norm, nn.ReLU()]
         self.blocks = nn.Sequential(*layers)
         self.out = nn.ConvTranspose2d(32, 1, 4, 2, 1, bias=True)
 
     def forward(self, z, y):
         h = torch.cat([z, self.embed(y)], dim=1)
         h = F.relu(self.bn0(self.fc(h))).view(z.shape[0], 256, 4, 4)
-        return torch.tanh(self.out(self.blocks(h)))
+        for layer in self.blocks:  # a conditional norm also takes the labels
+            h = layer(h, y) if isinstance(layer, ConditionalBatchNorm2d) else layer(h)
+        return torch.tanh(self.out(h))
 
 
 class Discriminator(nn.Module):
@@ -75,9 +95,9 @@ class Discriminator(nn.Module):
         return self.fc(f).squeeze(1) + (self.embed(y) * f).sum(1)
 
 
-def make_generator():
+def make_generator(conditional_bn=False):
     """A fresh Generator (PyTorch default init; use deterministic_init for fixtures)."""
-    return Generator()
+    return Generator(conditional_bn=conditional_bn)
 
 
 def make_discriminator():

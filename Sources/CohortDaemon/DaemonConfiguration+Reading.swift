@@ -145,6 +145,7 @@ struct KeyReader {
         c.gan.generatorChannels = try int("gan.generator_channels", default: c.gan.generatorChannels, in: 8...2048)
         c.gan.discriminatorChannels = try int("gan.discriminator_channels", default: c.gan.discriminatorChannels, in: 4...1024)
         c.gan.spectralNormalization = try bool("gan.spectral_normalization", default: c.gan.spectralNormalization)
+        c.gan.conditionalBatchNorm = try bool("gan.conditional_batch_norm", default: c.gan.conditionalBatchNorm)
         c.gan.checkpointEverySteps = try int("gan.checkpoint_every_steps", default: c.gan.checkpointEverySteps, in: 1...10_000_000)
         c.gan.seed = UInt64(try int("gan.seed", default: Int(c.gan.seed), in: 0...Int.max))
 

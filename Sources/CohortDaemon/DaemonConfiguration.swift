@@ -75,6 +75,8 @@ public struct GANScheduleSettings: Sendable, Equatable {
     public var discriminatorChannels = 32
     /// Spectral normalization of a new GAN's discriminator (a resumed GAN keeps what it was trained with).
     public var spectralNormalization = true
+    /// Class-conditional batch norm in a new GAN's generator (a resumed GAN keeps what it was trained with).
+    public var conditionalBatchNorm = false
     /// Atomic checkpoint every this many steps (and at the end and on shutdown).
     public var checkpointEverySteps = 200
     public var seed: UInt64 = 1

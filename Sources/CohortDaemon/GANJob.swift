@@ -28,6 +28,7 @@ enum GANJob {
             gan.generatorChannels = settings.gan.generatorChannels
             gan.discriminatorChannels = settings.gan.discriminatorChannels
             gan.spectralNormalization = settings.gan.spectralNormalization
+            gan.conditionalBatchNorm = settings.gan.conditionalBatchNorm ? true : nil
             trainer = GANTrainer(classes: present, imageSize: dataset.imageSize, settings: gan)
         }
         let train = try CatalogImages.load(context.catalog, dataset: dataset.name, split: .train, classes: trainer.classes, size: dataset.imageSize)

@@ -1,7 +1,9 @@
 // The conditional DCGAN generator (Radford et al. 2016, conditioned by a learned class embedding):
 // z ⊕ embed(y) → Linear → BatchNorm1d → ReLU → 256×4×4 → [ConvTranspose k4 s2 p1 → BN → ReLU]… →
 // ConvTranspose → tanh. 64 px by default; each extra doubling adds one up-block. Names match
-// bench/torch_models.py (`embed`, `fc`, `bn0`, `blocks.<3i>`, `blocks.<3i+1>`, `out`).
+// bench/torch_models.py (`embed`, `fc`, `bn0`, `blocks.<3i>`, `blocks.<3i+1>`, `out`). With
+// `conditionalNorm`, every up-block's batch norm is class-conditional (ConditionalBatchNorm: per-class
+// γ and β, `blocks.<3i+1>.gamma.weight` / `.beta.weight` / `.bn.*`), so the class shapes every block.
 import Kernels
 import NN
 import Tensor
@@ -15,9 +17,12 @@ public final class Generator {
         public var baseChannels: Int
         /// 64 or 128 (any power of two ≥ 16).
         public var imageSize: Int
-        public init(classes: Int = 4, latentDimension: Int = 128, embeddingDimension: Int = 128, baseChannels: Int = 256, imageSize: Int = 64) {
+        /// Class-conditional batch norm in the up-blocks.
+        public var conditionalNorm: Bool
+        public init(classes: Int = 4, latentDimension: Int = 128, embeddingDimension: Int = 128, baseChannels: Int = 256, imageSize: Int = 64,
+                    conditionalNorm: Bool = false) {
             self.classes = classes; self.latentDimension = latentDimension; self.embeddingDimension = embeddingDimension
-            self.baseChannels = baseChannels; self.imageSize = imageSize
+            self.baseChannels = baseChannels; self.imageSize = imageSize; self.conditionalNorm = conditionalNorm
         }
         /// Up-blocks with batch norm before the output layer: log2(size / 4) − 1.
         public var upBlocks: Int { imageSize.trailingZeroBitCount - 3 }
@@ -31,6 +36,7 @@ public final class Generator {
     let bn0: BatchNorm
     let ups: [ConvTranspose2D]
     let upNorms: [BatchNorm]
+    let conditionalNorms: [ConditionalBatchNorm]
     let out: ConvTranspose2D
     let tanh = ActivationLayer(.tanh)
     private var concatenated = Slots<Tensor?>()
@@ -48,16 +54,21 @@ public final class Generator {
         fc = Linear("fc", store: store, inFeatures: c.latentDimension + c.embeddingDimension, outFeatures: 16 * c.baseChannels,
                     bias: false, initializer: initializer, rng: &rng)
         bn0 = BatchNorm("bn0", store: store, channels: 16 * c.baseChannels, activation: .relu, initializer: initializer, rng: &rng)
-        var ups: [ConvTranspose2D] = [], norms: [BatchNorm] = []
+        var ups: [ConvTranspose2D] = [], norms: [BatchNorm] = [], conditional: [ConditionalBatchNorm] = []
         var channels = c.baseChannels
         for i in 0..<c.upBlocks {
             ups.append(ConvTranspose2D("blocks.\(3 * i)", store: store, workspace: workspace, inChannels: channels, outChannels: channels / 2,
                                        kernel: 4, stride: 2, padding: 1, bias: false, initializer: initializer, rng: &rng))
-            norms.append(BatchNorm("blocks.\(3 * i + 1)", store: store, channels: channels / 2, activation: .relu, initializer: initializer, rng: &rng))
+            if c.conditionalNorm {
+                conditional.append(ConditionalBatchNorm("blocks.\(3 * i + 1)", store: store, channels: channels / 2, classes: c.classes, activation: .relu))
+            } else {
+                norms.append(BatchNorm("blocks.\(3 * i + 1)", store: store, channels: channels / 2, activation: .relu, initializer: initializer, rng: &rng))
+            }
             channels /= 2
         }
         self.ups = ups
         upNorms = norms
+        conditionalNorms = conditional
         out = ConvTranspose2D("out", store: store, workspace: workspace, inChannels: channels, outChannels: 1, kernel: 4, stride: 2,
                               padding: 1, bias: true, initializer: initializer, rng: &rng)
         store.finalize()
@@ -82,7 +93,10 @@ public final class Generator {
         seed[slot] = image
         FeatureLayout.unflatten(features, into: x0, n: n, c: c.baseChannels, h: 4, w: 4)
         var x = x0
-        for (up, norm) in zip(ups, upNorms) { x = norm.forward(up.forward(x, mode: mode, slot: slot), mode: mode, slot: slot) }
+        for (i, up) in ups.enumerated() {
+            let h = up.forward(x, mode: mode, slot: slot)
+            x = c.conditionalNorm ? conditionalNorms[i].forward(h, labels: labels, mode: mode, slot: slot) : upNorms[i].forward(h, mode: mode, slot: slot)
+        }
         return tanh.forward(out.forward(x, mode: mode, slot: slot), mode: mode, slot: slot)
     }
 
@@ -90,8 +104,10 @@ public final class Generator {
     public func backward(_ dImage: Tensor, slot: Int = 0) {
         let c = configuration
         var d = out.backward(tanh.backward(dImage, slot: slot, parameterGradients: true), slot: slot, parameterGradients: true)
-        for (up, norm) in zip(ups, upNorms).reversed() {
-            d = up.backward(norm.backward(d, slot: slot, parameterGradients: true), slot: slot, parameterGradients: true)
+        for (i, up) in ups.enumerated().reversed() {
+            let dNorm = c.conditionalNorm ? conditionalNorms[i].backward(d, slot: slot, parameterGradients: true)
+                                          : upNorms[i].backward(d, slot: slot, parameterGradients: true)
+            d = up.backward(dNorm, slot: slot, parameterGradients: true)
         }
         let n = d.shape[0]
         let dFeatures = reuse(&dSeed, [n, 16 * c.baseChannels])
@@ -110,12 +126,11 @@ public final class Generator {
     /// activations the running statistics of the live weights do not describe.
     public func recomputeBatchNormStatistics(batches: Int = 16, batchSize: Int = 64, seed: UInt64) {
         var rng = RandomGenerator(seed: seed)
-        let norms = [bn0] + upNorms
+        let norms: [any RunningStatistics] = [bn0] + upNorms + conditionalNorms
         let savedMomentum = norms.map(\.momentum)
         for norm in norms {
-            let channels = norm.channels
-            store.value(norm.runningMean).update(repeating: 0, count: channels)
-            store.value(norm.runningVar).update(repeating: 1, count: channels)
+            store.value(norm.runningMean).update(repeating: 0, count: norm.channels)
+            store.value(norm.runningVar).update(repeating: 1, count: norm.channels)
         }
         let z = Tensor(shape: [batchSize, configuration.latentDimension])
         for t in 1...max(1, batches) {

@@ -74,6 +74,12 @@ public enum GANCheckpoint {
                     growEmbedding(&file, name: "\(prefix)optimizer.\(state).embed.weight", to: wanted.count, zero: true)
                 }
             }
+            // Class-conditional batch norm: a new class's γ rows start at 1 and β rows at 0 (an ordinary
+            // batch norm), their optimizer moments at 0.
+            for name in file.tensors.keys.sorted() where name.hasSuffix(".gamma.weight") || name.hasSuffix(".beta.weight") {
+                let isMoment = name.contains(".optimizer.")
+                growRows(&file, name: name, to: wanted.count, fill: isMoment || name.hasSuffix(".beta.weight") ? 0 : 1)
+            }
         }
         let trainer = GANTrainer(classes: wanted, imageSize: size, settings: settings)
         try Checkpoint.load(trainer.generator.store, optimizer: trainer.step.generatorOptimizer, prefix: "generator.", from: file, path: path)
@@ -99,6 +105,13 @@ public enum GANCheckpoint {
     private static func words(_ text: String?) -> [UInt64]? {
         let values = text?.split(separator: ",").compactMap { UInt64($0) }
         return values?.count == 4 ? values : nil
+    }
+
+    /// Appends rows filled with `fill` to a [rows, dim] tensor.
+    private static func growRows(_ file: inout SafeTensorsFile, name: String, to rows: Int, fill: Float) {
+        guard let tensor = file[name], tensor.shape.count == 2, tensor.shape[0] < rows else { return }
+        let (old, dim) = (tensor.shape[0], tensor.shape[1])
+        file.add(name, SafeTensor(shape: [rows, dim], floats: tensor.floats + [Float](repeating: fill, count: (rows - old) * dim)))
     }
 
     /// Appends rows to a [rows, dim] tensor: the mean of the existing rows (or zeros).

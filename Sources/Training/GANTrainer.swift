@@ -23,6 +23,9 @@ public struct GANTrainingSettings: Codable, Sendable, Equatable {
     /// class, synthetic-only accuracy +3.7 points on the scarce-class chest X-ray run). Optional so that
     /// checkpoints written before it existed load as they were trained (missing: off).
     public var spectralNormalization: Bool? = true
+    /// Class-conditional batch norm in every generator up-block (per-class γ and β; BigGAN, SNGAN-projection).
+    /// Off until an A/B judged by per-class CAS says otherwise; nil in older checkpoints means off.
+    public var conditionalBatchNorm: Bool? = nil
     public init() {}
 }
 
@@ -44,7 +47,8 @@ public final class GANTrainer {
         self.settings = settings
         var seeds = RandomGenerator(seed: settings.seed)
         let g = Generator(.init(classes: classes.count, latentDimension: settings.latentDimension, embeddingDimension: settings.embeddingDimension,
-                                baseChannels: settings.generatorChannels, imageSize: imageSize), initializer: .dcgan, seed: seeds.next())
+                                baseChannels: settings.generatorChannels, imageSize: imageSize,
+                                conditionalNorm: settings.conditionalBatchNorm == true), initializer: .dcgan, seed: seeds.next())
         let d = Discriminator(.init(classes: classes.count, baseChannels: settings.discriminatorChannels, imageSize: imageSize),
                               initializer: .dcgan, seed: seeds.next())
         step = GANTrainingStep(generator: g, discriminator: d, learningRate: settings.learningRate)

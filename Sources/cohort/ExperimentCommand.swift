@@ -50,6 +50,9 @@ struct ExperimentCommand: ParsableCommand {
     @Flag(inversion: .prefixedNo, help: "Spectral normalization of the discriminator (Miyato et al. 2018; on by default, --no-spectral-norm for A/B runs).")
     var spectralNorm = true
 
+    @Flag(help: "Class-conditional batch norm in every generator up-block (per-class γ and β; BigGAN, SNGAN-projection).")
+    var conditionalBn = false
+
     @Option(help: "GAN training steps.")
     var ganSteps = 3000
 
@@ -112,6 +115,7 @@ struct ExperimentCommand: ParsableCommand {
         configuration.mixing.maxSyntheticPerReal = maxSyntheticPerReal
         configuration.compareTopUp = compareTopUp
         configuration.gan.spectralNormalization = spectralNorm
+        configuration.gan.conditionalBatchNorm = conditionalBn ? true : nil
         configuration.classifier.epochs = epochs
         configuration.classifier.augmentation.horizontalFlip = horizontalFlip
         configuration.seeds = (0..<seeds).map { seed + UInt64($0) }

@@ -206,6 +206,28 @@ def batchnorm_cases():
     return out
 
 
+def conditional_batchnorm_cases():
+    """ConditionalBatchNorm2d (bench/torch_models.py): BatchNorm2d(affine=False) then per-class γ, β rows
+    from two embeddings, train mode. Stores `.labels` (I64), the tables (`.p.gamma.weight`,
+    `.p.beta.weight`, set to non-trivial values), their gradients and the running stats after the forward."""
+    case = "conditional_batchnorm2d_train"
+    seed(case)
+    module = tm.ConditionalBatchNorm2d(4, 3)
+    with torch.no_grad():
+        module.gamma.weight.copy_(1 + 0.3 * torch.randn(3, 4))
+        module.beta.weight.copy_(0.2 * torch.randn(3, 4))
+    module.train()
+    labels = torch.tensor([2, 0, 2, 1, 0], dtype=torch.int64)
+    x = (1.5 * torch.randn(5, 4, 3, 3) + 0.5).requires_grad_(True)
+    y = F.relu(module(x, labels))
+    gy = torch.randn_like(y)
+    y.backward(gy)
+    return {f"{case}.x": x, f"{case}.labels": labels, f"{case}.y": y, f"{case}.gy": gy, f"{case}.gx": x.grad,
+            f"{case}.p.gamma.weight": module.gamma.weight, f"{case}.p.beta.weight": module.beta.weight,
+            f"{case}.g.gamma.weight": module.gamma.weight.grad, f"{case}.g.beta.weight": module.beta.weight.grad,
+            f"{case}.b.running_mean": module.bn.running_mean, f"{case}.b.running_var": module.bn.running_var}
+
+
 def activation_cases():
     """ReLU, LeakyReLU(0.2), SiLU, Sigmoid, Tanh (https://pytorch.org/docs/stable/nn.html#non-linear-
     activations-weighted-sum-nonlinearity) on (2,3,4,5) with |x| ≥ 0.02; global average pool (mean over
@@ -275,7 +297,7 @@ def loss_cases():
 def ops_fixture():
     """All op cases in one dict."""
     out = {}
-    for part in (conv_cases, linear_embedding_cases, batchnorm_cases, activation_cases, loss_cases):
+    for part in (conv_cases, linear_embedding_cases, batchnorm_cases, conditional_batchnorm_cases, activation_cases, loss_cases):
         out.update(part())
     return out
 
@@ -458,6 +480,7 @@ def _generator_inputs():
 
 MODELS = {  # --model name: (builder, inputs for one forward)
     "cgan-generator": (tm.make_generator, _generator_inputs),
+    "cgan-generator-cbn": (lambda: tm.make_generator(conditional_bn=True), _generator_inputs),
     "cgan-discriminator": (tm.make_discriminator, lambda: tm.gan_inputs(2)[:2]),
     "classifier": (tm.make_classifier, lambda: tm.classifier_inputs(2)[:1]),
 }

@@ -215,6 +215,23 @@ func blasKernelNote() -> String {
     }
 }
 
+/// With COHORT_CHECKPOINT_EXPORT_DIR set, writes a full-size class-conditional generator (after one
+/// step, so γ/β rows differ by class) for `make_fixtures.py --check-checkpoint … --model cgan-generator-cbn`.
+@Suite struct ConditionalGeneratorCheckpointTests {
+    @Test func exportsAStrictlyLoadableCheckpoint() throws {
+        let g = Generator(.init(conditionalNorm: true), initializer: .dcgan, seed: 4)
+        let optimizer = Adam(parameterCount: g.store.parameterCount, learningRate: 2e-4, beta1: 0.5, beta2: 0.999)
+        let z = contractInput([8, 128], stream: 1001)
+        let labels = (0..<8).map { $0 % 4 }
+        g.store.zeroGradients()
+        let image = g.forward(z: z, labels: labels, mode: .training)
+        g.backward(contractInput(image.shape, stream: 1002))
+        optimizer.update(g.store)
+        #expect(g.store.entry(named: "blocks.1.gamma.weight")?.shape == [4, 128])
+        try exportCheckpoint(g.store, optimizer: optimizer, name: "cgan-generator-cbn")
+    }
+}
+
 /// The tolerance must still catch a wrong gradient: each injected bug has to fail the bound on the
 /// tensors it corrupts, under every OpenBLAS kernel (Tests/numeric-kernels.sh runs this suite under each).
 @Suite struct NegativeIterationTests {

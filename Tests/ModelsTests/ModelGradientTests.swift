@@ -40,6 +40,56 @@ import Testing
                         only: ["embed.weight", "fc.weight", "bn0.weight", "bn0.bias", "out.bias"], loss: loss)
     }
 
+    /// The class-conditional variant against the plain generator, exactly (no finite differences, whose
+    /// errors at ReLU kinks the note above describes): fresh tables (γ = 1, β = 0) make it the plain
+    /// generator with identity batch-norm affines, so outputs and every shared gradient agree, and the
+    /// per-class γ/β gradient rows sum to the plain batch norm's weight/bias gradients — with the rows of
+    /// classes absent from the batch exactly zero.
+    @Test func conditionalNormGeneratorAgreesWithThePlainOne() {
+        let config = Generator.Configuration(classes: 3, latentDimension: 5, embeddingDimension: 4, baseChannels: 8, imageSize: 16)
+        var conditionalConfig = config
+        conditionalConfig.conditionalNorm = true
+        let plain = Generator(config, seed: 1), conditional = Generator(conditionalConfig, seed: 1)
+        for entry in plain.store.entries where entry.kind == .parameter {
+            if entry.name.hasPrefix("blocks."), entry.name.hasSuffix(".weight") || entry.name.hasSuffix(".bias"), conditional.store.entry(named: entry.name) == nil {
+                let value: Float = entry.name.hasSuffix(".weight") ? 1 : 0  // the plain norm's affine set to the identity
+                (plain.store.values.data + entry.offset).update(repeating: value, count: entry.count)
+            } else if let other = conditional.store.entry(named: entry.name) {
+                (conditional.store.values.data + other.offset).update(from: plain.store.values.data + entry.offset, count: entry.count)
+            }
+        }
+        var rng = RandomGenerator(seed: 3)
+        let z = Tensor(shape: [6, 5])
+        for i in 0..<z.count { z[i] = rng.normal() }
+        let labels = [0, 2, 0, 2, 2, 0]
+        let r = Tensor(shape: [6, 16, 16, 1])
+        for i in 0..<r.count { r[i] = rng.uniform(-1, 1) }
+        plain.store.zeroGradients()
+        conditional.store.zeroGradients()
+        let a = plain.forward(z: z, labels: labels, mode: .training).array
+        let b = conditional.forward(z: z, labels: labels, mode: .training).array
+        #expect(zip(a, b).allSatisfy { abs($0 - $1) <= 1e-6 }, "same image from both")
+        plain.backward(r)
+        conditional.backward(r)
+        func close(_ x: [Float], _ y: [Float]) -> Bool {
+            let scale = max(y.map(abs).max() ?? 0, 1e-6)
+            return x.count == y.count && zip(x, y).allSatisfy { abs($0 - $1) <= 1e-4 * scale }
+        }
+        for entry in plain.store.entries where entry.kind == .parameter {
+            let grad = plain.store.gradients(named: entry.name)!
+            if let shared = conditional.store.gradients(named: entry.name) {
+                #expect(close(shared, grad), "\(entry.name)")
+                continue
+            }
+            let block = entry.name.split(separator: ".").prefix(2).joined(separator: ".")
+            let table = conditional.store.gradients(named: "\(block).\(entry.name.hasSuffix(".weight") ? "gamma" : "beta").weight")!
+            let channels = grad.count
+            #expect(table[channels..<(2 * channels)].allSatisfy { $0 == 0 }, "\(block): class 1 is not in the batch")
+            let summed = (0..<channels).map { ch in (0..<3).reduce(Float(0)) { $0 + table[$1 * channels + ch] } }
+            #expect(close(summed, grad), "\(block): per-class rows sum to the plain norm's \(entry.name) gradient")
+        }
+    }
+
     @Test func tinyDiscriminatorAlone() {
         let d = Discriminator(.init(classes: 3, baseChannels: 4, imageSize: 16), seed: 2)
         var rng = RandomGenerator(seed: 3)

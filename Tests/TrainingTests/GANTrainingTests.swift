@@ -119,6 +119,40 @@ import Testing
         #expect(throws: SafeTensorsError.self) { try GANCheckpoint.resume(from: path, classes: ["square", "disk", "bar"]) }
     }
 
+    /// Class-conditional batch norm: trains, resumes exactly, and a class added later gets identity rows
+    /// (γ = 1, β = 0) in every conditional layer, live and EMA, with the learnt rows kept.
+    @Test func conditionalBatchNormResumesExactlyAndGrowsClasses() throws {
+        let dir = try TemporaryDirectory()
+        let real = ClassifierTrainingTests.shapes(count: 30, seed: 1, size: 16)
+        var settings = Self.tinySettings()
+        settings.conditionalBatchNorm = true
+        let path = dir.file("gan.safetensors")
+        let first = GANTrainer(classes: real.classes, imageSize: 16, settings: settings)
+        first.train(on: real, steps: 3)
+        try GANCheckpoint.save(first, to: path)
+        first.train(on: real, steps: 2)
+        let resumed = try GANCheckpoint.resume(from: path)
+        #expect(resumed.generator.configuration.conditionalNorm)
+        resumed.train(on: real, steps: 2)
+        #expect(resumed.generator.store.values.array == first.generator.store.values.array, "resumed run diverged")
+        #expect(resumed.ema.values.array == first.ema.values.array, "EMA weights diverged")
+
+        let grown = try GANCheckpoint.resume(from: path, classes: real.classes + ["ring"])
+        let saved = try SafeTensorsFile.read(path)
+        for entry in grown.generator.store.entries where entry.name.hasSuffix(".gamma.weight") || entry.name.hasSuffix(".beta.weight") {
+            let channels = entry.shape[1]
+            #expect(entry.shape[0] == 4)
+            let values = grown.generator.store.values(named: entry.name)!
+            let ema = Array(UnsafeBufferPointer(start: grown.ema.values.data + entry.offset, count: entry.count))
+            let identity: Float = entry.name.hasSuffix(".gamma.weight") ? 1 : 0
+            #expect(values[(3 * channels)...].allSatisfy { $0 == identity } && ema[(3 * channels)...].allSatisfy { $0 == identity }, "\(entry.name)")
+            #expect(Array(values.prefix(3 * channels)) == saved["generator.\(entry.name)"]!.floats, "\(entry.name): learnt rows kept")
+        }
+        grown.train(on: real, steps: 1)
+        let sample = grown.sample(label: 3, count: 2, seed: 1)
+        #expect((0..<sample.count).allSatisfy { sample[$0].isFinite })
+    }
+
     @Test func spectralNormalizationTrainsAndResumesExactly() throws {
         let dir = try TemporaryDirectory()
         let real = ClassifierTrainingTests.shapes(count: 30, seed: 1, size: 16)
