@@ -32,6 +32,9 @@ public enum GANCheckpoint {
         file.metadata["iteration"] = String(trainer.iteration)
         file.metadata["rng"] = trainer.rng.stateWords.map(String.init).joined(separator: ",")
         file.metadata["augment_rng"] = trainer.step.rng.stateWords.map(String.init).joined(separator: ",")
+        if let lecam = trainer.step.lecam {
+            file.metadata["lecam_anchors"] = "\(lecam.anchorReal.bitPattern),\(lecam.anchorFake.bitPattern)"  // exact, as bits
+        }
         try file.write(to: path)
     }
 
@@ -96,6 +99,10 @@ public enum GANCheckpoint {
             let current = norm.uVectors
             let saved = current.indices.compactMap { file["discriminator.spectral_norm.u.\($0)"]?.floats }
             if saved.count == current.count && zip(saved, current).allSatisfy({ $0.count == $1.count }) { norm.uVectors = saved }
+        }
+        if trainer.step.lecam != nil, let bits = file.metadata["lecam_anchors"]?.split(separator: ",").compactMap({ UInt32($0) }), bits.count == 2 {
+            trainer.step.lecam!.anchorReal = Float(bitPattern: bits[0])
+            trainer.step.lecam!.anchorFake = Float(bitPattern: bits[1])
         }
         trainer.restore(iteration: Int(file.metadata["iteration"] ?? "0") ?? 0,
                         rng: words(file.metadata["rng"]), augmentRNG: words(file.metadata["augment_rng"]))

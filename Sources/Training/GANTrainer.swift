@@ -26,7 +26,43 @@ public struct GANTrainingSettings: Codable, Sendable, Equatable {
     /// Class-conditional batch norm in every generator up-block (per-class γ and β; BigGAN, SNGAN-projection).
     /// Off until an A/B judged by per-class CAS says otherwise; nil in older checkpoints means off.
     public var conditionalBatchNorm: Bool? = nil
+    /// LeCam regularization weight for D (Tseng et al. 2021; nil or 0: off).
+    public var lecamWeight: Float? = nil
+    /// D's learning rate when it differs from G's (two time-scale update rule; nil: the same).
+    public var discriminatorLearningRate: Float? = nil
+    /// Adam's β1 for both networks (nil: 0.5, DCGAN's).
+    public var beta1: Float? = nil
+    /// How real batches (and the fake labels) draw classes (nil: uniformly).
+    public var classSampling: ClassSampling? = nil
     public init() {}
+}
+
+/// One class per draw, among the classes with images: uniformly, or ∝ √n (one uniform number, cumulative weights).
+public struct ClassDraw: Sendable {
+    let present: [Int]
+    let cumulative: [Double]
+    let sampling: ClassSampling
+
+    public init(counts: [Int], sampling: ClassSampling) {
+        present = counts.indices.filter { counts[$0] > 0 }
+        cumulative = present.map { sampling == .squareRoot ? Double(counts[$0]).squareRoot() : 1 }
+            .reduce(into: [Double]()) { $0.append(($0.last ?? 0) + $1) }
+        self.sampling = sampling
+    }
+
+    public func draw(_ rng: inout RandomGenerator) -> Int {
+        guard sampling == .squareRoot else { return present[rng.integer(below: present.count)] }
+        let u = Double(rng.uniform()) * cumulative.last!
+        return present[cumulative.firstIndex { u < $0 } ?? present.count - 1]
+    }
+}
+
+/// How the GAN's batches draw classes.
+public enum ClassSampling: String, Codable, Sendable, CaseIterable {
+    /// Every class equally often (the 105 scarce viral images fill a third of every batch).
+    case uniform
+    /// ∝ √(images of the class): rare classes still over-represented, but less.
+    case squareRoot = "sqrt"
 }
 
 public final class GANTrainer {
@@ -51,7 +87,9 @@ public final class GANTrainer {
                                 conditionalNorm: settings.conditionalBatchNorm == true), initializer: .dcgan, seed: seeds.next())
         let d = Discriminator(.init(classes: classes.count, baseChannels: settings.discriminatorChannels, imageSize: imageSize),
                               initializer: .dcgan, seed: seeds.next())
-        step = GANTrainingStep(generator: g, discriminator: d, learningRate: settings.learningRate)
+        step = GANTrainingStep(generator: g, discriminator: d, learningRate: settings.learningRate,
+                               discriminatorLearningRate: settings.discriminatorLearningRate, beta1: settings.beta1 ?? 0.5)
+        if let weight = settings.lecamWeight, weight > 0 { step.lecam = LeCamRegularizer(weight: weight) }
         step.augment = settings.diffAugment ? DiffAugment() : nil
         if settings.spectralNormalization == true {
             step.spectralNorm = SpectralNorm(store: d.store, weights: d.spectrallyNormalizedWeights, seed: seeds.next())
@@ -70,15 +108,17 @@ public final class GANTrainer {
         let byClass = (0..<classes.count).map { c in data.labels.indices.filter { data.labels[$0] == c } }
         let present = byClass.indices.filter { !byClass[$0].isEmpty }
         precondition(!present.isEmpty, "GANTrainer: no images")
+        let classDraw = ClassDraw(counts: byClass.map(\.count), sampling: settings.classSampling ?? .uniform)
+        func drawClass() -> Int { classDraw.draw(&rng) }
         let n = settings.batchSize
         let real = Tensor(shape: [n, data.size, data.size, 1])
         let z = Tensor(shape: [n, generator.configuration.latentDimension])
         for done in 0..<steps {
             if shouldStop() { return done }
-            let labels = (0..<n).map { _ in present[rng.integer(below: present.count)] }
+            let labels = (0..<n).map { _ in drawClass() }
             data.fill(real, with: labels.map { byClass[$0][rng.integer(below: byClass[$0].count)] })
             for i in 0..<z.count { z[i] = rng.normal() }
-            let fakeLabels = (0..<n).map { _ in present[rng.integer(below: present.count)] }
+            let fakeLabels = (0..<n).map { _ in drawClass() }
             let losses = step.run(real: real, labels: labels, z: z, fakeLabels: fakeLabels)
             ema.update(from: generator.store, step: iterationValue)
             iterationValue += 1

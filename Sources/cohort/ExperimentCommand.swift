@@ -53,6 +53,18 @@ struct ExperimentCommand: ParsableCommand {
     @Flag(help: "Class-conditional batch norm in every generator up-block (per-class γ and β; BigGAN, SNGAN-projection).")
     var conditionalBn = false
 
+    @Option(help: "LeCam regularization weight for the discriminator (Tseng et al. 2021; 0: off).")
+    var lecam: Float = 0
+
+    @Option(help: "Discriminator learning rate, when it should differ from the generator's 2e-4 (two time-scale rule).")
+    var dLearningRate: Float?
+
+    @Option(help: "Adam β1 of both GAN networks (default 0.5).")
+    var ganBeta1: Float?
+
+    @Option(help: "How GAN batches draw classes: uniform or sqrt (∝ √ images of the class).")
+    var ganClassSampling: ClassSampling = .uniform
+
     @Option(help: "GAN training steps.")
     var ganSteps = 3000
 
@@ -116,6 +128,10 @@ struct ExperimentCommand: ParsableCommand {
         configuration.compareTopUp = compareTopUp
         configuration.gan.spectralNormalization = spectralNorm
         configuration.gan.conditionalBatchNorm = conditionalBn ? true : nil
+        configuration.gan.lecamWeight = lecam > 0 ? lecam : nil
+        configuration.gan.discriminatorLearningRate = dLearningRate
+        configuration.gan.beta1 = ganBeta1
+        configuration.gan.classSampling = ganClassSampling == .uniform ? nil : ganClassSampling
         configuration.classifier.epochs = epochs
         configuration.classifier.augmentation.horizontalFlip = horizontalFlip
         configuration.seeds = (0..<seeds).map { seed + UInt64($0) }
@@ -140,3 +156,4 @@ struct ExperimentCommand: ParsableCommand {
 }
 
 extension MixingPolicy.Kind: ExpressibleByArgument {}
+extension ClassSampling: ExpressibleByArgument {}

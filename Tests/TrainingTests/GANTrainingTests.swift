@@ -204,3 +204,71 @@ import Testing
         #expect(refused.status != 0 && refused.stderr.contains("not in the checkpoint"))
     }
 }
+
+/// The GAN options of issue 13 besides conditional batch norm: LeCam regularization, the two time-scale
+/// rule and β1, and √n class sampling.
+@Suite struct GANOptionTests {
+    /// The penalty's gradient against central differences, and the anchors' moving average.
+    @Test func leCamGradientMatchesFiniteDifferences() {
+        var lecam = LeCamRegularizer(weight: 0.3)
+        lecam.anchorReal = 0.4
+        lecam.anchorFake = -0.2
+        let real: [Float] = [0.9, -0.5, 0.1], fake: [Float] = [-0.8, 0.7, 0.2, 0.5]
+        var dReal = [Float](repeating: 0, count: 3), dFake = [Float](repeating: 0, count: 4)
+        _ = lecam.addPenalty(real: real, realCount: 3, fake: fake, fakeCount: 4, dReal: &dReal, dFake: &dFake)
+        func penalty(_ r: [Float], _ f: [Float]) -> Double {
+            var a = [Float](repeating: 0, count: 3), b = [Float](repeating: 0, count: 4)
+            return Double(lecam.addPenalty(real: r, realCount: 3, fake: f, fakeCount: 4, dReal: &a, dFake: &b))
+        }
+        let h: Float = 1e-3
+        for i in 0..<3 {
+            var (up, down) = (real, real)
+            up[i] += h; down[i] -= h
+            #expect(abs((penalty(up, fake) - penalty(down, fake)) / Double(2 * h) - Double(dReal[i])) < 1e-3, "real \(i)")
+        }
+        for j in 0..<4 {
+            var (up, down) = (fake, fake)
+            up[j] += h; down[j] -= h
+            #expect(abs((penalty(real, up) - penalty(real, down)) / Double(2 * h) - Double(dFake[j])) < 1e-3, "fake \(j)")
+        }
+        #expect(dReal[1] == 0 && dFake[1] == 0, "only outputs past the other side's anchor are pulled")
+        lecam.updateAnchors(real: real, realCount: 3, fake: fake, fakeCount: 4)
+        #expect(abs(lecam.anchorReal - (0.99 * 0.4 + 0.01 * 0.5 / 3)) < 1e-7 && abs(lecam.anchorFake - (0.99 * -0.2 + 0.01 * 0.15)) < 1e-7)
+    }
+
+    @Test func optionsTrainAndResumeExactly() throws {
+        let dir = try TemporaryDirectory()
+        let real = ClassifierTrainingTests.shapes(count: 30, seed: 1, size: 16)
+        var settings = GANTrainingTests.tinySettings()
+        settings.lecamWeight = 0.01
+        settings.discriminatorLearningRate = 4e-3
+        settings.beta1 = 0
+        settings.classSampling = .squareRoot
+        let path = dir.file("gan.safetensors")
+        let first = GANTrainer(classes: real.classes, imageSize: 16, settings: settings)
+        #expect(first.step.discriminatorOptimizer.learningRate == 4e-3 && first.step.generatorOptimizer.learningRate == 1e-3)
+        first.train(on: real, steps: 3)
+        try GANCheckpoint.save(first, to: path)
+        first.train(on: real, steps: 2)
+        let resumed = try GANCheckpoint.resume(from: path)
+        #expect(resumed.step.lecam != nil && resumed.step.lecam?.anchorReal != 0, "the anchors come back from the checkpoint")
+        resumed.train(on: real, steps: 2)
+        #expect(resumed.generator.store.values.array == first.generator.store.values.array, "resumed run diverged")
+        #expect(resumed.discriminator.store.values.array == first.discriminator.store.values.array)
+        #expect(resumed.step.lecam == first.step.lecam, "LeCam anchors continue exactly")
+    }
+
+    /// Classes drawn ∝ √n: 100, 25 and 0 images → 2 : 1 : never (uniform: 1 : 1).
+    @Test func squareRootClassSampling() {
+        var rng = RandomGenerator(seed: 9)
+        let draw = ClassDraw(counts: [100, 25, 0], sampling: .squareRoot)
+        var counts = [0, 0, 0]
+        for _ in 0..<30_000 { counts[draw.draw(&rng)] += 1 }
+        #expect(counts[2] == 0)
+        #expect(abs(Double(counts[0]) / Double(counts[1]) - 2) < 0.08, "\(counts)")
+        let uniform = ClassDraw(counts: [100, 25, 0], sampling: .uniform)
+        var flat = [0, 0, 0]
+        for _ in 0..<30_000 { flat[uniform.draw(&rng)] += 1 }
+        #expect(flat[2] == 0 && abs(Double(flat[0]) / Double(flat[1]) - 1) < 0.05, "\(flat)")
+    }
+}
