@@ -64,6 +64,7 @@ enum ClassifierJob {
 
         let fcd = SyntheticQuality.fcd(featureNetwork: realModel, realValidation: validation, synthetic: synthetic)
         let diversity = SyntheticQuality.diversity(realTrain: train, synthetic: synthetic)
+        let featureDiversity = SyntheticQuality.featureDiversity(featureNetwork: realModel, realValidation: validation, synthetic: synthetic)
         let harmful = HarmGate.harmedClasses(classes: classes, tests: pairedByClass, real: real.validation, mixed: withSynthetic.validation,
                                              withSynthetic: Set(synthetic.labels.map { classes[$0] }))
         let withheld = context.configuration.balance.publishWhenHarmful ? [] : harmful
@@ -76,8 +77,8 @@ enum ClassifierJob {
             diversity: diversity, harmfulClasses: harmful, withheldClasses: withheld,
             findings: ClassifierReport.findings(classes: classes, real: real, mixed: withSynthetic, harmful: harmful, withheld: withheld,
                                                diversity: diversity, pairedTest: pairedTest, pairedByClass: pairedByClass),
-            sampleGridPNG: ReportSampleGrid.png(synthetic: synthetic, classes: classes),
-            pairedTest: pairedTest, pairedTestByClass: pairedByClass, mixing: mixing)
+            sampleGridPNG: ReportSampleGrid.png(real: validation, synthetic: synthetic, classes: classes),
+            pairedTest: pairedTest, pairedTestByClass: pairedByClass, mixing: mixing, featureDiversity: featureDiversity)
         let directory = try ReportWriter.write(report, to: context.configuration.reportDirectory(dataset.name), keep: settings.keepReports,
                                                catalog: context.catalog)
         try context.saveDatasetState { state in
@@ -128,23 +129,31 @@ enum ClassifierJob {
     }
 }
 
-/// A grid of up to 8 synthetic samples per class (one row per class) as a base64 PNG.
+/// Per class, up to `perClass` real validation images (left) beside up to `perClass` synthetic samples
+/// (right, after a wider gap), one row per class, as a base64 PNG: the reader sees at once whether the
+/// samples look like the class and whether they repeat themselves.
 enum ReportSampleGrid {
-    static func png(synthetic: LabeledImages, classes: [String], perClass: Int = 8) -> String? {
+    static func png(real: LabeledImages, synthetic: LabeledImages, classes: [String], perClass: Int = 6) -> String? {
         guard synthetic.count > 0 else { return nil }
         let s = synthetic.size
-        let gap = 2
-        let width = perClass * (s + gap) - gap, height = classes.count * (s + gap) - gap
+        let gap = 2, middle = 3 * s / 4
+        let width = 2 * perClass * (s + gap) - 2 * gap + middle, height = classes.count * (s + gap) - gap
         var samples = [UInt16](repeating: 255, count: width * height)
-        for c in classes.indices {
-            let members = synthetic.labels.indices.filter { synthetic.labels[$0] == c }.prefix(perClass)
-            for (k, index) in members.enumerated() {
-                for y in 0..<s {
-                    for x in 0..<s {
-                        let v = synthetic.pixels[index * s * s + y * s + x]
-                        samples[(c * (s + gap) + y) * width + k * (s + gap) + x] = UInt16(min(max(((v + 1) * 127.5).rounded(), 0), 255))
-                    }
+        func paint(_ images: LabeledImages, _ index: Int, row c: Int, left: Int) {
+            for y in 0..<s {
+                for x in 0..<s {
+                    let v = images.pixels[index * s * s + y * s + x]
+                    samples[(c * (s + gap) + y) * width + left + x] = UInt16(min(max(((v + 1) * 127.5).rounded(), 0), 255))
                 }
+            }
+        }
+        for c in classes.indices {
+            for (k, index) in real.labels.indices.filter({ real.labels[$0] == c }).prefix(perClass).enumerated() {
+                paint(real, index, row: c, left: k * (s + gap))
+            }
+            let syntheticLeft = perClass * (s + gap) - gap + middle
+            for (k, index) in synthetic.labels.indices.filter({ synthetic.labels[$0] == c }).prefix(perClass).enumerated() {
+                paint(synthetic, index, row: c, left: syntheticLeft + k * (s + gap))
             }
         }
         guard let bytes = try? PNGEncoder.encode(GrayImage(width: width, height: height, bitDepth: 8, samples: samples)) else { return nil }

@@ -63,12 +63,15 @@ public struct ClassifierReport: Codable, Sendable {
     public var pairedTestByClass: [String: PairedComparison]?
     /// The mixing policy the real+synthetic classifier was trained with.
     public var mixing: MixingPolicy?
+    /// Per class: mean pairwise feature distance of the samples ÷ that of the real validation images
+    /// (SyntheticQuality.featureDiversity; absent in older reports).
+    public var featureDiversity: [String: Double]?
 
     enum CodingKeys: String, CodingKey {
         case dataset, created, classes, counts, variants, fcd, findings, diversity, mixing
         case jobID = "job_id", imageSize = "image_size", nearCopies = "near_copies"
         case harmfulClasses = "harmful_classes", withheldClasses = "withheld_classes", sampleGridPNG = "sample_grid_png"
-        case pairedTest = "paired_test", pairedTestByClass = "paired_test_by_class"
+        case pairedTest = "paired_test", pairedTestByClass = "paired_test_by_class", featureDiversity = "feature_diversity"
     }
 }
 

@@ -27,10 +27,10 @@ enum ReportHTML {
             let bad = line.contains("HURT") || line.contains("hurt")
             html += "<li\(bad ? " class=\"bad\"" : "")>\(escape(line))</li>"
         }
-        html += "</ul><h2>Images per class</h2><table><tr><th>class</th><th>real train</th><th>real validation</th><th>synthetic</th><th>duplicates</th><th>quarantined</th><th>FCD</th><th>diversity vs real</th><th>near-copies rejected</th></tr>"
+        html += "</ul><h2>Images per class</h2><table><tr><th>class</th><th>real train</th><th>real validation</th><th>synthetic</th><th>duplicates</th><th>quarantined</th><th>FCD</th><th>diversity vs real (pixels)</th><th>diversity vs real (features)</th><th>near-copies rejected</th></tr>"
         for name in r.classes {
             let c = r.counts[name]
-            html += "<tr><td>\(escape(name))</td><td>\(c?.realTrain ?? 0)</td><td>\(c?.realValidation ?? 0)</td><td>\(c?.synthetic ?? 0)</td><td>\(c?.duplicates ?? 0)</td><td>\(c?.quarantined ?? 0)</td><td>\(r.fcd[name].map { String(format: "%.2f", $0) } ?? "–")</td><td>\(r.diversity[name].map { String(format: "%.2f", $0) } ?? "–")</td><td>\(r.nearCopies[name] ?? 0)</td></tr>"
+            html += "<tr><td>\(escape(name))</td><td>\(c?.realTrain ?? 0)</td><td>\(c?.realValidation ?? 0)</td><td>\(c?.synthetic ?? 0)</td><td>\(c?.duplicates ?? 0)</td><td>\(c?.quarantined ?? 0)</td><td>\(r.fcd[name].map { String(format: "%.2f", $0) } ?? "–")</td><td>\(r.diversity[name].map { String(format: "%.2f", $0) } ?? "–")</td><td>\(r.featureDiversity?[name].map { String(format: "%.2f", $0) } ?? "–")</td><td>\(r.nearCopies[name] ?? 0)</td></tr>"
         }
         html += "</table><p>FCD: Fréchet distance between real validation images and synthetic samples in the real-only classifier's penultimate features — FID's idea with Cohort's own features; lower is closer; not comparable to Inception FID. Diversity: mean per-pixel spread of the synthetic samples ÷ that of the real scans of the class (near 0 = the generator repeats itself).</p>"
         html += "<h2>Accuracy</h2><table><tr><th>training</th><th>images</th><th>validation accuracy</th><th>validation balanced acc.</th><th>validation macro-F1</th><th>validation AUC</th>"
@@ -54,8 +54,8 @@ enum ReportHTML {
         }
         html += "<h2>Training loss</h2>" + lossCurves(r.variants)
         if let grid = r.sampleGridPNG {
-            html += "<h2>Synthetic samples</h2><p>One row per class (\(escape(r.classes.joined(separator: ", ")))), up to 8 each; every file is marked synthetic in its PNG metadata.</p>"
-            html += "<img alt=\"synthetic samples\" style=\"image-rendering:pixelated;width:\(min(1000, 8 * 2 * (r.imageSize + 2)))px\" src=\"data:image/png;base64,\(grid)\">"
+            html += "<h2>Real and synthetic samples</h2><p>One row per class (\(escape(r.classes.joined(separator: ", ")))): up to 6 real validation scans on the left, up to 6 synthetic samples on the right; every synthetic file is marked in its PNG metadata.</p>"
+            html += "<img alt=\"real (left) and synthetic (right) samples per class\" style=\"image-rendering:pixelated;width:\(min(1000, 2 * (12 * (r.imageSize + 2) + r.imageSize)))px\" src=\"data:image/png;base64,\(grid)\">"
         }
         html += "</body></html>\n"
         return html

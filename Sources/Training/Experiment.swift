@@ -205,11 +205,12 @@ public enum Experiment {
         }
 
         // 3. Sample quality in the fixed network (the first seed's real-only classifier) and the paired tests.
-        var fcd: [String: Double] = [:], diversity: [String: Double] = [:]
+        var fcd: [String: Double] = [:], diversity: [String: Double] = [:], featureDiversity: [String: Double] = [:]
         if let featureNetwork, let firstMix {
             timed("fcd") {
                 fcd = SyntheticQuality.fcd(featureNetwork: featureNetwork, realValidation: evaluation, synthetic: firstMix)
                 diversity = SyntheticQuality.diversity(realTrain: train, synthetic: firstMix)
+                featureDiversity = SyntheticQuality.featureDiversity(featureNetwork: featureNetwork, realValidation: evaluation, synthetic: firstMix)
             }
         }
         var nearCopies: [String: Int] = [:], acceptance: [String: Double] = [:]
@@ -232,7 +233,7 @@ public enum Experiment {
             dataset: summary, imageSize: size, ganSteps: configuration.ganSteps, ganSeed: ganSettings.seed, seeds: configuration.seeds,
             epochs: configuration.classifier.epochs, mixing: configuration.mixing,
             spectralNormalization: configuration.gan.spectralNormalization == true, cachedPhases: cachedPhases,
-            validationCurve: validationCurve)
+            validationCurve: validationCurve, featureDiversity: featureDiversity)
     }
 }
 

@@ -57,10 +57,13 @@ public struct ExperimentResult: Codable, Sendable {
     public var cachedPhases: [String]
     /// The first seed's real-only validation macro-F1 per epoch (empty when cached or evaluating on --test).
     public var validationCurve: [CurvePoint]
+    /// Per class: mean pairwise feature distance of the samples ÷ the real validation images' (fixed network).
+    public var featureDiversity: [String: Double]
 
     enum CodingKeys: String, CodingKey {
         case format, rows, cas, fcd, diversity, acceptance, seconds, dataset, seeds, epochs, mixing
         case validationCurve = "validation_curve"
+        case featureDiversity = "feature_diversity"
         case spectralNormalization = "spectral_normalization"
         case nearCopies = "near_copies"
         case syntheticPerClass = "synthetic_per_class"
@@ -97,11 +100,12 @@ extension Experiment {
                 + classes.map { row.recall[$0]?.percent ?? "–" }.joined(separator: " | ")
                 + " | \(row.auc.map { String(format: "%.3f", $0.mean) } ?? "–") | \(row.pairedTest?.verdict ?? "–") |")
         }
-        lines += ["", "| class | CAS recall (synthetic only) | FCD (validation, fixed network; not Inception FID) | diversity | accepted by real-only classifier | near-copies rejected |",
-                  "| --- | ---: | ---: | ---: | ---: | ---: |"]
+        lines += ["", "| class | CAS recall (synthetic only) | FCD (validation, fixed network; not Inception FID) | diversity (pixels) | diversity (features) | accepted by real-only classifier | near-copies rejected |",
+                  "| --- | ---: | ---: | ---: | ---: | ---: | ---: |"]
         for c in classes {
             lines.append("| \(c) | \(r.cas[c].map { pct($0) } ?? "–") | \(r.fcd[c].map { String(format: "%.2f", $0) } ?? "–") | "
-                + "\(r.diversity[c].map { String(format: "%.2f", $0) } ?? "–") | \(r.acceptance[c].map { pct($0) } ?? "–") | \(r.nearCopies[c] ?? 0) |")
+                + "\(r.diversity[c].map { String(format: "%.2f", $0) } ?? "–") | \(r.featureDiversity[c].map { String(format: "%.2f", $0) } ?? "–") | "
+                + "\(r.acceptance[c].map { pct($0) } ?? "–") | \(r.nearCopies[c] ?? 0) |")
         }
         for row in r.rows where row.pairedTestByClass != nil {
             lines.append("")

@@ -21,6 +21,36 @@ public enum SyntheticQuality {
         return result
     }
 
+    /// Mean pairwise Euclidean distance of the synthetic samples' features ÷ that of the real validation
+    /// images', per class, in the fixed network (at most `limit` images a side, the first ones): near 1 the
+    /// samples vary as much as scans do in what the classifier sees; near 0 they are one image repeated.
+    /// Pixel spread misses a generator that varies brightness but not anatomy; this does not.
+    public static func featureDiversity(featureNetwork: ClassifierTrainer, realValidation: LabeledImages, synthetic: LabeledImages,
+                                        limit: Int = 200) -> [String: Double] {
+        func meanPairwiseDistance(_ rows: [[Float]]) -> Double {
+            guard rows.count >= 2 else { return 0 }
+            var total = 0.0, pairs = 0
+            for i in 0..<rows.count {
+                for j in (i + 1)..<rows.count {
+                    var squared = 0.0
+                    for k in 0..<rows[i].count { let d = Double(rows[i][k] - rows[j][k]); squared += d * d }
+                    total += squared.squareRoot()
+                    pairs += 1
+                }
+            }
+            return total / Double(pairs)
+        }
+        var result: [String: Double] = [:]
+        for (c, name) in realValidation.classes.enumerated() {
+            let real = Array(realValidation.labels.indices.filter { realValidation.labels[$0] == c }.prefix(limit))
+            let samples = Array(synthetic.labels.indices.filter { synthetic.labels[$0] == c }.prefix(limit))
+            guard real.count >= 2, samples.count >= 2 else { continue }
+            let realSpread = meanPairwiseDistance(featureNetwork.features(realValidation.subset(real)))
+            if realSpread > 0 { result[name] = meanPairwiseDistance(featureNetwork.features(synthetic.subset(samples))) / realSpread }
+        }
+        return result
+    }
+
     /// Synthetic spread ÷ real spread per class name (classes with ≥ 2 of each).
     public static func diversity(realTrain: LabeledImages, synthetic: LabeledImages) -> [String: Double] {
         var result: [String: Double] = [:]

@@ -248,5 +248,15 @@ func fnv1aHex(_ text: String) -> String {
         }
         let same = SyntheticQuality.fcd(featureNetwork: network, realValidation: validation, synthetic: validation)
         #expect(same.values.allSatisfy { $0 < 1e-3 }, "identical sets have FCD ≈ 0: \(same)")
+        // Feature diversity: the real set against itself is 1; one image repeated is 0 (mode collapse).
+        let selfRatio = SyntheticQuality.featureDiversity(featureNetwork: network, realValidation: validation, synthetic: validation)
+        #expect(selfRatio.count == 3 && selfRatio.values.allSatisfy { abs($0 - 1) < 1e-9 })
+        var collapsed = LabeledImages(size: validation.size, classes: validation.classes)
+        for c in 0..<3 {
+            let first = validation.labels.firstIndex(of: c)!
+            for _ in 0..<5 { collapsed.append(validation.pixels[(first * 576)..<((first + 1) * 576)], label: c, path: "synthetic") }
+        }
+        let repeated = SyntheticQuality.featureDiversity(featureNetwork: network, realValidation: validation, synthetic: collapsed)
+        #expect(repeated.values.allSatisfy { $0 < 1e-3 }, "\(repeated)")
     }
 }
