@@ -57,6 +57,10 @@ static inline void cohort_png_reader_read_fn(png_structp png, png_bytep out, siz
     r->offset += length;
 }
 
+/// Largest allocation one chunk may cause (bytes) and most ancillary chunks kept per file.
+#define COHORT_PNG_CHUNK_MALLOC_MAX (8u << 20)
+#define COHORT_PNG_CHUNK_CACHE_MAX 256
+
 /// Creates the libpng structures for reading `data` (which must stay alive until close).
 static inline int cohort_png_reader_open(cohort_png_reader *r, const unsigned char *data, size_t size) {
     memset(r, 0, sizeof *r);
@@ -75,6 +79,13 @@ static inline int cohort_png_reader_open(cohort_png_reader *r, const unsigned ch
         return -1;
     }
     png_set_read_fn(r->png, r, cohort_png_reader_read_fn);
+    /* Bounds on what one file may make libpng allocate: decompressed chunk data (zTXt, iTXt, iCCP bombs)
+       and the number of ancillary chunks kept; an ancillary chunk over a bound is skipped (a benign error,
+       reported as a warning). libpng 1.6.39 still allocates a chunk's *declared* length before reading
+       it, so PNGDecoder.checkChunkLengths refuses lengths that run past the end of the file first. */
+    png_set_chunk_malloc_max(r->png, COHORT_PNG_CHUNK_MALLOC_MAX);
+    png_set_chunk_cache_max(r->png, COHORT_PNG_CHUNK_CACHE_MAX);
+    png_set_benign_errors(r->png, 1);
     return 0;
 }
 

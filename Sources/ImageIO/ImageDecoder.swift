@@ -83,7 +83,10 @@ extension String {
 /// Whole-file reads with a size bound checked before reading.
 enum FileBytes {
     static func read(_ path: String, maxBytes: Int) throws(ImageDecodeError) -> [UInt8] {
-        let fd = open(path, O_RDONLY | O_CLOEXEC)
+        // O_NONBLOCK: opening a FIFO (or a device) blocks until a writer appears — a FIFO swapped in for a
+        // scan wedged ingest for good. Non-blocking, the open returns at once and fstat refuses it below;
+        // regular files ignore the flag.
+        let fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK)
         guard fd >= 0 else { throw ImageDecodeError(file: path, reason: .unreadable(String(cString: strerror(errno)))) }
         defer { close(fd) }
         var status = stat()
