@@ -24,6 +24,11 @@ public enum Daemon {
         }
         DaemonMetrics.bootstrap()
         let catalog = try CatalogDatabase(path: configuration.catalogPath)
+        // The tree, the catalog and the manifest agree before anything reads them (a crash mid-publish
+        // leaves staging folders, renamed files without rows, or rows without files).
+        for dataset in configuration.datasets {
+            try SyntheticPublisher(catalog: catalog, dataset: dataset, logger: logger).reconcile()
+        }
         let live = LiveConfiguration(configuration)
         let state = DaemonState()
         let processor = try IngestProcessor(catalog: catalog, configuration: configuration)
@@ -54,6 +59,7 @@ public enum Daemon {
             gracefulShutdownSignals: [.sigterm, .sigint],
             logger: logger))
         try await group.run()
+        do { try catalog.checkpointWAL() } catch { logger.warning("catalog WAL checkpoint at stop failed: \(error)") }
         logger.info("cohortd stopped")
     }
 }

@@ -154,6 +154,54 @@ struct SyntheticPublisher {
         return (drawn.accepted.count, drawn.nearCopiesRejected)
     }
 
+    /// What `reconcile` found and mended.
+    struct Reconciliation: Equatable {
+        var stagingFoldersSwept = 0
+        var rowsWithoutFile = 0
+        var filesWithoutRow = 0
+        var total: Int { stagingFoldersSwept + rowsWithoutFile + filesWithoutRow }
+    }
+
+    /// Makes the output tree, the catalog and the manifest agree after a crash (run at start): sweeps
+    /// `.staging-*` leftovers of an interrupted publish, drops catalog rows whose file is gone, deletes
+    /// `syn-*.png` files no row records (renamed into place, but the crash came before the catalog
+    /// commit), and rewrites the manifest from the catalog. Only Cohort's own names are touched.
+    @discardableResult
+    func reconcile() throws -> Reconciliation {
+        var result = Reconciliation()
+        let fm = FileManager.default
+        let root = dataset.outputRoot
+        let rows = try catalog.read { db in try SyntheticRecord.filter(Column("dataset") == dataset.name).fetchAll(db) }
+        let recorded = Set(rows.map(\.path))
+        for className in (try? fm.contentsOfDirectory(atPath: root)) ?? [] where !className.hasPrefix(".") {
+            let classDirectory = root + "/" + className
+            var isDirectory: ObjCBool = false
+            guard fm.fileExists(atPath: classDirectory, isDirectory: &isDirectory), isDirectory.boolValue else { continue }
+            for name in (try? fm.contentsOfDirectory(atPath: classDirectory)) ?? [] {
+                let path = classDirectory + "/" + name
+                if name.hasPrefix(".staging-") {
+                    try? fm.removeItem(atPath: path)
+                    result.stagingFoldersSwept += 1
+                } else if name.hasPrefix("syn-"), name.hasSuffix(".png"), !recorded.contains(path) {
+                    try? fm.removeItem(atPath: path)
+                    result.filesWithoutRow += 1
+                }
+            }
+        }
+        let missing = rows.filter { !fm.fileExists(atPath: $0.path) }
+        if !missing.isEmpty {
+            try catalog.write { db in for row in missing { _ = try row.delete(db) } }
+            result.rowsWithoutFile = missing.count
+        }
+        try writeManifest()
+        if result.total > 0 {
+            let detail = "\(result.stagingFoldersSwept) staging folder(s) swept, \(result.rowsWithoutFile) catalog row(s) without a file dropped, "
+                + "\(result.filesWithoutRow) unrecorded sample file(s) deleted"
+            logger.warning("\(dataset.name): output tree reconciled after an unclean stop: \(detail)")
+        }
+        return result
+    }
+
     /// Retires every sample of a class (it needs none, or is withheld).
     func retireAll(className: String) throws {
         let old = try catalog.write { db -> [SyntheticRecord] in

@@ -34,4 +34,19 @@ import Testing
     @Test func readOnlyRefusesAMissingCatalog() {
         #expect(throws: CatalogError.self) { try CatalogDatabase(path: "/nonexistent/catalog.sqlite", readOnly: true) }
     }
+
+    /// After the checkpoint a copy of the `.sqlite` file alone (no -wal) holds every table and row.
+    @Test func walCheckpointMakesTheMainFileComplete() throws {
+        let dir = try TemporaryDirectory()
+        let path = dir.file("state/catalog.sqlite")
+        let catalog = try CatalogDatabase(path: path)
+        var job = JobRecord(dataset: "d", kind: .gan, totalSteps: 100, reason: "test", createdAt: 2)
+        try catalog.write { db in try job.insert(db) }
+        try catalog.checkpointWAL()
+        let walSize = (try? FileManager.default.attributesOfItem(atPath: path + "-wal")[.size] as? Int) ?? 0
+        #expect(walSize == 0, "the WAL is emptied")
+        try FileManager.default.copyItem(atPath: path, toPath: dir.file("backup.sqlite"))
+        let backup = try DatabaseQueue(path: dir.file("backup.sqlite"))
+        #expect(try backup.read { db in try JobRecord.fetchCount(db) } == 1)
+    }
 }
