@@ -37,6 +37,8 @@ public struct ControlError: Codable, Sendable, Equatable, Error, CustomStringCon
         case permissionDenied = "permission_denied"
         case notFound = "not_found"
         case conflict
+        /// The control socket already serves `control.max_connections` clients.
+        case tooManyConnections = "too_many_connections"
         case `internal`
     }
     public var code: Code

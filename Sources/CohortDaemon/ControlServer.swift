@@ -14,6 +14,7 @@ import ServiceLifecycle
 final class ControlServer: Service, @unchecked Sendable {
     private let path: String
     private let socketGID: UInt32?
+    private let maxConnections: Int
     private let commands: ControlCommands
     private let live: LiveConfiguration
     private let logger: Logger
@@ -24,6 +25,7 @@ final class ControlServer: Service, @unchecked Sendable {
          onReady: @escaping @Sendable () -> Void = {}) {
         path = configuration.socketPath
         socketGID = configuration.control.socketGID
+        maxConnections = configuration.control.maxConnections
         self.commands = commands
         self.live = live
         self.logger = logger
@@ -35,10 +37,16 @@ final class ControlServer: Service, @unchecked Sendable {
         let commands = self.commands
         let live = self.live
         let logger = self.logger
+        let limit = ConnectionLimit(maximum: maxConnections)
         let bootstrap = ServerBootstrap(group: group)
             .serverChannelOption(.backlog, value: 256)
             .childChannelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture {
+                    // Over the cap: a typed refusal, then close (the count is only touched on this one loop).
+                    guard limit.admit(channel) else {
+                        try channel.pipeline.syncOperations.addHandler(RefusingHandler(maximum: limit.maximum))
+                        return
+                    }
                     // Read per connection, so a reload's new timeout applies to new clients.
                     let idle = TimeAmount.milliseconds(Int64(live.current.control.idleTimeoutSeconds * 1000))
                     try channel.pipeline.syncOperations.addHandler(IdleStateHandler(readTimeout: idle))
@@ -65,6 +73,38 @@ final class ControlServer: Service, @unchecked Sendable {
         try? await group.shutdownGracefully()
         // systemd owns an activated socket's file (and keeps listening for the next start).
         if activated == nil { unlink(path) }
+    }
+}
+
+/// Counts open client connections (only on the server's single event loop).
+final class ConnectionLimit: @unchecked Sendable {
+    let maximum: Int
+    private var open = 0
+
+    init(maximum: Int) { self.maximum = maximum }
+
+    /// Admits `channel` if under the cap and counts it until it closes.
+    func admit(_ channel: Channel) -> Bool {
+        guard open < maximum else { return false }
+        open += 1
+        channel.closeFuture.whenComplete { _ in self.open -= 1 }
+        return true
+    }
+}
+
+/// Tells a client over the connection cap why, then closes.
+final class RefusingHandler: ChannelInboundHandler, @unchecked Sendable {
+    typealias InboundIn = ByteBuffer
+    typealias OutboundOut = ByteBuffer
+    let maximum: Int
+
+    init(maximum: Int) { self.maximum = maximum }
+
+    func channelActive(context: ChannelHandlerContext) {
+        let error = ControlError(.tooManyConnections, "the control socket already serves \(maximum) clients (control.max_connections); try again later",
+                                 context: ["max_connections": String(maximum)])
+        guard let bytes = try? FrameCodec.encode(ControlResponse.failure(id: nil, error)) else { return context.close(promise: nil) }
+        context.writeAndFlush(wrapOutboundOut(context.channel.allocator.buffer(bytes: bytes))).whenComplete { _ in context.close(promise: nil) }
     }
 }
 

@@ -159,6 +159,7 @@ struct KeyReader {
         c.classifier.seed = UInt64(try int("classifier.seed", default: Int(c.classifier.seed), in: 0...Int.max))
 
         c.control.idleTimeoutSeconds = try double("control.idle_timeout_seconds", default: c.control.idleTimeoutSeconds, in: 1...86_400)
+        c.control.maxConnections = try int("control.max_connections", default: c.control.maxConnections, in: 1...4096)
         c.control.adminGroup = text("control.admin_group").flatMap { $0.isEmpty ? nil : $0 }
         c.control.adminGID = try c.control.adminGroup.map { group throws(ConfigurationError) in try gid("control.admin_group", group) }
         if c.control.adminGID == 0 { throw fail("control.admin_group", "must not be group 0 (root is an administrator already)") }

@@ -77,4 +77,29 @@ final class Counter: @unchecked Sendable {
     private var count = 0
     func increment() { lock.withLock { count += 1 } }
     var value: Int { lock.withLock { count } }
+
+    /// The connection cap: with control.max_connections 3, a fourth client is told too_many_connections
+    /// and closed; once one leaves, a new client is served (the cap counts open connections, not history).
+    @Test(.enabled(if: DaemonHarness.executable != nil, "build cohortd first (swift build)"))
+    func connectionCapRefusesTheNewestClientWithAReason() throws {
+        let h = try DaemonHarness(extra: IngestIntegrationTests.noTraining + "\ncontrol:\n  max_connections: 3\n")
+        let daemon = try h.start()
+        let socket = h.dir.file("cohortd.sock")
+        #expect(daemon.wait(timeout: 30) { FileManager.default.fileExists(atPath: socket) })
+        var held: [UnixSocketClient] = []
+        for id in 0..<3 {
+            let client = try #require(UnixSocketClient(path: socket))
+            #expect(client.request(#"{"v":1,"id":\#(id),"cmd":"version"}"#)?["ok"] as? Bool == true)
+            held.append(client)
+        }
+        let extra = try #require(UnixSocketClient(path: socket))
+        let refusal = extra.readLine().flatMap { try? JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any] }
+        #expect((refusal?["error"] as? [String: Any])?["code"] as? String == "too_many_connections", "\(String(describing: refusal))")
+        #expect(extra.readLine() == nil, "then the connection is closed")
+        held.removeLast()  // one client leaves (its socket closes)
+        #expect(daemon.wait(timeout: 10) {
+            UnixSocketClient(path: socket)?.request(#"{"v":1,"id":9,"cmd":"status"}"#)?["ok"] as? Bool == true
+        }, "a new client is served once one left")
+        #expect(daemon.terminate().status == 0)
+    }
 }
