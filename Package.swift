@@ -108,7 +108,7 @@ let package = Package(
         .testTarget(name: "CatalogTests", dependencies: ["Catalog", "CohortTestSupport", .product(name: "GRDB", package: "GRDB.swift")]),
         .testTarget(
             name: "CohortDaemonTests",
-            dependencies: ["CohortDaemon", "Catalog", "Training", "ImageIO", "Tensor", "CohortTestSupport",
+            dependencies: ["CohortDaemon", "Catalog", "Training", "ImageIO", "Tensor", "FileWatch", "CohortTestSupport",
                            .product(name: "GRDB", package: "GRDB.swift")]),
         .testTarget(name: "ModelsTests", dependencies: ["Models", "NN", "Kernels", "Tensor", "CohortTestSupport"], swiftSettings: [.swiftLanguageMode(.v5)]),
     ]

@@ -84,6 +84,12 @@ enum CatalogSchema {
         migrator.registerMigration("v3: acceptance score of synthetic samples") { db in
             try db.alter(table: "synthetic") { t in t.add(column: "acceptanceScore", .double) }
         }
+        migrator.registerMigration("v4: transient refusals are retried") { db in
+            try db.alter(table: "image") { t in
+                t.add(column: "retryAt", .double)
+                t.add(column: "retryCount", .integer).notNull().defaults(to: 0)
+            }
+        }
         return migrator
     }
 }

@@ -51,7 +51,8 @@ final class IngestProcessor: @unchecked Sendable {
 
     private enum Decoded {
         case image(model: GrayImage, print: ImageFingerprint)
-        case refused(String)
+        /// `transient`: the cause may pass without the file changing (ImageDecodeError.isTransient).
+        case refused(String, transient: Bool)
     }
 
     /// Catalogs `files` (settled paths with their stamps); unchanged files already cataloged are skipped.
@@ -67,6 +68,8 @@ final class IngestProcessor: @unchecked Sendable {
         }
         let fresh = files.filter { file in
             guard let row = known[file.path] else { return true }
+            // A transient refusal is due again even though the file has not changed.
+            if row.state == .quarantined, let retryAt = row.retryAt, retryAt <= now { return true }
             return row.fileSize != file.stamp.size || row.modified != file.stamp.modified
         }
         outcome.unchanged = files.count - fresh.count
@@ -74,14 +77,14 @@ final class IngestProcessor: @unchecked Sendable {
         let routes = fresh.map { router.route($0.path) }
         let decoded = ParallelMap.map(fresh.count) { i -> Decoded in
             switch routes[i] {
-            case .outside: return .refused("outside every watched root")
-            case .refused(_, _, let reason): return .refused(reason)
+            case .outside: return .refused("outside every watched root", transient: false)
+            case .refused(_, _, let reason): return .refused(reason, transient: false)
             case .image(let dataset, _):
                 do throws(ImageDecodeError) {
                     let model = Preprocessor.resizeShorterSideAndCenterCrop(try decoder.decode(path: fresh[i].path).image, to: dataset.imageSize)
                     return .image(model: model, print: ImageFingerprint(model, modelSize: dataset.imageSize))
                 } catch {
-                    return .refused(error.message)
+                    return .refused(error.message, transient: error.isTransient)
                 }
             }
         }
@@ -99,8 +102,14 @@ final class IngestProcessor: @unchecked Sendable {
                 var row = ImageRecord(dataset: datasetName, className: className, path: file.path, fileSize: file.stamp.size,
                                       modified: file.stamp.modified, state: .quarantined, ingestedAt: now)
                 switch decoded[i] {
-                case .refused(let reason):
+                case .refused(let reason, let transient):
                     row.reason = reason
+                    if transient {
+                        // Retried with backoff (30 s doubling to 1 h) and at once on `cohortctl rescan`.
+                        row.retryCount = (known[file.path].map { $0.retryAt != nil ? $0.retryCount : 0 } ?? 0) + 1
+                        row.retryAt = now + Self.retryDelay(attempt: row.retryCount)
+                        row.reason = reason + " — a passing cause: retried automatically (attempt \(row.retryCount)) and on rescan"
+                    }
                     try row.insert(db)
                     outcome.quarantined += 1
                 case .image(let model, let print):
@@ -163,6 +172,32 @@ final class IngestProcessor: @unchecked Sendable {
                 .updateAll(db, Column("groupID").set(to: group), Column("split").set(to: split.rawValue))
         }
         try PixelRecord(imageID: id, side: model.width, data: Data(model.samples8)).insert(db)
+    }
+
+    // MARK: Transient refusals
+
+    /// Seconds before attempt `attempt + 1`: 30 s, doubling, at most an hour.
+    static func retryDelay(attempt: Int) -> Double { min(3600, 30 * pow(2, Double(max(0, attempt - 1)))) }
+
+    /// Ingests again every transient refusal that is due (the file as it is now); returns the outcome.
+    func retryDue(now: Double = Date().timeIntervalSince1970) throws -> IngestOutcome {
+        let due = try catalog.read { db in
+            try ImageRecord.filter(Column("state") == ImageRecord.State.quarantined.rawValue && Column("retryAt") != nil && Column("retryAt") <= now)
+                .fetchAll(db)
+        }
+        let files = due.compactMap { row -> (path: String, stamp: FileStamp)? in
+            var status = stat()
+            guard lstat(row.path, &status) == 0 else { return nil }  // gone: the watcher removes it
+            return (row.path, FileStamp(size: Int64(status.st_size), modified: Int64(status.st_mtim.tv_sec) * 1_000_000_000 + Int64(status.st_mtim.tv_nsec)))
+        }
+        return files.isEmpty ? IngestOutcome() : try ingest(files, now: now)
+    }
+
+    /// Makes every transient refusal due now (operator `rescan`: "the cause is gone, try again").
+    func makeTransientRefusalsDue() throws {
+        try catalog.write { db in
+            _ = try ImageRecord.filter(Column("retryAt") != nil).updateAll(db, Column("retryAt").set(to: 0))
+        }
     }
 
     // MARK: Departures

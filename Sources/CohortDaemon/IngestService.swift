@@ -45,8 +45,19 @@ final class IngestService: Service, @unchecked Sendable {
         }
     }
 
-    /// Asks the watcher for a full rescan (operator `rescan`).
-    func rescan() { watcher.requestRescan() }
+    /// Asks the watcher for a full rescan (operator `rescan`); transient refusals are tried again at once.
+    func rescan() {
+        do { try processor.makeTransientRefusalsDue() } catch { logger.error("rescan: cannot mark transient refusals due: \(error)") }
+        watcher.requestRescan()
+        condition.withLock {
+            retryRequested = true
+            condition.signal()
+        }
+    }
+
+    /// How often the ingest thread looks for transient refusals that are due (their own backoff decides).
+    static let retryCheckSeconds = 15.0
+    private var retryRequested = false
 
     /// True while events wait or a batch is being processed (tests and status use it).
     var isIdle: Bool { condition.withLock { queue.isEmpty && !busy } }
@@ -68,16 +79,30 @@ final class IngestService: Service, @unchecked Sendable {
 
     private func loop() {
         defer { done.signal() }
+        var nextRetry = Date().addingTimeInterval(Self.retryCheckSeconds)
         while true {
-            let events: [FileWatchEvent] = condition.withLock {
-                while queue.isEmpty && !stopping { condition.wait() }
+            let (events, retry, stop): ([FileWatchEvent], Bool, Bool) = condition.withLock {
+                while queue.isEmpty && !stopping && !retryRequested && Date() < nextRetry { _ = condition.wait(until: nextRetry) }
                 let taken = queue
                 queue = []
                 busy = !taken.isEmpty
-                return taken
+                let retry = retryRequested || Date() >= nextRetry
+                retryRequested = false
+                return (taken, retry, stopping)
             }
-            if events.isEmpty { return }
-            process(events)
+            if events.isEmpty && stop { return }
+            if !events.isEmpty { process(events) }
+            if retry {
+                nextRetry = Date().addingTimeInterval(Self.retryCheckSeconds)
+                do {
+                    let outcome = try processor.retryDue()
+                    if outcome.active + outcome.duplicates > 0 {
+                        logger.info("retried transient refusals: \(outcome.active) now cataloged, \(outcome.duplicates) duplicates, \(outcome.quarantined) still refused")
+                    }
+                } catch {
+                    logger.error("retrying transient refusals failed: \(error)")
+                }
+            }
             condition.withLock { busy = false }
         }
     }

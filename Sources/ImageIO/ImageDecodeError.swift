@@ -1,4 +1,7 @@
 // Why a file was refused: every rejection names the file and a reason a user can act on.
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// A file that could not be decoded into a usable scan.
 public struct ImageDecodeError: Error, CustomStringConvertible, Sendable, Equatable {
@@ -27,10 +30,23 @@ public struct ImageDecodeError: Error, CustomStringConvertible, Sendable, Equata
     /// The file the error is about.
     public var file: String
     public var reason: Reason
+    /// The system error behind an `unreadable` refusal, if any (errno).
+    public var systemError: Int32?
 
-    public init(file: String, reason: Reason) {
+    public init(file: String, reason: Reason, systemError: Int32? = nil) {
         self.file = file
         self.reason = reason
+        self.systemError = systemError
+    }
+
+    /// A refusal whose cause can pass without the file changing — permissions fixed, descriptors freed,
+    /// disk space back, a read error gone — and is therefore retried; every other refusal is about the
+    /// content and stays until the file changes.
+    public var isTransient: Bool { systemError.map(Self.isTransient(errno:)) ?? false }
+
+    /// The errno values that describe the moment, not the file.
+    public static func isTransient(errno code: Int32) -> Bool {
+        [EACCES, EPERM, EMFILE, ENFILE, ENOSPC, EIO, EAGAIN, EINTR, ETIMEDOUT, ENOMEM, EBUSY, ESTALE].contains(code)
     }
 
     /// A stable machine-readable code for the reason (`"truncated"`, `"too_large"`, …).
