@@ -52,13 +52,13 @@ public final class CatalogDatabase: Sendable {
     /// Runs `body` in a write transaction: all of it commits or none.
     public func write<T>(_ body: (Database) throws -> T) throws -> T { try pool.write(body) }
 
-    /// The journal mode SQLite reports ("wal" when WAL is on).
     /// Copies the write-ahead log into the main file and empties it (`wal_checkpoint(TRUNCATE)`): after a
     /// clean stop the `.sqlite` file alone holds the whole catalog, so a backup of that file is complete.
     public func checkpointWAL() throws {
         try pool.writeWithoutTransaction { db in try db.checkpoint(.truncate) }
     }
 
+    /// The journal mode SQLite reports ("wal" when WAL is on).
     public func journalMode() throws -> String {
         try pool.read { try String.fetchOne($0, sql: "PRAGMA journal_mode") ?? "" }
     }

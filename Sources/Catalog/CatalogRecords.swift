@@ -42,8 +42,9 @@ public struct ImageRecord: Codable, Sendable, Equatable, FetchableRecord, Mutabl
     /// For a refusal whose cause may pass (ImageDecodeError.isTransient): when ingest tries the file again
     /// (nil: a permanent refusal, or not refused). `cohortctl rescan` makes every one due at once.
     public var retryAt: Double?
-    /// Consecutive transient refusals of this file (the backoff doubles with each).
-    public var retryCount: Int = 0
+    /// Consecutive transient refusals of this file (the backoff doubles with each; nil: none, or a
+    /// catalog read before migration v4).
+    public var retryCount: Int?
 
     public init(id: Int64? = nil, dataset: String, className: String, path: String, fileSize: Int64, modified: Int64,
                 contentHash: String? = nil, perceptualHash: Int64? = nil, mirroredHash: Int64? = nil, thumbnail: Data? = nil,

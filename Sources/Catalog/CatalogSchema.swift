@@ -87,8 +87,10 @@ enum CatalogSchema {
         migrator.registerMigration("v4: transient refusals are retried") { db in
             try db.alter(table: "image") { t in
                 t.add(column: "retryAt", .double)
-                t.add(column: "retryCount", .integer).notNull().defaults(to: 0)
+                t.add(column: "retryCount", .integer)
             }
+            // Scans refused as unreadable before retries existed get one more try (a passing cause may be gone).
+            try db.execute(sql: "UPDATE image SET retryAt = 0 WHERE state = 'quarantined' AND reason LIKE 'cannot read file:%'")
         }
         return migrator
     }

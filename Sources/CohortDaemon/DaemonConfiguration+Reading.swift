@@ -187,6 +187,10 @@ struct KeyReader {
             for other in c.datasets where other.watchRoot == watch || watch.hasPrefix(other.watchRoot + "/") || other.watchRoot.hasPrefix(watch + "/") {
                 throw fail(prefix + "watch_root", "overlaps dataset '\(other.name)' (\(other.watchRoot))")
             }
+            for other in c.datasets where other.outputRoot == output || output.hasPrefix(other.outputRoot + "/") || other.outputRoot.hasPrefix(output + "/") {
+                // Each dataset's tree is its own: reconciliation at start deletes sample files its catalog rows do not name.
+                throw fail(prefix + "output_root", "overlaps dataset '\(other.name)''s output root (\(other.outputRoot))")
+            }
             guard output != watch, !output.hasPrefix(watch + "/"), !watch.hasPrefix(output + "/") else {
                 throw fail(prefix + "output_root", "must not be inside the watch root or contain it (synthetic samples would be ingested as real)")
             }

@@ -106,9 +106,10 @@ final class IngestProcessor: @unchecked Sendable {
                     row.reason = reason
                     if transient {
                         // Retried with backoff (30 s doubling to 1 h) and at once on `cohortctl rescan`.
-                        row.retryCount = (known[file.path].map { $0.retryAt != nil ? $0.retryCount : 0 } ?? 0) + 1
-                        row.retryAt = now + Self.retryDelay(attempt: row.retryCount)
-                        row.reason = reason + " — a passing cause: retried automatically (attempt \(row.retryCount)) and on rescan"
+                        let attempt = (known[file.path].flatMap { $0.retryAt != nil ? $0.retryCount : nil } ?? 0) + 1
+                        row.retryCount = attempt
+                        row.retryAt = now + Self.retryDelay(attempt: attempt)
+                        row.reason = reason + " — a passing cause: retried automatically (attempt \(attempt)) and on rescan"
                     }
                     try row.insert(db)
                     outcome.quarantined += 1
@@ -185,12 +186,26 @@ final class IngestProcessor: @unchecked Sendable {
             try ImageRecord.filter(Column("state") == ImageRecord.State.quarantined.rawValue && Column("retryAt") != nil && Column("retryAt") <= now)
                 .fetchAll(db)
         }
-        let files = due.compactMap { row -> (path: String, stamp: FileStamp)? in
+        var files: [(path: String, stamp: FileStamp)] = []
+        for row in due {
             var status = stat()
-            guard lstat(row.path, &status) == 0 else { return nil }  // gone: the watcher removes it
-            return (row.path, FileStamp(size: Int64(status.st_size), modified: Int64(status.st_mtim.tv_sec) * 1_000_000_000 + Int64(status.st_mtim.tv_nsec)))
+            if lstat(row.path, &status) == 0 {
+                files.append((row.path, FileStamp(size: Int64(status.st_size),
+                                                  modified: Int64(status.st_mtim.tv_sec) * 1_000_000_000 + Int64(status.st_mtim.tv_nsec))))
+            } else if errno != ENOENT && errno != ENOTDIR {
+                // Cannot even stat it (a parent's permissions): still passing — try again later.
+                let attempt = (row.retryCount ?? 0) + 1
+                try catalog.write { db in
+                    _ = try ImageRecord.filter(Column("id") == row.id).updateAll(
+                        db, Column("retryAt").set(to: now + Self.retryDelay(attempt: attempt)), Column("retryCount").set(to: attempt))
+                }
+            }  // gone: the watcher removes it
         }
-        return files.isEmpty ? IngestOutcome() : try ingest(files, now: now)
+        var outcome = IngestOutcome()
+        for start in stride(from: 0, to: files.count, by: 128) {
+            outcome = outcome.adding(try ingest(Array(files[start..<min(files.count, start + 128)]), now: now))
+        }
+        return outcome
     }
 
     /// Makes every transient refusal due now (operator `rescan`: "the cause is gone, try again").

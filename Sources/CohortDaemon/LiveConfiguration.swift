@@ -40,6 +40,7 @@ extension DaemonConfiguration {
         keep("state_directory", \.stateDirectory)
         keep("socket_path", \.socketPath)
         keep("control.socket_group", \.control.socketGID)
+        keep("control.max_connections", \.control.maxConnections)
         keep("threads", \.threads)
         keep("settle_seconds", \.settleSeconds)
         keep("degraded_rescan_seconds", \.degradedRescanSeconds)

@@ -173,7 +173,17 @@ struct SyntheticPublisher {
         let root = dataset.outputRoot
         let rows = try catalog.read { db in try SyntheticRecord.filter(Column("dataset") == dataset.name).fetchAll(db) }
         let recorded = Set(rows.map(\.path))
-        for className in (try? fm.contentsOfDirectory(atPath: root)) ?? [] where !className.hasPrefix(".") {
+        // Only a tree that is there and is the one the rows name is reconciled: an unmounted or unreadable
+        // root, or an output_root moved since the rows were written, must not read as "every file gone".
+        guard let classFolders = try? fm.contentsOfDirectory(atPath: root) else {
+            logger.warning("\(dataset.name): output root \(root) cannot be listed; not reconciled")
+            return result
+        }
+        if let stray = rows.first(where: { !$0.path.hasPrefix(root + "/") }) {
+            logger.warning("\(dataset.name): catalog rows name another output root (\(stray.path)); not reconciled — was output_root moved?")
+            return result
+        }
+        for className in classFolders where !className.hasPrefix(".") {
             let classDirectory = root + "/" + className
             var isDirectory: ObjCBool = false
             guard fm.fileExists(atPath: classDirectory, isDirectory: &isDirectory), isDirectory.boolValue else { continue }
@@ -189,7 +199,10 @@ struct SyntheticPublisher {
             }
         }
         let missing = rows.filter { !fm.fileExists(atPath: $0.path) }
-        if !missing.isEmpty {
+        if missing.count > 0 && missing.count * 2 > rows.count {
+            // Most of the tree gone at once is not a crash mid-publish: leave the rows for an operator to see.
+            logger.warning("\(dataset.name): \(missing.count) of \(rows.count) synthetic samples are missing from \(root); rows kept, not reconciled")
+        } else if !missing.isEmpty {
             try catalog.write { db in for row in missing { _ = try row.delete(db) } }
             result.rowsWithoutFile = missing.count
         }

@@ -87,11 +87,15 @@ enum FileBytes {
         // scan wedged ingest for good. Non-blocking, the open returns at once and fstat refuses it below;
         // regular files ignore the flag.
         let fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK)
-        guard fd >= 0 else { throw ImageDecodeError(file: path, reason: .unreadable(String(cString: strerror(errno))), systemError: errno) }
+        guard fd >= 0 else {
+            let code = errno
+            throw ImageDecodeError(file: path, reason: .unreadable(String(cString: strerror(code))), systemError: code)
+        }
         defer { close(fd) }
         var status = stat()
         guard fstat(fd, &status) == 0 else {
-            throw ImageDecodeError(file: path, reason: .unreadable(String(cString: strerror(errno))), systemError: errno)
+            let code = errno
+            throw ImageDecodeError(file: path, reason: .unreadable(String(cString: strerror(code))), systemError: code)
         }
         guard (status.st_mode & S_IFMT) == S_IFREG else {
             throw ImageDecodeError(file: path, reason: .unreadable("not a regular file"))
@@ -104,8 +108,9 @@ enum FileBytes {
         while offset < size {
             let got = bytes.withUnsafeMutableBytes { Glibc.read(fd, $0.baseAddress! + offset, size - offset) }
             if got < 0 {
-                if errno == EINTR { continue }
-                throw ImageDecodeError(file: path, reason: .unreadable(String(cString: strerror(errno))), systemError: errno)
+                let code = errno
+                if code == EINTR { continue }
+                throw ImageDecodeError(file: path, reason: .unreadable(String(cString: strerror(code))), systemError: code)
             }
             if got == 0 { break }  // the file shrank while we read it
             offset += got

@@ -33,7 +33,7 @@ public enum GANCheckpoint {
         file.metadata["rng"] = trainer.rng.stateWords.map(String.init).joined(separator: ",")
         file.metadata["augment_rng"] = trainer.step.rng.stateWords.map(String.init).joined(separator: ",")
         if let lecam = trainer.step.lecam {
-            file.metadata["lecam_anchors"] = "\(lecam.anchorReal.bitPattern),\(lecam.anchorFake.bitPattern)"  // exact, as bits
+            file.metadata["lecam_anchors"] = "\(lecam.anchorReal.bitPattern),\(lecam.anchorFake.bitPattern),\(lecam.updates)"  // exact, as bits
         }
         try file.write(to: path)
     }
@@ -100,9 +100,10 @@ public enum GANCheckpoint {
             let saved = current.indices.compactMap { file["discriminator.spectral_norm.u.\($0)"]?.floats }
             if saved.count == current.count && zip(saved, current).allSatisfy({ $0.count == $1.count }) { norm.uVectors = saved }
         }
-        if trainer.step.lecam != nil, let bits = file.metadata["lecam_anchors"]?.split(separator: ",").compactMap({ UInt32($0) }), bits.count == 2 {
-            trainer.step.lecam!.anchorReal = Float(bitPattern: bits[0])
-            trainer.step.lecam!.anchorFake = Float(bitPattern: bits[1])
+        if trainer.step.lecam != nil, let parts = file.metadata["lecam_anchors"]?.split(separator: ",").compactMap({ UInt32($0) }), parts.count == 3 {
+            trainer.step.lecam!.anchorReal = Float(bitPattern: parts[0])
+            trainer.step.lecam!.anchorFake = Float(bitPattern: parts[1])
+            trainer.step.lecam!.updates = Int(parts[2])
         }
         trainer.restore(iteration: Int(file.metadata["iteration"] ?? "0") ?? 0,
                         rng: words(file.metadata["rng"]), augmentRNG: words(file.metadata["augment_rng"]))

@@ -4,12 +4,24 @@
 //   R = mean(relu(D(x) − α_F)²) + mean(relu(α_R − D(G(z)))²),
 // α_R, α_F exponential moving averages (decay 0.99) of the batch means of D(x) and D(G(z)). It keeps D's
 // predictions from drifting apart on a small data set. First order in D's outputs: no double backward.
+import Foundation
+
 public struct LeCamRegularizer: Sendable, Equatable {
     public var weight: Float
     public var decay: Float = 0.99
-    /// α_R and α_F; saved in checkpoints so a resumed run continues exactly.
+    /// The moving averages' raw accumulators (from 0) and how many batches they have seen; saved in
+    /// checkpoints so a resumed run continues exactly. The anchors used are bias-corrected, as Adam's
+    /// moments are (÷ (1 − decay^updates)): without it the first hundred steps would pull D toward 0.
     public var anchorReal: Float = 0
     public var anchorFake: Float = 0
+    public var updates = 0
+
+    /// α_R and α_F as used (bias-corrected; the raw values before any update).
+    public var correctedAnchors: (real: Float, fake: Float) {
+        guard updates > 0 else { return (anchorReal, anchorFake) }
+        let correction = 1 - pow(decay, Float(updates))
+        return (anchorReal / correction, anchorFake / correction)
+    }
 
     public init(weight: Float) { self.weight = weight }
 
@@ -20,6 +32,7 @@ public struct LeCamRegularizer: Sendable, Equatable {
         for i in 0..<fakeCount { fakeMean += fake[i] }
         anchorReal = decay * anchorReal + (1 - decay) * realMean / Float(realCount)
         anchorFake = decay * anchorFake + (1 - decay) * fakeMean / Float(fakeCount)
+        updates += 1
     }
 
     /// weight · R, adding its gradient to dReal and dFake (dL/dD outputs); returns the weighted penalty.
@@ -27,6 +40,7 @@ public struct LeCamRegularizer: Sendable, Equatable {
     public func addPenalty(real: UnsafePointer<Float>, realCount: Int, fake: UnsafePointer<Float>, fakeCount: Int,
                            dReal: UnsafeMutablePointer<Float>, dFake: UnsafeMutablePointer<Float>) -> Float {
         var penalty: Float = 0
+        let (anchorReal, anchorFake) = correctedAnchors
         for i in 0..<realCount {
             let excess = max(real[i] - anchorFake, 0)
             penalty += excess * excess / Float(realCount)

@@ -65,6 +65,9 @@ import Testing
             (Self.minimal + "\nbalance:\n  publish_when_harmful: maybe\n", "balance.publish_when_harmful", "true or false"),
             (Self.minimal + "\n    output_root: /srv/in/chest/out\n", "dataset.chest.output_root", "watch root"),
             (Self.minimal + "\ngan:\n  base_steps: 500\n  max_steps: 100\n", "gan.max_steps", "at least"),
+            ("state_directory: /tmp/s\ndatasets: [a, b]\ndataset:\n  a:\n    watch_root: /srv/in/a\n    output_root: /srv/out\n"
+                + "  b:\n    watch_root: /srv/in/b\n    output_root: /srv/out/b\n", "dataset.b.output_root", "overlaps dataset 'a'"),
+            (Self.minimal + "\n    group_pattern: 'person[0-9]+'\n", "dataset.chest.group_pattern", "capture group"),
         ]
         for (yaml, key, words) in bad {
             let error = await problem(yaml)

@@ -70,13 +70,6 @@ import Testing
         #expect(daemon.terminate().status == 0)
         #expect(!FileManager.default.fileExists(atPath: socket), "the socket file is removed at shutdown")
     }
-}
-
-final class Counter: @unchecked Sendable {
-    private let lock = NSLock()
-    private var count = 0
-    func increment() { lock.withLock { count += 1 } }
-    var value: Int { lock.withLock { count } }
 
     /// The connection cap: with control.max_connections 3, a fourth client is told too_many_connections
     /// and closed; once one leaves, a new client is served (the cap counts open connections, not history).
@@ -102,4 +95,11 @@ final class Counter: @unchecked Sendable {
         }, "a new client is served once one left")
         #expect(daemon.terminate().status == 0)
     }
+}
+
+final class Counter: @unchecked Sendable {
+    private let lock = NSLock()
+    private var count = 0
+    func increment() { lock.withLock { count += 1 } }
+    var value: Int { lock.withLock { count } }
 }

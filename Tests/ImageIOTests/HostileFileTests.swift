@@ -41,8 +41,8 @@ import Testing
         let dir = try TemporaryDirectory()
         let fifo = dir.file("scan.png")
         #expect(mkfifo(fifo, 0o644) == 0)
-        let result = try inspect(fifo, timeout: 10)
-        #expect(result.status == 1, "cohort inspect blocked on a FIFO (killed after 10 s) or did not refuse it")
+        let result = try inspect(fifo, timeout: 30)
+        #expect(result.status == 1, "cohort inspect blocked on a FIFO (killed after 30 s) or did not refuse it")
         #expect(result.stdout.contains("not a regular file"), "\(result.stdout)")
     }
 

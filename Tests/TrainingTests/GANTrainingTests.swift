@@ -234,6 +234,10 @@ import Testing
         #expect(dReal[1] == 0 && dFake[1] == 0, "only outputs past the other side's anchor are pulled")
         lecam.updateAnchors(real: real, realCount: 3, fake: fake, fakeCount: 4)
         #expect(abs(lecam.anchorReal - (0.99 * 0.4 + 0.01 * 0.5 / 3)) < 1e-7 && abs(lecam.anchorFake - (0.99 * -0.2 + 0.01 * 0.15)) < 1e-7)
+        // Bias correction: from zero, one batch makes the anchors that batch's means.
+        var fresh = LeCamRegularizer(weight: 0.3)
+        fresh.updateAnchors(real: real, realCount: 3, fake: fake, fakeCount: 4)
+        #expect(abs(fresh.correctedAnchors.real - 0.5 / 3) < 1e-5 && abs(fresh.correctedAnchors.fake - 0.15) < 1e-5)
     }
 
     @Test func optionsTrainAndResumeExactly() throws {
