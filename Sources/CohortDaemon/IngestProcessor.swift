@@ -190,8 +190,7 @@ final class IngestProcessor: @unchecked Sendable {
         for row in due {
             var status = stat()
             if lstat(row.path, &status) == 0 {
-                files.append((row.path, FileStamp(size: Int64(status.st_size),
-                                                  modified: Int64(status.st_mtim.tv_sec) * 1_000_000_000 + Int64(status.st_mtim.tv_nsec))))
+                files.append((row.path, FileStamp(status)))
             } else if errno != ENOENT && errno != ENOTDIR {
                 // Cannot even stat it (a parent's permissions): still passing — try again later.
                 let attempt = (row.retryCount ?? 0) + 1

@@ -34,8 +34,7 @@ enum DirectoryScan {
     static func stat(_ path: String) -> (FileStamp, Kind)? {
         var info = Foundation.stat()
         guard lstat(path, &info) == 0 else { return nil }
-        let stamp = FileStamp(size: Int64(info.st_size),
-                              modified: Int64(info.st_mtim.tv_sec) * 1_000_000_000 + Int64(info.st_mtim.tv_nsec))
+        let stamp = FileStamp(info)
         switch info.st_mode & S_IFMT {
         case S_IFREG: return (stamp, .regular)
         case S_IFDIR: return (stamp, .directory)

@@ -10,6 +10,11 @@ public struct FileStamp: Sendable, Equatable, Hashable {
     /// Modification time, nanoseconds since the epoch.
     public var modified: Int64
 
+    /// The stamp of an `lstat`/`fstat` result (modification time to the nanosecond).
+    public init(_ info: stat) {
+        self.init(size: Int64(info.st_size), modified: Int64(info.st_mtim.tv_sec) * 1_000_000_000 + Int64(info.st_mtim.tv_nsec))
+    }
+
     public init(size: Int64, modified: Int64) {
         self.size = size
         self.modified = modified

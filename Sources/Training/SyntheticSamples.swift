@@ -16,9 +16,7 @@ public enum SyntheticSamples {
     /// One image [S, S] in [-1, 1] → 8-bit gray.
     public static func image(_ images: Tensor, index: Int) -> GrayImage {
         let s = images.shape[1]
-        let base = images.data + index * s * s
-        let samples = (0..<(s * s)).map { UInt16(min(max(((base[$0] + 1) * 127.5).rounded(), 0), 255)) }
-        return GrayImage(width: s, height: s, bitDepth: 8, samples: samples)
+        return image(pixels: Array(UnsafeBufferPointer(start: images.data + index * s * s, count: s * s)), size: s)
     }
 
     /// One image [S·S] in [-1, 1] → 8-bit gray.

@@ -40,7 +40,7 @@ import Training
         func stamp(_ path: String) -> FileStamp {
             var status = stat()
             _ = lstat(path, &status)
-            return FileStamp(size: Int64(status.st_size), modified: Int64(status.st_mtim.tv_sec) * 1_000_000_000 + Int64(status.st_mtim.tv_nsec))
+            return FileStamp(status)
         }
         let now = Date().timeIntervalSince1970
         try catalog.write { db in
