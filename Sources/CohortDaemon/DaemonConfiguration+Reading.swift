@@ -134,6 +134,7 @@ struct KeyReader {
         c.balance.syntheticShare = try double("balance.synthetic_share", default: c.balance.syntheticShare, in: 0...10)
         c.balance.realOnlyFinalFraction = try double("balance.real_only_final_fraction", default: c.balance.realOnlyFinalFraction, in: 0...0.9)
         c.balance.acceptanceThreshold = try double("balance.acceptance_threshold", default: c.balance.acceptanceThreshold, in: 0...1)
+        c.balance.syntheticLossWeight = try double("balance.synthetic_loss_weight", default: c.balance.syntheticLossWeight, in: 0.01...10)
 
         c.gan.minNewImages = try int("gan.min_new_images", default: c.gan.minNewImages, in: 1...10_000_000)
         c.gan.quietSeconds = try double("gan.quiet_seconds", default: c.gan.quietSeconds, in: 0...86_400)

@@ -44,6 +44,8 @@ public struct BalanceSettings: Sendable, Equatable {
     public var realOnlyFinalFraction: Double = 0.2
     /// A sample is published only if the latest real-only classifier gives its class at least this probability.
     public var acceptanceThreshold: Double = 0.5
+    /// Weight of a synthetic image's loss term in the real+synthetic classifier (real images weigh 1).
+    public var syntheticLossWeight: Double = 1
 
     /// The mixing policy these settings describe: symmetric, or the earlier top-up when the share is 0
     /// (its real+synthetic classifier then samples the pooled set as it is); the cap is max_synthetic_per_real.
@@ -53,6 +55,7 @@ public struct BalanceSettings: Sendable, Equatable {
         policy.maxSyntheticPerReal = maxSyntheticPerReal
         policy.realOnlyFinalFraction = realOnlyFinalFraction
         policy.acceptanceThreshold = acceptanceThreshold
+        policy.syntheticLossWeight = syntheticLossWeight
         return policy
     }
     /// When false, a class whose recall real+synthetic training lowered gets no synthetic samples.

@@ -1,7 +1,10 @@
 // Losses with their gradients, reductions as PyTorch's defaults ("mean").
 // Cross-entropy: https://pytorch.org/docs/stable/generated/torch.nn.CrossEntropyLoss.html — with class
 // weights w and label smoothing ε the loss is (1−ε)·Σ w[t]·(−log p_t)/Σ w[t] + (ε/C)·Σ_n Σ_c w[c]·(−log p_c)/Σ w[t]
-// (aten/src/ATen/native/LossNLL.cpp). BCE-with-logits in its stable form max(x,0) − x·t + log(1 + e^−|x|).
+// (aten/src/ATen/native/LossNLL.cpp). Optional per-sample weights s_n (synthetic images weighted down) scale
+// each sample's term and its share of the normalizer: Σ s_n·l_n / Σ s_n·w[t_n], which is PyTorch's
+// `(s * F.cross_entropy(..., reduction="none")).sum() / (s * w[t]).sum()` and equals the mean when s ≡ 1.
+// BCE-with-logits in its stable form max(x,0) − x·t + log(1 + e^−|x|).
 // Hinge GAN losses as in Miyato & Koyama (2018), projection discriminator.
 #if canImport(Glibc)
 import Glibc
@@ -9,15 +12,17 @@ import Glibc
 
 public enum LossKernel {
     /// Softmax cross-entropy of logits [N, C] against class indices; writes dLogits (gradient of the loss).
+    /// `sampleWeights` (one per row, ≥ 0, not all zero) weight rows against each other; nil: all 1.
     public static func crossEntropy(
         logits: UnsafePointer<Float>, targets: [Int], classes c: Int, classWeights: [Float]? = nil,
-        labelSmoothing: Float = 0, dLogits: UnsafeMutablePointer<Float>?
+        sampleWeights: [Float]? = nil, labelSmoothing: Float = 0, dLogits: UnsafeMutablePointer<Float>?
     ) -> Float {
         let n = targets.count
         let weights = classWeights ?? [Float](repeating: 1, count: c)
+        precondition(sampleWeights == nil || sampleWeights!.count == n, "crossEntropy: one sample weight per row")
         let eps = Double(labelSmoothing)
         var denominator = 0.0
-        for t in targets { denominator += Double(weights[t]) }
+        for i in 0..<n { denominator += Double(sampleWeights?[i] ?? 1) * Double(weights[targets[i]]) }
         var loss = 0.0
         var probabilities = [Double](repeating: 0, count: c)
         for i in 0..<n {
@@ -38,14 +43,15 @@ public enum LossKernel {
                 probabilities[k] /= total
             }
             let nll = -(Double(row[t]) - maxLogit - logTotal) * Double(weights[t])
-            loss += (1 - eps) * nll + eps / Double(c) * smooth
+            let s = Double(sampleWeights?[i] ?? 1)
+            loss += s * ((1 - eps) * nll + eps / Double(c) * smooth)
             if let dLogits {
                 // d/dlogit_k of −w·log p_t is w·(p_k − [k = t]); of −Σ_j w_j log p_j it is (Σ_j w_j)·p_k − w_k.
                 let sumWeights = weights.reduce(0.0) { $0 + Double($1) }
                 for k in 0..<c {
                     let hard = Double(weights[t]) * (probabilities[k] - (k == t ? 1 : 0))
                     let soft = sumWeights * probabilities[k] - Double(weights[k])
-                    dLogits[i * c + k] = Float(((1 - eps) * hard + eps / Double(c) * soft) / denominator)
+                    dLogits[i * c + k] = Float(s * ((1 - eps) * hard + eps / Double(c) * soft) / denominator)
                 }
             }
         }

@@ -106,6 +106,7 @@ public final class ClassifierTrainer {
                                             warmupSteps: max(1, Int(Float(total) * settings.warmupFraction)), totalSteps: total)
         average = settings.emaDecay.map { ExponentialMovingAverage(copying: model.store, decay: $0, averagingBuffers: true) }
         var sampler = MixedSampler(real: data, synthetic: synthetic, mixing: mixing, balanced: settings.balancedSampling)
+        let syntheticWeight: Float? = mixing.syntheticLossWeight == 1 ? nil : Float(mixing.syntheticLossWeight)
         let batch = Tensor(shape: [settings.batchSize, data.size, data.size, 1])
         var losses: [Float] = []
         var curve: [CurvePoint] = []
@@ -122,7 +123,8 @@ public final class ClassifierTrainer {
             settings.augmentation.apply(to: batch, rng: &rng)
             if settings.standardizeInputs { InputStandardization.apply(to: batch) }
             step.optimizer.learningRate = schedule.rate(at: t)
-            let loss = step.run(images: batch, labels: draws.map(sampler.label))
+            let weights = syntheticWeight.flatMap { w in draws.contains { $0.synthetic } ? draws.map { $0.synthetic ? w : 1 } : nil }
+            let loss = step.run(images: batch, labels: draws.map(sampler.label), sampleWeights: weights)
             average?.update(from: model.store, step: t)
             losses.append(loss)
             progress(t + 1, total, loss)

@@ -19,14 +19,15 @@ public final class ClassifierTrainingStep {
         self.labelSmoothing = labelSmoothing
     }
 
-    /// One step on images [N, S, S, 1]; returns the loss.
+    /// One step on images [N, S, S, 1]; returns the loss. `sampleWeights` (one per image) weight the
+    /// images' loss terms against each other (nil: all 1).
     @discardableResult
-    public func run(images: Tensor, labels: [Int]) -> Float {
+    public func run(images: Tensor, labels: [Int], sampleWeights: [Float]? = nil) -> Float {
         model.store.zeroGradients()
         let logits = model.forward(images, mode: .training)
         let d = reuse(&dLogits, logits.shape)
         let loss = LossKernel.crossEntropy(logits: logits.data, targets: labels, classes: model.configuration.classes,
-                                           classWeights: classWeights, labelSmoothing: labelSmoothing, dLogits: d.data)
+                                           classWeights: classWeights, sampleWeights: sampleWeights, labelSmoothing: labelSmoothing, dLogits: d.data)
         model.backward(d)
         if let clipNorm { GradientClipping.clipGlobalNorm(model.store, maxNorm: clipNorm) }
         optimizer.update(model.store)

@@ -41,6 +41,7 @@ public enum Experiment {
         precondition(!configuration.seeds.isEmpty, "experiment: no seeds")
         var seconds: [String: Double] = [:]
         var cachedPhases: [String] = []
+        @discardableResult
         func timed<T>(_ phase: String, _ body: () throws -> T) rethrows -> T {
             let start = Date()
             defer {

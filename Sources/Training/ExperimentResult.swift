@@ -89,7 +89,8 @@ extension Experiment {
                         + (r.dataset.groupPattern.map { " Split grouped by file-name pattern `\($0)`: \(r.dataset.groups) groups, the largest \(r.dataset.largestGroup) images." } ?? ""),
                      "Mixing: \(r.mixing.kind.rawValue), synthetic share f = \(r.mixing.syntheticShare), "
                         + "real-only final \(Int(r.mixing.realOnlyFinalFraction * 100))%, acceptance τ = \(r.mixing.acceptanceThreshold)"
-                        + (r.mixing.maxSyntheticPerReal.map { ", at most \($0) synthetic per real" } ?? "") + ".",
+                        + (r.mixing.maxSyntheticPerReal.map { ", at most \($0) synthetic per real" } ?? "")
+                        + (r.mixing.syntheticLossWeight == 1 ? "" : ", synthetic loss weight \(r.mixing.syntheticLossWeight)") + ".",
                      "Train images per class: " + classes.map { "\($0) \(r.trainCounts[$0]!)" }.joined(separator: ", ")
                         + "; synthetic: " + classes.map { "\($0) \(r.syntheticPerClass[$0] ?? 0)" }.joined(separator: ", ")
                         + "; evaluation: " + classes.map { "\($0) \(r.evaluationCounts[$0] ?? 0)" }.joined(separator: ", ") + ".", "",

@@ -13,7 +13,8 @@
 //   real ones' place (`steps(realOnlySteps:)`);
 // - the last part of training sees real images only (`realOnlyFinalFraction`);
 // - a sample is kept only if the real-only classifier gives its intended class a probability ≥ τ
-//   (`acceptanceThreshold`; `SyntheticDrawing`).
+//   (`acceptanceThreshold`; `SyntheticDrawing`);
+// - optionally, synthetic images count less in the loss (`syntheticLossWeight`, default 1: equal).
 import Foundation
 
 public struct MixingPolicy: Codable, Sendable, Equatable {
@@ -33,6 +34,9 @@ public struct MixingPolicy: Codable, Sendable, Equatable {
     public var realOnlyFinalFraction = 0.2
     /// Minimum probability the real-only classifier must give a sample's intended class (0 keeps all).
     public var acceptanceThreshold = 0.5
+    /// Weight of a synthetic image's cross-entropy term relative to a real image's 1 (LossKernel's sample
+    /// weights): below 1, synthetic images steer the classifier less without being seen less often.
+    public var syntheticLossWeight = 1.0
 
     enum CodingKeys: String, CodingKey {
         case kind
@@ -40,9 +44,22 @@ public struct MixingPolicy: Codable, Sendable, Equatable {
         case maxSyntheticPerReal = "max_synthetic_per_real"
         case realOnlyFinalFraction = "real_only_final_fraction"
         case acceptanceThreshold = "acceptance_threshold"
+        case syntheticLossWeight = "synthetic_loss_weight"
     }
 
     public init() {}
+
+    /// Decodes reports written before a setting existed with that setting's default.
+    public init(from decoder: Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        let defaults = MixingPolicy()
+        kind = try c.decodeIfPresent(Kind.self, forKey: .kind) ?? defaults.kind
+        syntheticShare = try c.decodeIfPresent(Double.self, forKey: .syntheticShare) ?? defaults.syntheticShare
+        maxSyntheticPerReal = try c.decodeIfPresent(Double.self, forKey: .maxSyntheticPerReal)
+        realOnlyFinalFraction = try c.decodeIfPresent(Double.self, forKey: .realOnlyFinalFraction) ?? defaults.realOnlyFinalFraction
+        acceptanceThreshold = try c.decodeIfPresent(Double.self, forKey: .acceptanceThreshold) ?? defaults.acceptanceThreshold
+        syntheticLossWeight = try c.decodeIfPresent(Double.self, forKey: .syntheticLossWeight) ?? defaults.syntheticLossWeight
+    }
 
     /// Today's earlier policy, kept for A/B runs: top up to the largest, same step budget, no real-only
     /// final phase, no acceptance filter.

@@ -40,6 +40,8 @@ struct ExperimentCommand: ParsableCommand {
 
     @Option(help: "Keep a synthetic sample only if the real-only classifier gives its class at least this probability (0: keep all).")
     var acceptance = 0.5
+    @Option(help: "Weight of a synthetic image's loss term relative to a real image's 1 (0 < w ≤ 10).")
+    var syntheticLossWeight = 1.0
 
     @Option(help: "Cap the synthetic images per real image of a class (cohortd's balance.max_synthetic_per_real).")
     var maxSyntheticPerReal: Double?
@@ -98,6 +100,7 @@ struct ExperimentCommand: ParsableCommand {
         guard syntheticShare >= 0, (0..<1).contains(realOnlyFinal), (0...1).contains(acceptance) else {
             throw ValidationError("--synthetic-share ≥ 0, 0 ≤ --real-only-final < 1, 0 ≤ --acceptance ≤ 1")
         }
+        guard syntheticLossWeight > 0, syntheticLossWeight <= 10 else { throw ValidationError("--synthetic-loss-weight must be in (0, 10]") }
         guard mixing == .topUp || syntheticShare > 0 else {
             throw ValidationError("--synthetic-share 0 mixes in nothing under the symmetric policy; for the top-up policy use --mixing top-up")
         }
@@ -125,6 +128,7 @@ struct ExperimentCommand: ParsableCommand {
             configuration.mixing.acceptanceThreshold = acceptance
         }
         configuration.mixing.maxSyntheticPerReal = maxSyntheticPerReal
+        configuration.mixing.syntheticLossWeight = syntheticLossWeight
         configuration.compareTopUp = compareTopUp
         configuration.gan.spectralNormalization = spectralNorm
         configuration.gan.conditionalBatchNorm = conditionalBn ? true : nil

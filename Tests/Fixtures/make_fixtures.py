@@ -263,7 +263,7 @@ def scalar_loss_case(case, loss_fn, inputs, extras):
 def loss_cases():
     """cross_entropy (https://pytorch.org/docs/stable/generated/torch.nn.CrossEntropyLoss.html): with class
     weights and label smoothing ε, per sample l_n = (1-ε)·w[t_n]·(-log p[n,t_n]) + (ε/C)·Σ_c w[c]·(-log p[n,c]),
-    mean = Σ l_n / Σ w[t_n]. BCEWithLogits (.../torch.nn.BCEWithLogitsLoss.html), mean. Hinge losses of
+    mean = Σ l_n / Σ w[t_n]; with per-sample weights s_n (reduction="none", then weighted), Σ s_n·l_n / Σ s_n·w[t_n]. BCEWithLogits (.../torch.nn.BCEWithLogitsLoss.html), mean. Hinge losses of
     the cGAN: D = mean(relu(1 - xr)) + mean(relu(1 + xf)), G = -mean(x)."""
     out = {}
     case = "cross_entropy_smooth_weighted"
@@ -272,6 +272,16 @@ def loss_cases():
     w = 0.25 + 1.5 * torch.rand(4)
     out.update(scalar_loss_case(case, lambda x: F.cross_entropy(x, t, weight=w, label_smoothing=0.1),
                                 {"x": 2.0 * torch.randn(5, 4)}, {"t": t, "w": w}))
+    case = "cross_entropy_sample_weighted"
+    seed(case)
+    t = torch.tensor([1, 0, 3, 2, 1, 3], dtype=torch.int64)
+    w = 0.25 + 1.5 * torch.rand(4)
+    s = torch.tensor([1.0, 0.5, 1.0, 0.25, 0.5, 1.0])   # per-sample weights (synthetic images weighted down)
+
+    def sample_weighted(x):
+        per_sample = F.cross_entropy(x, t, weight=w, label_smoothing=0.1, reduction="none")
+        return (s * per_sample).sum() / (s * w[t]).sum()
+    out.update(scalar_loss_case(case, sample_weighted, {"x": 2.0 * torch.randn(6, 4)}, {"t": t, "w": w, "s": s}))
     case = "cross_entropy_plain"
     seed(case)
     t = torch.tensor([1, 3, 3, 0, 2], dtype=torch.int64)

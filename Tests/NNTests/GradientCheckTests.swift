@@ -152,6 +152,27 @@ import Testing
         #expect(report.worstError < 1e-2, "\(report)")
     }
 
+    @Test func crossEntropyWithSampleWeights() {
+        let logits = randomTensor([5, 4], seed: 24, low: -2, high: 2)
+        let targets = [0, 3, 1, 1, 2]
+        let weights: [Float] = [1, 2, 0.5, 1.5], samples: [Float] = [1, 0.5, 0.25, 1, 0.5]
+        var grad = [Float](repeating: 0, count: 20)
+        _ = LossKernel.crossEntropy(logits: logits.data, targets: targets, classes: 4, classWeights: weights, sampleWeights: samples,
+                                    labelSmoothing: 0.1, dLogits: &grad)
+        let report = GradientCheck.check("sample-weighted cross-entropy", values: logits.data, count: 20, analytic: grad, step: 1e-3) {
+            Double(LossKernel.crossEntropy(logits: logits.data, targets: targets, classes: 4, classWeights: weights, sampleWeights: samples,
+                                           labelSmoothing: 0.1, dLogits: nil))
+        }
+        #expect(report.worstError < 1e-2, "\(report)")
+        // Weight 1 everywhere is the plain mean; a zero-weight row gets no gradient.
+        let plain = LossKernel.crossEntropy(logits: logits.data, targets: targets, classes: 4, dLogits: nil)
+        let ones = LossKernel.crossEntropy(logits: logits.data, targets: targets, classes: 4, sampleWeights: [1, 1, 1, 1, 1], dLogits: nil)
+        #expect(abs(plain - ones) < 1e-7)
+        var masked = [Float](repeating: 0, count: 20)
+        _ = LossKernel.crossEntropy(logits: logits.data, targets: targets, classes: 4, sampleWeights: [1, 0, 1, 1, 1], dLogits: &masked)
+        #expect(masked[4..<8].allSatisfy { $0 == 0 })
+    }
+
     @Test func bceWithLogits() {
         let logits = randomTensor([6], seed: 23, low: -3, high: 3)
         let targets = Tensor(shape: [6], values: [0, 1, 1, 0, 1, 0])

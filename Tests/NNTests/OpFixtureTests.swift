@@ -139,6 +139,13 @@ import Testing
             expectMatches([loss], file, "\(name).y", log: &log)
             expectMatches(grad, file, "\(name).gx", log: &log)
         }
+        var weightedGrad = [Float](repeating: 0, count: 24)
+        let weighted = LossKernel.crossEntropy(logits: file.floats("cross_entropy_sample_weighted.x"),
+                                               targets: file["cross_entropy_sample_weighted.t"]!.integers.map { Int($0) }, classes: 4,
+                                               classWeights: file.floats("cross_entropy_sample_weighted.w"),
+                                               sampleWeights: file.floats("cross_entropy_sample_weighted.s"), labelSmoothing: 0.1, dLogits: &weightedGrad)
+        expectMatches([weighted], file, "cross_entropy_sample_weighted.y", log: &log)
+        expectMatches(weightedGrad, file, "cross_entropy_sample_weighted.gx", log: &log)
         var grad = [Float](repeating: 0, count: 6)
         let bce = LossKernel.bceWithLogits(logits: file.floats("bce_with_logits.x"), targets: file.floats("bce_with_logits.t"), count: 6, dLogits: &grad)
         expectMatches([bce], file, "bce_with_logits.y", log: &log)

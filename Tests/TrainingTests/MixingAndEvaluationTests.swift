@@ -161,6 +161,40 @@ func fnv1aHex(_ text: String) -> String {
         let trace = trainer.train(on: real, synthetic: real.subset(Array(0..<12)), mixing: policy)
         #expect(trace.losses.count == policy.steps(realOnlySteps: 6) && trace.losses.count == 10)
     }
+
+    /// Synthetic images whose labels are all wrong (every shape labeled as the next class) make up 3/4 of
+    /// the draws: at loss weight 1 they teach the wrong labels; at 0.05 the real quarter dominates the
+    /// gradient and held-out accuracy on the true labels stays high. Fails if the weight is not applied.
+    @Test func syntheticLossWeightLimitsWhatSyntheticImagesTeach() {
+        let real = ClassifierTrainingTests.shapes(count: 96, seed: 1)
+        let test = ClassifierTrainingTests.shapes(count: 60, seed: 2)
+        var mislabeled = real
+        mislabeled.labels = real.labels.map { ($0 + 1) % 3 }
+        var settings = ClassifierTrainingSettings()
+        settings.epochs = 12
+        settings.batchSize = 16
+        settings.learningRate = 3e-3
+        func accuracy(weight: Double) -> Double {
+            var policy = MixingPolicy()
+            policy.syntheticShare = 3
+            policy.realOnlyFinalFraction = 0
+            policy.syntheticLossWeight = weight
+            let trainer = ClassifierTrainer(model: Classifier(ClassifierTrainingTests.tinyConfiguration, seed: 7), settings: settings)
+            trainer.train(on: real, synthetic: mislabeled, mixing: policy)
+            return trainer.evaluate(test).accuracy
+        }
+        let equal = accuracy(weight: 1), small = accuracy(weight: 0.05)
+        print("mislabeled synthetic at 3/4 of draws: held-out accuracy \(equal) at loss weight 1, \(small) at 0.05")
+        #expect(small > 0.75, "weight 0.05: \(small)")
+        #expect(equal < small - 0.3, "weight 1: \(equal), weight 0.05: \(small)")
+    }
+
+    /// Reports written before `synthetic_loss_weight` existed still decode, with weight 1.
+    @Test func olderPolicyJSONDecodesWithDefaults() throws {
+        let json = #"{"kind":"symmetric","synthetic_share":0.25,"real_only_final_fraction":0.2,"acceptance_threshold":0.5}"#
+        let policy = try JSONDecoder().decode(MixingPolicy.self, from: Data(json.utf8))
+        #expect(policy.syntheticShare == 0.25 && policy.syntheticLossWeight == 1 && policy.maxSyntheticPerReal == nil)
+    }
 }
 
 @Suite struct AcceptanceFilterTests {
