@@ -142,34 +142,46 @@ public final class ClassifierTrainer {
         return body()
     }
 
-    /// Runs `body(indices, batch)` over `data` in inference-sized batches (standardized like training
-    /// inputs), with the evaluation weights in place.
-    private func forEachBatch(_ data: LabeledImages, batchSize: Int, _ body: ([Int], Tensor) -> Void) {
+    /// Runs `body(indices, batch)` over `data` in inference-sized batches (in `view`, when given, then
+    /// standardized like training inputs), with the evaluation weights in place.
+    private func forEachBatch(_ data: LabeledImages, batchSize: Int, view: TestTimeAugmentation.View? = nil,
+                              _ body: ([Int], Tensor) -> Void) {
         let batch = Tensor(shape: [1, data.size, data.size, 1])
+        let viewed = view.map { _ in Tensor(shape: [1, data.size, data.size, 1]) }
         withEvaluationWeights {
             var index = 0
             while index < data.count {
                 let indices = Array(index..<min(data.count, index + batchSize))
                 data.fill(batch, with: indices)
-                if settings.standardizeInputs { InputStandardization.apply(to: batch) }
-                body(indices, batch)
+                var input = batch
+                if let view, let viewed {
+                    viewed.reshapeForReuse(batch.shape)
+                    TestTimeAugmentation.render(view, of: batch, into: viewed)
+                    input = viewed
+                }
+                if settings.standardizeInputs { InputStandardization.apply(to: input) }
+                body(indices, input)
                 index += batchSize
             }
         }
     }
 
-    /// Class probabilities [image][class] in inference mode.
-    public func probabilities(_ data: LabeledImages, batchSize: Int = 64) -> [[Float]] {
-        var result: [[Float]] = []
+    /// Class probabilities [image][class] in inference mode; with `testTimeAugmentation`, the mean of the
+    /// probabilities over its views.
+    public func probabilities(_ data: LabeledImages, batchSize: Int = 64, testTimeAugmentation: TestTimeAugmentation? = nil) -> [[Float]] {
+        let views: [TestTimeAugmentation.View?] = testTimeAugmentation?.views ?? [nil]
+        var result = [[Float]](repeating: [Float](repeating: 0, count: model.configuration.classes), count: data.count)
         let k = model.configuration.classes
-        forEachBatch(data, batchSize: batchSize) { indices, batch in
-            let logits = model.forward(batch, mode: .inference, slot: 5)
-            for row in 0..<indices.count {
-                let values = (0..<k).map { logits[row * k + $0] }
-                let top = values.max()!
-                let exps = values.map { Foundation.exp($0 - top) }
-                let sum = exps.reduce(0, +)
-                result.append(exps.map { $0 / sum })
+        for view in views {
+            forEachBatch(data, batchSize: batchSize, view: view) { indices, batch in
+                let logits = model.forward(batch, mode: .inference, slot: 5)
+                for (row, image) in indices.enumerated() {
+                    let values = (0..<k).map { logits[row * k + $0] }
+                    let top = values.max()!
+                    let exps = values.map { Foundation.exp($0 - top) }
+                    let sum = exps.reduce(0, +)
+                    for c in 0..<k { result[image][c] += exps[c] / sum / Float(views.count) }
+                }
             }
         }
         return result
@@ -189,9 +201,10 @@ public final class ClassifierTrainer {
     /// Accuracy, balanced accuracy, macro-F1, per-class figures and AUC on `data`.
     public func evaluate(_ data: LabeledImages) -> ClassificationMetrics { evaluatePerImage(data).metrics }
 
-    /// The metrics and, per image, whether the prediction was right (for paired tests on the same images).
-    public func evaluatePerImage(_ data: LabeledImages) -> (metrics: ClassificationMetrics, correct: [Bool]) {
-        let probabilities = probabilities(data)
+    /// The metrics and, per image, whether the prediction was right (for paired tests on the same images);
+    /// with `testTimeAugmentation`, from the probabilities averaged over its views.
+    public func evaluatePerImage(_ data: LabeledImages, testTimeAugmentation: TestTimeAugmentation? = nil) -> (metrics: ClassificationMetrics, correct: [Bool]) {
+        let probabilities = probabilities(data, testTimeAugmentation: testTimeAugmentation)
         let predictions = probabilities.map { p in p.indices.max { p[$0] < p[$1] }! }
         let metrics = ClassificationMetrics(labels: data.labels, predictions: predictions, scores: probabilities, classes: data.classes)
         return (metrics, zip(predictions, data.labels).map { $0 == $1 })

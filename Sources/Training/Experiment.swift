@@ -30,6 +30,9 @@ public struct ExperimentConfiguration: Sendable {
     /// The GAN's seed (default: the first classifier seed). One GAN serves every seed: the seeds measure
     /// the classifier's variance, the thing the paired test compares.
     public var ganSeed: UInt64?
+    /// Also evaluate real-only and real+synthetic with test-time augmentation (TestTimeAugmentation's
+    /// standard views; mirrored too when the classifier's augmentation flips), as rows of their own.
+    public var testTimeAugmentation = false
     public var cache = ExperimentCache()
 
     public init(data: String) { self.data = data }
@@ -143,6 +146,9 @@ public enum Experiment {
         var variants = [policyName]
         if configuration.compareTopUp && configuration.mixing.kind != .topUp { variants.append("real+synthetic (top-up)") }
         var outcomes: [String: [(metrics: ClassificationMetrics, correct: [Bool], images: Int, steps: Int)]] = [:]
+        let tta = configuration.testTimeAugmentation
+            ? TestTimeAugmentation.standard(horizontalFlip: configuration.classifier.augmentation.horizontalFlip) : nil
+        let ttaSuffix = " + TTA"
         var featureNetwork: ClassifierTrainer?
         var firstMix: LabeledImages?
         var firstDraws: [Int: SyntheticDrawing] = [:]
@@ -167,6 +173,7 @@ public enum Experiment {
                 try realModel.saveEvaluationWeights(to: realPath)
             }
             outcomes["real", default: []].append(judge(realModel, evaluation, images: train.count, steps: realSteps))
+            if let tta { outcomes["real" + ttaSuffix, default: []].append(judge(realModel, evaluation, images: train.count, steps: realSteps, tta: tta)) }
             log("real seed \(seed): macro-F1 \(pct(outcomes["real"]!.last!.metrics.macroF1))")
             if featureNetwork == nil { featureNetwork = realModel }
 
@@ -201,6 +208,7 @@ public enum Experiment {
                 log("\(variant) seed \(seed): synthetic per class \(mix.classCounts) (wanted \(wanted))")
                 let (model, steps) = trainClassifier(mixing.kind.rawValue, seed: seed, data: train, synthetic: mix, mixing: mixing)
                 outcomes[variant, default: []].append(judge(model, evaluation, images: train.count + mix.count, steps: steps))
+                if let tta { outcomes[variant + ttaSuffix, default: []].append(judge(model, evaluation, images: train.count + mix.count, steps: steps, tta: tta)) }
                 log("\(variant) seed \(seed): macro-F1 \(pct(outcomes[variant]!.last!.metrics.macroF1))")
             }
         }
@@ -223,6 +231,13 @@ public enum Experiment {
         var rows = [row("real", real, classes: classes, baseline: nil)]
         if let synthetic = outcomes["synthetic"] { rows.append(row("synthetic", synthetic, classes: classes, baseline: nil)) }
         for variant in variants { rows.append(row(variant, outcomes[variant]!, classes: classes, baseline: real, evaluation: evaluation)) }
+        if let realTTA = outcomes["real" + ttaSuffix] {
+            // Reported beside the plain rows, each real+synthetic one tested against real-only under the same views.
+            rows.append(row("real" + ttaSuffix, realTTA, classes: classes, baseline: nil))
+            for variant in variants {
+                rows.append(row(variant + ttaSuffix, outcomes[variant + ttaSuffix]!, classes: classes, baseline: realTTA, evaluation: evaluation))
+            }
+        }
         summary.train = train.count
         return ExperimentResult(
             rows: rows, cas: cas, fcd: fcd, diversity: diversity, nearCopies: nearCopies, acceptance: acceptance,
@@ -241,9 +256,9 @@ public enum Experiment {
 extension Experiment {
     typealias Outcome = (metrics: ClassificationMetrics, correct: [Bool], images: Int, steps: Int)
 
-    /// Metrics and per-image correctness of `model` on `data`.
-    static func judge(_ model: ClassifierTrainer, _ data: LabeledImages, images: Int, steps: Int) -> Outcome {
-        let (metrics, correct) = model.evaluatePerImage(data)
+    /// Metrics and per-image correctness of `model` on `data` (with test-time augmentation when given).
+    static func judge(_ model: ClassifierTrainer, _ data: LabeledImages, images: Int, steps: Int, tta: TestTimeAugmentation? = nil) -> Outcome {
+        let (metrics, correct) = model.evaluatePerImage(data, testTimeAugmentation: tta)
         return (metrics, correct, images, steps)
     }
 

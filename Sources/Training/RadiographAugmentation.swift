@@ -61,27 +61,35 @@ public struct RadiographAugmentation: Sendable, Equatable {
             let (tx, ty) = (rng.uniform(-shift, shift) * Float(s), rng.uniform(-shift, shift) * Float(s))
             let flip = horizontalFlip && rng.uniform() < 0.5
             let gain = 1 + rng.uniform(-contrast, contrast), offset = rng.uniform(-brightness, brightness)
-            let (c, sn) = (cos(angle) / zoom, sin(angle) / zoom)
-            let centre = Float(s - 1) / 2
-            for y in 0..<s {
-                for x in 0..<s {
-                    // Inverse map: output pixel → source position.
-                    let (dx, dy) = (Float(x) - centre - tx, Float(y) - centre - ty)
-                    var sx = c * dx + sn * dy + centre
-                    let sy = -sn * dx + c * dy + centre
-                    if flip { sx = Float(s - 1) - sx }
-                    var value: Float = -1
-                    if sx >= 0, sy >= 0, sx <= Float(s - 1), sy <= Float(s - 1) {
-                        let x0 = min(Int(sx), s - 2), y0 = min(Int(sy), s - 2)
-                        let (fx, fy) = (sx - Float(x0), sy - Float(y0))
-                        let top = source[y0 * s + x0] * (1 - fx) + source[y0 * s + x0 + 1] * fx
-                        let bottom = source[(y0 + 1) * s + x0] * (1 - fx) + source[(y0 + 1) * s + x0 + 1] * fx
-                        value = top * (1 - fy) + bottom * fy
-                    }
-                    image[y * s + x] = min(max(value * gain + offset, -1), 1)
-                }
-            }
+            Self.warp(source, into: image, size: s, angle: angle, zoom: zoom, shift: (tx, ty), flip: flip, gain: gain, offset: offset)
             applyPhotometric(image, size: s, rng: &rng)
+        }
+    }
+
+    /// One bilinear affine warp of `source` [S·S] into `image`: rotation by `angle` (radians) and zoom
+    /// about the centre, then a shift in pixels, an optional horizontal mirror, and `value·gain + offset`
+    /// clipped to [-1, 1]; pixels that map outside the source are −1 (black).
+    static func warp(_ source: [Float], into image: UnsafeMutablePointer<Float>, size s: Int, angle: Float, zoom: Float,
+                     shift: (x: Float, y: Float), flip: Bool, gain: Float = 1, offset: Float = 0) {
+        let (c, sn) = (cos(angle) / zoom, sin(angle) / zoom)
+        let centre = Float(s - 1) / 2
+        for y in 0..<s {
+            for x in 0..<s {
+                // Inverse map: output pixel → source position.
+                let (dx, dy) = (Float(x) - centre - shift.x, Float(y) - centre - shift.y)
+                var sx = c * dx + sn * dy + centre
+                let sy = -sn * dx + c * dy + centre
+                if flip { sx = Float(s - 1) - sx }
+                var value: Float = -1
+                if sx >= 0, sy >= 0, sx <= Float(s - 1), sy <= Float(s - 1) {
+                    let x0 = min(Int(sx), s - 2), y0 = min(Int(sy), s - 2)
+                    let (fx, fy) = (sx - Float(x0), sy - Float(y0))
+                    let top = source[y0 * s + x0] * (1 - fx) + source[y0 * s + x0 + 1] * fx
+                    let bottom = source[(y0 + 1) * s + x0] * (1 - fx) + source[(y0 + 1) * s + x0 + 1] * fx
+                    value = top * (1 - fy) + bottom * fy
+                }
+                image[y * s + x] = min(max(value * gain + offset, -1), 1)
+            }
         }
     }
 

@@ -76,6 +76,8 @@ struct ExperimentCommand: ParsableCommand {
     @Flag(help: "Random horizontal flips in classifier augmentation (brain MRI; never for chest X-rays).")
     var horizontalFlip = false
 
+    @Flag(help: "Also report real-only and real+synthetic under test-time augmentation (mean over fixed views), as separate rows.")
+    var tta = false
     @Option(help: "First seed.")
     var seed: UInt64 = 1
 
@@ -130,6 +132,7 @@ struct ExperimentCommand: ParsableCommand {
         configuration.mixing.maxSyntheticPerReal = maxSyntheticPerReal
         configuration.mixing.syntheticLossWeight = syntheticLossWeight
         configuration.compareTopUp = compareTopUp
+        configuration.testTimeAugmentation = tta
         configuration.gan.spectralNormalization = spectralNorm
         configuration.gan.conditionalBatchNorm = conditionalBn ? true : nil
         configuration.gan.lecamWeight = lecam > 0 ? lecam : nil
