@@ -27,7 +27,7 @@ struct ControlCommands: Sendable {
     let reloader: ConfigurationReloader
 
     /// Commands that change something (or write files as the daemon).
-    static let mutating: Set<String> = ["pause", "resume", "cancel", "rescan", "train", "generate", "export", "reload"]
+    static let mutating: Set<String> = ["pause", "resume", "cancel", "rescan", "train", "generate", "export", "reload", "backup"]
     static let readOnly: Set<String> = ["version", "status", "datasets", "jobs", "quarantine", "report", "metrics", "subscribe"]
     /// Largest `generate --count`.
     static let maxGenerateCount = 10_000
@@ -93,6 +93,7 @@ struct ControlCommands: Sendable {
         case "train": return .now(.success(try train(args, configuration)))
         case "generate": return .now(.success(try generate(args, configuration)))
         case "export": return try export(args, configuration)
+        case "backup": return try backup(args)
         case "reload":
             let reloader = self.reloader
             return .later {
@@ -203,6 +204,24 @@ struct ControlCommands: Sendable {
                 return .failure(ControlError(.conflict, "\(failure)", context: ["out": out, "dataset": dataset.name]))
             } catch {
                 return .failure(ControlError(.internal, "export failed: \(error)", context: ["out": out, "dataset": dataset.name]))
+            }
+        }
+    }
+
+    /// `backup PATH`: a consistent copy of the catalog (CatalogDatabase.backup), written off the event loop.
+    private func backup(_ args: [String: JSONValue]) throws(ControlError) -> ControlReply {
+        guard let path = args["path"]?.string, path.hasPrefix("/") else {
+            throw ControlError(.invalidArguments, "path must be an absolute file name (that does not exist yet, in a folder cohortd may write to)")
+        }
+        let catalog = self.catalog
+        return .later {
+            do {
+                let bytes = try catalog.backup(to: path)
+                return .success(.object(["path": .string(path), "bytes": .number(Double(bytes))]))
+            } catch let failure as CatalogError {
+                return .failure(ControlError(.conflict, failure.reason, context: ["path": failure.path]))
+            } catch {
+                return .failure(ControlError(.internal, "backup failed: \(error)", context: ["path": path]))
             }
         }
     }

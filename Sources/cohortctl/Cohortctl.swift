@@ -14,7 +14,7 @@ struct Cohortctl: ParsableCommand {
         subcommands: [StatusCommand.self, DatasetsCommand.self, JobsCommand.self, QuarantineCommand.self, ReportCommand.self,
                       TrainCommand.self, GenerateCommand.self, ExportCommand.self, PauseCommand.self, ResumeCommand.self,
                       CancelCommand.self, RescanCommand.self, ReloadCommand.self, MetricsCommand.self, SubscribeCommand.self,
-                      VersionCommand.self])
+                      BackupCommand.self, VersionCommand.self])
 }
 
 /// Options every subcommand takes.

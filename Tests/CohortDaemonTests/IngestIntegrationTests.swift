@@ -97,4 +97,16 @@ import Testing
         #expect(result.status == 78)
         #expect(result.stderr.contains("dataset.x.watch_root") && result.stderr.contains("absolute"), "\(result.stderr)")
     }
+
+    /// A truncated catalog is not a new one: cohortd exits 73 saying so, and the file stays as it was.
+    @Test(.enabled(if: DaemonHarness.executable != nil, "build cohortd first (swift build)"))
+    func anEmptyCatalogExits73() throws {
+        let h = try DaemonHarness(extra: "")
+        try FileManager.default.createDirectory(atPath: h.state, withIntermediateDirectories: true)
+        let catalog = try h.dir.write("state/catalog.sqlite", [])
+        let result = try BuiltExecutable.run(DaemonHarness.executable!, ["--config", h.config])
+        #expect(result.status == 73)
+        #expect((result.stderr + result.stdout).contains("empty (0 bytes)"), "\(result.stderr)")
+        #expect(try FileManager.default.attributesOfItem(atPath: catalog)[.size] as? Int == 0)
+    }
 }

@@ -4,6 +4,7 @@
 // generate, export, metrics, reload (socket and SIGHUP), datasets, report and `status --watch`.
 import CohortTestSupport
 import Foundation
+import GRDB
 import Testing
 
 @Suite(.serialized) struct OperatorCommandsIntegrationTests {
@@ -126,6 +127,22 @@ import Testing
         if let first = linked.first { #expect(stat(out + "/one_lesion/" + first, &info) == 0 && info.st_nlink >= 2, "a hard link") }
         let again = try run(["export", "--dataset", h.dataset, "--out", out])
         #expect(again.status == 1 && again.stderr.contains("already exists"))
+
+        // backup: a consistent copy of the catalog while the daemon runs; never over an existing file.
+        let backup = h.dir.file("catalog-backup.sqlite")
+        let backedUp = try run(["backup", backup])
+        #expect(backedUp.status == 0 && backedUp.stdout.contains("catalog copied to"), "\(backedUp.stdout)\(backedUp.stderr)")
+        func counts(_ path: String) throws -> [Int] {
+            var configuration = Configuration()
+            configuration.readonly = true
+            return try DatabaseQueue(path: path, configuration: configuration).read { db in
+                try ["image", "job", "synthetic"].map { try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM \($0)") ?? -1 }
+            }
+        }
+        let copied = try counts(backup)
+        #expect(copied == (try counts(h.state + "/catalog.sqlite")) && copied[0] >= 18, "backup rows \(copied)")
+        #expect(try run(["backup", backup]).stderr.contains("conflict"))
+        #expect(try run(["backup", "relative.sqlite"]).stderr.contains("invalid_arguments"))
 
         // metrics: Prometheus text with levels and counters.
         let metrics = try run(["metrics"])
