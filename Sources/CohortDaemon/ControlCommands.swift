@@ -25,6 +25,8 @@ struct ControlCommands: Sendable {
     let ingest: IngestService
     let runner: JobRunner
     let reloader: ConfigurationReloader
+    /// `status` and `metrics` answer from here, off the event loop.
+    let statusCache: StatusCache
 
     /// Commands that change something (or write files as the daemon).
     static let mutating: Set<String> = ["pause", "resume", "cancel", "rescan", "train", "generate", "export", "reload", "backup"]
@@ -57,7 +59,12 @@ struct ControlCommands: Sendable {
         case "version":
             return .now(.success(.object(["daemon": .string(StatusSnapshot.daemonVersion), "protocol": .number(Double(ControlProtocol.version))])))
         case "status":
-            return .now(.success(try json(StatusSnapshot.capture(catalog: catalog, configuration: configuration, state: state))))
+            let cache = statusCache
+            return .later {
+                do { return .success(try JSONValue.encoding(try await cache.snapshot())) } catch {
+                    return .failure(ControlError(.internal, "status failed: \(error)"))
+                }
+            }
         case "datasets":
             return .now(.success(.array(configuration.datasets.map { d in
                 .object(["name": .string(d.name), "watch_root": .string(d.watchRoot), "output_root": .string(d.outputRoot),
@@ -71,8 +78,12 @@ struct ControlCommands: Sendable {
             return .now(.success(try json(rows)))
         case "report": return .now(report(args))
         case "metrics":
-            let status = try StatusSnapshot.capture(catalog: catalog, configuration: configuration, state: state)
-            return .now(.success(.string(DaemonMetrics.exposition(status: status))))
+            let cache = statusCache
+            return .later {
+                do { return .success(.string(DaemonMetrics.exposition(status: try await cache.snapshot()))) } catch {
+                    return .failure(ControlError(.internal, "metrics failed: \(error)"))
+                }
+            }
         case "subscribe":
             return .subscribe(.object(["subscribed": .bool(true),
                                        "events": .array(["progress", "job_started", "job_finished", "ingested", "degraded", "reloaded"].map(JSONValue.string))]))
@@ -226,7 +237,12 @@ struct ControlCommands: Sendable {
         }
     }
 
-    private func json<T: Encodable>(_ value: T) throws -> JSONValue {
+    private func json<T: Encodable>(_ value: T) throws -> JSONValue { try JSONValue.encoding(value) }
+}
+
+extension JSONValue {
+    /// `value` as its JSON value (through JSONEncoder, so its coding keys apply).
+    static func encoding<T: Encodable>(_ value: T) throws -> JSONValue {
         try JSONDecoder().decode(JSONValue.self, from: JSONEncoder().encode(value))
     }
 }

@@ -1,8 +1,10 @@
 // The control socket: a Unix stream socket (mode 0660) speaking newline-delimited JSON (CohortControl).
 // Each connection is handled on NIO's event loop; a malformed frame gets an error reply, an oversized
 // frame or an idle client is disconnected — only that client. Quick commands run on the event loop
-// (they only read the catalog or flip live state, so they stay fast while a job trains on its own
-// thread); slow ones run off it, and a connection answers its requests strictly in order.
+// (they flip live state or read a little of the catalog); `status`, `metrics` and slow ones run off it,
+// and a connection answers its requests strictly in order. Fairness: a connection has one request in
+// flight, handles one frame per event-loop turn (so a pipelined flood takes turns with everyone else),
+// stops reading while 32 frames wait, and stops handling while the client does not read its replies.
 // With systemd socket activation (cohortd.socket) the listening socket arrives as LISTEN_FDS.
 import CohortControl
 import Foundation
@@ -121,6 +123,13 @@ final class ControlConnectionHandler: ChannelInboundHandler, @unchecked Sendable
     /// Frames waiting while a slow command of this connection runs (replies stay in request order).
     private var pending: [[UInt8]] = []
     private var busy = false
+    /// A turn of `processPending` is scheduled on the event loop.
+    private var turnScheduled = false
+    /// Reading from the client is suspended (too many frames wait).
+    private var readingPaused = false
+    /// Frames that may wait before the connection stops reading from its client, and the level at which
+    /// it reads again.
+    static let pendingHigh = 32, pendingLow = 8
     private var subscription: Int?
 
     init(commands: ControlCommands, live: LiveConfiguration, logger: Logger) {
@@ -152,8 +161,27 @@ final class ControlConnectionHandler: ChannelInboundHandler, @unchecked Sendable
         processPending(context)
     }
 
+    func channelWritabilityChanged(context: ChannelHandlerContext) {
+        if context.channel.isWritable { processPending(context) }
+        context.fireChannelWritabilityChanged()
+    }
+
+    /// Handles at most one frame, then yields the event loop to other connections before the next.
     private func processPending(_ context: ChannelHandlerContext) {
-        while !busy, !pending.isEmpty {
+        guard context.channel.isActive else {
+            pending.removeAll()  // the client left: its queued requests have no one to answer
+            return
+        }
+        if pending.count >= Self.pendingHigh && !readingPaused {
+            readingPaused = true
+            context.channel.setOption(ChannelOptions.autoRead, value: false).whenFailure { _ in }
+        } else if pending.count <= Self.pendingLow && readingPaused {
+            readingPaused = false
+            context.channel.setOption(ChannelOptions.autoRead, value: true).whenFailure { _ in }
+            context.read()
+        }
+        // A client that does not read its replies gets no more work done until it does.
+        if !busy, !pending.isEmpty, context.channel.isWritable {
             let frame = pending.removeFirst()
             switch FrameCodec.decodeRequest(frame) {
             case .failure(let error):
@@ -182,8 +210,16 @@ final class ControlConnectionHandler: ChannelInboundHandler, @unchecked Sendable
                     }
                 }
             }
+            context.flush()
+            if !busy, !pending.isEmpty, !turnScheduled {
+                turnScheduled = true
+                let box = NIOLoopBound(context, eventLoop: context.eventLoop)
+                context.eventLoop.execute {
+                    self.turnScheduled = false
+                    self.processPending(box.value)
+                }
+            }
         }
-        context.flush()
     }
 
     /// Streams events to this client until it leaves.

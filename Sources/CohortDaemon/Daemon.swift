@@ -40,7 +40,8 @@ public enum Daemon {
         let reloader = ConfigurationReloader(live: live, notifier: notifier, state: state, logger: logger)
         // READY=1 only now that the catalog is open, and once the control socket is bound.
         let commands = ControlCommands(catalog: catalog, live: live, state: state, scheduler: scheduler, ingest: ingest,
-                                       runner: runner, reloader: reloader)
+                                       runner: runner, reloader: reloader,
+                                       statusCache: StatusCache(catalog: catalog, live: live, state: state))
         let control = ControlServer(configuration: configuration, commands: commands, live: live, logger: logger,
                                     onReady: { notifier.notify("READY=1\nSTATUS=idle, watching") })
         let watchdog = WatchdogService(notifier: notifier, state: state)

@@ -37,6 +37,11 @@ enum DaemonMetrics {
         CoreMetrics.Counter(label: "cohort_control_requests_total", dimensions: [("cmd", known ? cmd : "unknown")]).increment()
     }
 
+    /// The control socket's status cache read the catalog (StatusCache): at most a few per second, however many ask.
+    static func countStatusRefresh() {
+        CoreMetrics.Counter(label: "cohort_status_refreshes_total").increment()
+    }
+
     /// Sets the level gauges from `status`, then renders everything in the text exposition format.
     static func exposition(status: StatusSnapshot) -> String {
         CoreMetrics.Gauge(label: "cohort_uptime_seconds").record(status.uptimeSeconds)
