@@ -47,6 +47,18 @@ final class IngestProcessor: @unchecked Sendable {
         }
     }
 
+    /// A catalog write that also changes the in-memory near-duplicate indexes: when the transaction fails
+    /// (disk full, a damaged index) it rolls back, so the indexes are rebuilt from the catalog — otherwise
+    /// they would keep groups for row ids that do not exist and that SQLite may hand to other rows.
+    private func writeKeepingIndexes<T>(_ body: (Database) throws -> T) throws -> T {
+        do {
+            return try catalog.write(body)
+        } catch {
+            try? loadIndexes()
+            throw error
+        }
+    }
+
     // MARK: Arrivals
 
     private enum Decoded {
@@ -90,7 +102,7 @@ final class IngestProcessor: @unchecked Sendable {
         }
         var reingest: [String] = []
         var arrived = Set<String>()
-        try catalog.write { db in
+        try writeKeepingIndexes { db in
             for (i, file) in fresh.enumerated() {
                 if let old = known[file.path] { reingest += try delete(old, db: db) }
                 let (datasetName, className): (String, String)
@@ -230,7 +242,7 @@ final class IngestProcessor: @unchecked Sendable {
     func remove(paths: [String], underDirectories directories: [String] = []) throws -> IngestOutcome {
         var outcome = IngestOutcome()
         var reingest: [String] = []
-        try catalog.write { db in
+        try writeKeepingIndexes { db in
             var rows: [ImageRecord] = []
             for chunk in stride(from: 0, to: paths.count, by: 500) {
                 let part = paths[chunk..<min(paths.count, chunk + 500)]
@@ -260,12 +272,15 @@ final class IngestProcessor: @unchecked Sendable {
     }
 
     private func reingestPaths(_ paths: [String], now: Double) throws -> IngestOutcome {
-        let files = paths.compactMap { path -> (path: String, stamp: FileStamp)? in
-            guard let attributes = try? FileManager.default.attributesOfItem(atPath: path),
-                  let size = attributes[.size] as? NSNumber, let date = attributes[.modificationDate] as? Date else { return nil }
-            return (path, FileStamp(size: size.int64Value, modified: Int64(date.timeIntervalSince1970 * 1e9)))
+        return try ingest(Self.currentStamps(paths), now: now)
+    }
+
+    /// Paths that still exist, with their stamps as they are now (FileWatch's stamp: size and mtime in ns).
+    static func currentStamps(_ paths: [String]) -> [(path: String, stamp: FileStamp)] {
+        paths.compactMap { path in
+            var status = stat()
+            return lstat(path, &status) == 0 ? (path, FileStamp(status)) : nil
         }
-        return try ingest(files, now: now)
     }
 
     static func likePrefix(_ prefix: String) -> String {

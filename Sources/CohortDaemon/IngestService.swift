@@ -1,6 +1,8 @@
 // The watch → ingest pipeline as a lifecycle service: FileWatch's thread hands events over, a
 // dedicated ingest thread (decoding is CPU work: never on Swift's cooperative pool) processes them in
 // order, batching arrivals so a 2,000-file copy is decoded in parallel and committed in few transactions.
+// A change the catalog cannot take (disk full, a damaged index) is kept, not dropped: the daemon reports
+// itself degraded ("ingest") and retries every `degraded_rescan_seconds` until the catalog takes it.
 import CohortControl
 import FileWatch
 import Foundation
@@ -19,11 +21,19 @@ final class IngestService: Service, @unchecked Sendable {
     private let done = DispatchSemaphore(value: 0)
     /// Arrivals per transaction.
     static let batchSize = 128
+    /// Changes the catalog refused (only the ingest thread touches these): retried at `nextFailedRetry`.
+    private var failedArrivals: [String] = []
+    private var failedRemovals: [FileWatchEvent] = []
+    private var failedInventory = false
+    private var lastFailure: String?
+    private let failedRetrySeconds: Double
+    private var failedCount: Int { failedArrivals.count + failedRemovals.count + (failedInventory ? 1 : 0) }
 
     init(processor: IngestProcessor, configuration: DaemonConfiguration, state: DaemonState, logger: Logger) {
         self.processor = processor
         self.state = state
         self.logger = logger
+        failedRetrySeconds = configuration.degradedRescanSeconds
         var settings = FileWatcher.Settings()
         settings.settleInterval = configuration.settleSeconds
         settings.degradedRescanInterval = configuration.degradedRescanSeconds
@@ -80,9 +90,11 @@ final class IngestService: Service, @unchecked Sendable {
     private func loop() {
         defer { done.signal() }
         var nextRetry = Date().addingTimeInterval(Self.retryCheckSeconds)
+        var nextFailedRetry = Date.distantFuture
         while true {
+            let wake = min(nextRetry, nextFailedRetry)
             let (events, retry, stop): ([FileWatchEvent], Bool, Bool) = condition.withLock {
-                while queue.isEmpty && !stopping && !retryRequested && Date() < nextRetry { _ = condition.wait(until: nextRetry) }
+                while queue.isEmpty && !stopping && !retryRequested && Date() < wake { _ = condition.wait(until: wake) }
                 let taken = queue
                 queue = []
                 busy = !taken.isEmpty
@@ -92,6 +104,10 @@ final class IngestService: Service, @unchecked Sendable {
             }
             if events.isEmpty && stop { return }
             if !events.isEmpty { process(events) }
+            if failedCount > 0 && !stop && (Date() >= nextFailedRetry || nextFailedRetry == .distantFuture) {
+                if nextFailedRetry != .distantFuture { retryFailed() }
+                nextFailedRetry = failedCount > 0 ? Date().addingTimeInterval(failedRetrySeconds) : .distantFuture
+            }
             if retry {
                 nextRetry = Date().addingTimeInterval(Self.retryCheckSeconds)
                 do {
@@ -120,7 +136,10 @@ final class IngestService: Service, @unchecked Sendable {
                     break
                 }
                 let batch = Array(arrivals[start..<min(arrivals.count, start + Self.batchSize)])
-                do { total = total.adding(try processor.ingest(batch)) } catch { logger.error("ingest failed: \(error)") }
+                do { total = total.adding(try processor.ingest(batch)) } catch {
+                    failed("ingest of \(batch.count) scans", error)
+                    failedArrivals += batch.map(\.path)
+                }
             }
             arrivals = []
         }
@@ -130,19 +149,68 @@ final class IngestService: Service, @unchecked Sendable {
                 arrivals.append((path, stamp))
             case .removed(let path, _):
                 flush()
-                do { total = total.adding(try processor.remove(paths: [path])) } catch { logger.error("remove \(path): \(error)") }
+                do { total = total.adding(try processor.remove(paths: [path])) } catch {
+                    failed("remove \(path)", error)
+                    failedRemovals.append(event)
+                }
             case .removedTree(let path, _):
                 flush()
-                do { total = total.adding(try processor.remove(paths: [], underDirectories: [path])) } catch { logger.error("remove \(path)/: \(error)") }
+                do { total = total.adding(try processor.remove(paths: [], underDirectories: [path])) } catch {
+                    failed("remove \(path)/", error)
+                    failedRemovals.append(event)
+                }
             case .inventory(let root, let paths):
                 flush()
-                do { total = total.adding(try processor.reconcile(root: root, present: paths)) } catch { logger.error("reconcile \(root): \(error)") }
+                do { total = total.adding(try processor.reconcile(root: root, present: paths)) } catch {
+                    failed("reconcile \(root)", error)
+                    failedInventory = true
+                }
             case .degraded(let reason):
                 state.setDegraded("filewatch", reason)
                 if let reason { logger.warning("file watching degraded: \(reason)") } else { logger.notice("file watching healthy again") }
             }
         }
         flush()
+        if failedCount > 0 {
+            state.setDegraded("ingest", "\(failedCount) changes not cataloged (\(lastFailure ?? "catalog error")); retried every \(Int(failedRetrySeconds)) s")
+        }
+        report(total)
+    }
+
+    /// Notes a change the catalog refused (its retry is the caller's).
+    private func failed(_ what: String, _ error: Error) {
+        lastFailure = "\(error)"
+        logger.error("\(what) failed, kept for a retry: \(error)")
+    }
+
+    /// Tries again what the catalog refused: arrivals as the files are now (gone ones are dropped; the
+    /// removal that follows catches up), removals only of what is still gone, and a failed reconciliation
+    /// as a fresh full scan (its old inventory may be stale). Clears the degraded state once all is in.
+    private func retryFailed() {
+        let arrivals = IngestProcessor.currentStamps(failedArrivals)
+        let removals = failedRemovals
+        let rescan = failedInventory
+        (failedArrivals, failedRemovals, failedInventory) = ([], [], false)
+        var events: [FileWatchEvent] = arrivals.map { .settled(path: $0.path, root: "", stamp: $0.stamp) }
+        for event in removals {
+            switch event {
+            case .removed(let path, _), .removedTree(let path, _):
+                var status = stat()
+                if lstat(path, &status) != 0 { events.append(event) }
+            default: break
+            }
+        }
+        if rescan { watcher.requestRescan() }
+        logger.notice("retrying \(events.count) changes the catalog refused\(rescan ? ", and a full rescan" : "")")
+        process(events)
+        if failedCount == 0 {
+            state.setDegraded("ingest", nil)
+            logger.notice("ingest healthy again: the catalog took every change it had refused")
+        }
+    }
+
+    /// Metrics, the `ingested` event and a log line for what a pass did.
+    private func report(_ total: IngestOutcome) {
         if total.total + total.removed > 0 {
             DaemonMetrics.countIngest(total)
             state.events.publish("ingested", .object([
