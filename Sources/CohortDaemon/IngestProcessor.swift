@@ -262,6 +262,24 @@ final class IngestProcessor: @unchecked Sendable {
         return outcome
     }
 
+    /// Drops every row of a configured dataset whose path is not under that dataset's watch root — what a
+    /// moved root leaves behind. The inventory of a full scan only covers what is under the root, so
+    /// without this such rows stayed active for ever and their scans kept being trained on though no one
+    /// watches them. Only catalog rows go; the files are never touched (and are ingested again if the
+    /// root moves back). Returns the rows dropped per dataset.
+    func dropRowsOutsideWatchRoots() throws -> [String: Int] {
+        var dropped: [String: Int] = [:]
+        for dataset in router.datasets {
+            let outside = try catalog.read { db in
+                try String.fetchAll(db, sql: "SELECT path FROM image WHERE dataset = ? AND path NOT LIKE ? ESCAPE '\\'",
+                                    arguments: [dataset.name, Self.likePrefix(dataset.watchRoot + "/")])
+            }
+            guard !outside.isEmpty else { continue }
+            dropped[dataset.name] = try remove(paths: outside).removed
+        }
+        return dropped
+    }
+
     /// After a full scan of `root`: removes what the catalog has under it that is no longer there.
     func reconcile(root: String, present: Set<String>) throws -> IngestOutcome {
         let cataloged = try catalog.read { db in

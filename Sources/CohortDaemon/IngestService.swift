@@ -73,6 +73,13 @@ final class IngestService: Service, @unchecked Sendable {
     var isIdle: Bool { condition.withLock { queue.isEmpty && !busy } }
 
     func run() async throws {
+        do {
+            for (dataset, count) in try processor.dropRowsOutsideWatchRoots().sorted(by: { $0.key < $1.key }) {
+                logger.warning("dataset \(dataset): \(count) catalog rows name files outside its watch root (moved?); dropped — the files are untouched and are ingested again if the root moves back")
+            }
+        } catch {
+            logger.error("cannot drop rows outside the watch roots: \(error)")
+        }
         let thread = Thread { [self] in loop() }
         thread.name = "cohort-ingest"
         thread.start()

@@ -42,4 +42,29 @@ import Testing
         #expect(orphanGroups == 0)
         #expect(daemon.terminate().status == 0)
     }
+
+    /// A watch root that moves leaves rows behind that no inventory covers: at the next start they are
+    /// dropped (their files untouched), so scans no one watches are no longer trained on. Before, the old
+    /// rows stayed active beside the new root's.
+    @Test(.enabled(if: DaemonHarness.executable != nil, "build cohortd first (swift build)"))
+    func rowsOutsideAMovedWatchRootAreDropped() throws {
+        let h = try DaemonHarness(extra: IngestIntegrationTests.noTraining)
+        let old = try h.phantoms(label: 0, count: 3, seed: 1, into: h.incoming + "/one_lesion")
+        var daemon = try h.start()
+        #expect(daemon.wait(timeout: 60) { daemon.counts(h.dataset, "real") == ["one_lesion": 3] }, "\(daemon.log)")
+        #expect(daemon.terminate().status == 0)
+
+        let moved = h.dir.file("incoming-moved/phantom")
+        try h.phantoms(label: 1, count: 2, seed: 2, into: moved + "/one_lesion")
+        let yaml = try String(contentsOfFile: h.config, encoding: .utf8)
+        try h.dir.write("cohortd.yaml", Array(yaml.replacingOccurrences(of: "watch_root: \(h.incoming)", with: "watch_root: \(moved)").utf8))
+        daemon = try h.start(log: "second.log")
+        #expect(daemon.wait(timeout: 60) { daemon.counts(h.dataset, "real") == ["one_lesion": 2] }, "\(daemon.log)")
+        let catalog = try DatabaseQueue(path: h.state + "/catalog.sqlite")
+        let stale = try catalog.read { db in try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM image WHERE path NOT LIKE ?", arguments: [moved + "/%"]) }
+        #expect(stale == 0, "rows outside the new root")
+        #expect(daemon.log.contains("3 catalog rows name files outside its watch root"), "\(daemon.log)")
+        #expect(old.allSatisfy { FileManager.default.fileExists(atPath: $0) }, "the old scans are untouched")
+        #expect(daemon.terminate().status == 0)
+    }
 }
