@@ -37,6 +37,11 @@ enum DaemonMetrics {
         CoreMetrics.Counter(label: "cohort_control_requests_total", dimensions: [("cmd", known ? cmd : "unknown")]).increment()
     }
 
+    /// The inotify queue overflowed (events lost; every root rescanned).
+    static func countWatchOverflow() {
+        CoreMetrics.Counter(label: "cohort_watch_overflows_total").increment()
+    }
+
     /// The control socket's status cache read the catalog (StatusCache): at most a few per second, however many ask.
     static func countStatusRefresh() {
         CoreMetrics.Counter(label: "cohort_status_refreshes_total").increment()

@@ -219,6 +219,27 @@ final class IngestProcessor: @unchecked Sendable {
         return outcome
     }
 
+    /// Records a file the watcher cannot hand on (FileWatchEvent.unusable) as quarantined with `reason`,
+    /// so `cohortctl quarantine` shows it; once per path (a later inventory without it removes the row).
+    /// Returns whether a row was added.
+    @discardableResult
+    func recordUnusable(path: String, reason: String, now: Double = Date().timeIntervalSince1970) throws -> Bool {
+        let (dataset, className): (DatasetConfiguration, String)
+        switch router.route(path) {
+        case .outside: return false
+        case .refused(let d, let c, _): (dataset, className) = (d, c)
+        case .image(let d, let c): (dataset, className) = (d, c)
+        }
+        return try catalog.write { db in
+            guard try ImageRecord.filter(Column("path") == path).fetchCount(db) == 0 else { return false }
+            var row = ImageRecord(dataset: dataset.name, className: className, path: path, fileSize: 0, modified: 0,
+                                  state: .quarantined, ingestedAt: now)
+            row.reason = reason
+            try row.insert(db)
+            return true
+        }
+    }
+
     /// Makes every transient refusal due now (operator `rescan`: "the cause is gone, try again").
     func makeTransientRefusalsDue() throws {
         try catalog.write { db in

@@ -172,6 +172,18 @@ final class IngestService: Service, @unchecked Sendable {
                     failed("reconcile \(root)", error)
                     failedInventory = true
                 }
+            case .unusable(let path, _, let reason):
+                do {
+                    if try processor.recordUnusable(path: path, reason: reason) {
+                        total.quarantined += 1
+                        logger.warning("cannot ingest \(path): \(reason)")
+                    }
+                } catch {
+                    failed("quarantine \(path)", error)  // the next full scan reports it again
+                }
+            case .overflowed:
+                DaemonMetrics.countWatchOverflow()
+                logger.warning("the kernel's inotify queue overflowed (fs.inotify.max_queued_events): events were lost; rescanning every watched root")
             case .degraded(let reason):
                 state.setDegraded("filewatch", reason)
                 if let reason { logger.warning("file watching degraded: \(reason)") } else { logger.notice("file watching healthy again") }

@@ -1,4 +1,6 @@
-// A recursive listing of a watched root: the "scans are truth" half of the watcher.
+// A recursive listing of a watched root: the "scans are truth" half of the watcher. Names are read as
+// bytes (readdir), so a file the rest of the system cannot name as a String — a name that is not valid
+// UTF-8 — or cannot open — a path longer than PATH_MAX — is reported with a reason instead of vanishing.
 import Foundation
 
 enum DirectoryScan {
@@ -8,24 +10,70 @@ enum DirectoryScan {
         name.hasPrefix(".") || name.hasSuffix(".part") || name.hasSuffix(".crdownload") || name.hasSuffix("~")
     }
 
+    /// Longest path the kernel accepts, in bytes, including the terminating NUL (Linux PATH_MAX).
+    static let pathMax = Int(PATH_MAX)
+
+    /// What a scan found.
+    struct Listing {
+        /// Every regular, non-ignored file with its stamp.
+        var files: [String: FileStamp] = [:]
+        /// Files and folders that cannot be handed on, by display path (see `displayName`), with the reason.
+        var unusable: [String: String] = [:]
+    }
+
     /// Every regular, non-ignored file under `root` with its stamp; symbolic links are not followed
     /// (a link loop must not hang the daemon). Unreadable folders are skipped, not fatal.
-    static func files(under root: String) -> [String: FileStamp] {
-        var result: [String: FileStamp] = [:]
+    static func scan(under root: String) -> Listing {
+        var listing = Listing()
         var pending = [root]
         while let directory = pending.popLast() {
-            guard let names = try? FileManager.default.contentsOfDirectory(atPath: directory) else { continue }
-            for name in names where !isIgnored(name: name) {
-                let path = directory.hasSuffix("/") ? directory + name : directory + "/" + name
+            for entry in names(in: directory) {
+                let path = directory.hasSuffix("/") ? directory + entry.display : directory + "/" + entry.display
+                guard entry.valid else {
+                    if !isIgnored(name: entry.display) { listing.unusable[path] = notUTF8Reason }
+                    continue
+                }
+                if isIgnored(name: entry.display) { continue }
+                guard path.utf8.count < pathMax else {
+                    listing.unusable[path] = tooLongReason
+                    continue
+                }
                 guard let (stamp, kind) = stat(path) else { continue }
                 switch kind {
                 case .directory: pending.append(path)
-                case .regular: result[path] = stamp
+                case .regular: listing.files[path] = stamp
                 case .other: break
                 }
             }
         }
+        return listing
+    }
+
+    static let notUTF8Reason = "file name is not valid UTF-8 (shown with \\xNN escapes): rename it to be ingested"
+    static let tooLongReason = "path longer than PATH_MAX (4,096 bytes): move it to a shallower folder to be ingested"
+
+    /// The entries of `directory` (without . and ..): each name as a String when it is valid UTF-8, or
+    /// its display form (`displayName`) when not. An unreadable directory lists nothing.
+    static func names(in directory: String) -> [(display: String, valid: Bool)] {
+        guard let stream = opendir(directory) else { return [] }
+        defer { closedir(stream) }
+        var result: [(String, Bool)] = []
+        while let entry = readdir(stream) {
+            let bytes = withUnsafeBytes(of: entry.pointee.d_name) { raw in Array(raw.prefix { $0 != 0 }) }
+            if bytes == [0x2E] || bytes == [0x2E, 0x2E] { continue }
+            if let name = String(validating: bytes, as: UTF8.self) {
+                result.append((name, true))
+            } else {
+                result.append((displayName(bytes), false))
+            }
+        }
         return result
+    }
+
+    /// A name that is not valid UTF-8, for logs and the quarantine: ASCII bytes as they are, every other
+    /// byte as `\xNN`.
+    static func displayName(_ bytes: [UInt8]) -> String {
+        bytes.map { $0 < 0x80 && $0 >= 0x20 ? String(UnicodeScalar($0)) : String(format: "\\x%02X", $0) }.joined()
     }
 
     enum Kind { case regular, directory, other }

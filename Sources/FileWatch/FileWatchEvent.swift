@@ -33,6 +33,11 @@ public enum FileWatchEvent: Sendable, Equatable {
     /// A full scan of `root` finished: `paths` is every regular file present (settled or not). Anything the
     /// consumer knows under `root` that is not listed is gone.
     case inventory(root: String, paths: Set<String>)
+    /// A file the watcher sees but cannot hand on — its name is not valid UTF-8 (`path` shows such bytes as
+    /// `\xNN`) or its path is longer than PATH_MAX — with the reason. Full scans list it in the inventory.
+    case unusable(path: String, root: String, reason: String)
+    /// The kernel's inotify queue overflowed: events were lost, and every root is being rescanned.
+    case overflowed
     /// The watcher's health changed (for example: out of inotify watches, so it falls back to periodic
     /// rescans). `nil` means healthy again.
     case degraded(reason: String?)

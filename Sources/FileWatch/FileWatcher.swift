@@ -135,7 +135,13 @@ public final class FileWatcher: @unchecked Sendable {
             }
             return
         }
-        if inotifytools_watch_recursively(target, FileWatcher.eventMask) == 0 {
+        var watched = inotifytools_watch_recursively(target, FileWatcher.eventMask) != 0
+        if !watched && inotifytools_error() == ENAMETOOLONG {
+            // A folder nested past PATH_MAX makes the library give up on the whole tree. Watch the rest:
+            // exclude the folders holding too-long paths (the scans report those paths as unusable).
+            watched = watchExcludingTooDeep(target)
+        }
+        if !watched {
             let code = inotifytools_error()
             unwatchedRoots.insert(root)
             if code == ENOSPC {
@@ -148,13 +154,27 @@ public final class FileWatcher: @unchecked Sendable {
         }
     }
 
+    /// Watches `target` recursively except the folders that hold paths longer than PATH_MAX; true when
+    /// the library accepted it. (Excluding only the too-long paths themselves is not enough: the library
+    /// fails while listing their parent.) Files directly in an excluded folder are still found by full
+    /// scans — at start, on overflow and on `rescan` — but not as they arrive.
+    private func watchExcludingTooDeep(_ target: String) -> Bool {
+        let tooLong = DirectoryScan.scan(under: target).unusable.filter { $0.value == DirectoryScan.tooLongReason }.keys
+        let parents = Set(tooLong.map { ($0 as NSString).deletingLastPathComponent })
+        let excluded = parents.sorted().map { strdup($0) }
+        defer { excluded.forEach { free($0) } }
+        var list: [UnsafePointer<CChar>?] = excluded.map { UnsafePointer($0) } + [nil]
+        return list.withUnsafeMutableBufferPointer { inotifytools_watch_recursively_with_exclude(target, FileWatcher.eventMask, $0.baseAddress) != 0 }
+    }
+
     /// Scans `directory` (part of `root`): every file goes to the settle tracker; a full-root scan also
     /// reports the inventory so the consumer can drop what disappeared.
     private func scan(root: String, under directory: String) {
-        let files = DirectoryScan.files(under: directory)
+        let listing = DirectoryScan.scan(under: directory)
         let t = now()
-        for path in files.keys { tracker.touch(path, root: root, now: t) }
-        if directory == root { emit(.inventory(root: root, paths: Set(files.keys))) }
+        for path in listing.files.keys { tracker.touch(path, root: root, now: t) }
+        for (path, reason) in listing.unusable.sorted(by: { $0.key < $1.key }) { emit(.unusable(path: path, root: root, reason: reason)) }
+        if directory == root { emit(.inventory(root: root, paths: Set(listing.files.keys).union(listing.unusable.keys))) }
     }
 
     private func root(of path: String) -> String? {
@@ -165,17 +185,29 @@ public final class FileWatcher: @unchecked Sendable {
         let mask = Int32(bitPattern: event.pointee.mask)
         if mask & Int32(IN_Q_OVERFLOW) != 0 {
             // The kernel dropped events: only a full rescan can tell what happened.
+            emit(.overflowed)
             for root in roots { scan(root: root, under: root) }
             return
         }
         guard let directoryC = inotifytools_filename_from_wd(event.pointee.wd) else { return }
         var directory = String(cString: directoryC)
         if directory.hasSuffix("/") && directory.count > 1 { directory.removeLast() }
-        let name = String(cString: cohort_inotify_event_name(event))
+        let nameBytes = Array(UnsafeRawBufferPointer(start: cohort_inotify_event_name(event), count: strlen(cohort_inotify_event_name(event))))
+        let valid = String(validating: nameBytes, as: UTF8.self)
+        let name = valid ?? DirectoryScan.displayName(nameBytes)
         let path = name.isEmpty ? directory : directory + "/" + name
         guard let root = root(of: path) else { return }
         if !name.isEmpty && DirectoryScan.isIgnored(name: name) { return }
         let isDirectory = mask & Int32(IN_ISDIR) != 0
+        if valid == nil || path.utf8.count >= DirectoryScan.pathMax {
+            // Not a name the rest of the system can open: say why once it arrives, forget it when it goes.
+            if mask & Int32(IN_DELETE | IN_MOVED_FROM) != 0 {
+                emit(isDirectory ? .removedTree(path: path, root: root) : .removed(path: path, root: root))
+            } else if mask & Int32(IN_CLOSE_WRITE | IN_MOVED_TO | IN_CREATE) != 0 {
+                emit(.unusable(path: path, root: root, reason: valid == nil ? DirectoryScan.notUTF8Reason : DirectoryScan.tooLongReason))
+            }
+            return
+        }
 
         if mask & Int32(IN_DELETE_SELF | IN_MOVE_SELF) != 0 {
             // A watched directory vanished or moved: watches under it are stale. The root itself going

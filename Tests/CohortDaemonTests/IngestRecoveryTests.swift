@@ -67,4 +67,24 @@ import Testing
         #expect(old.allSatisfy { FileManager.default.fileExists(atPath: $0) }, "the old scans are untouched")
         #expect(daemon.terminate().status == 0)
     }
+
+    /// A scan whose name is not valid UTF-8 is quarantined with the reason (shown by `cohortctl quarantine`)
+    /// instead of being skipped without a word; the other scans are cataloged as usual.
+    @Test(.enabled(if: DaemonHarness.executable != nil, "build cohortd first (swift build)"))
+    func aNonUTF8NameIsQuarantinedWithAReason() throws {
+        let h = try DaemonHarness(extra: IngestIntegrationTests.noTraining)
+        try h.phantoms(label: 0, count: 2, seed: 1, into: h.incoming + "/one_lesion")
+        let good = try h.phantoms(label: 0, count: 1, seed: 3, into: h.dir.file("spare"))[0]
+        let bad = Array((h.incoming + "/one_lesion/").utf8) + [0x73, 0xE9, 0x2E, 0x70, 0x6E, 0x67]  // "s\xE9.png" (Latin-1 é)
+        #expect((bad + [0]).withUnsafeBufferPointer { rename(good, UnsafeRawPointer($0.baseAddress!).assumingMemoryBound(to: CChar.self)) } == 0)
+        let daemon = try h.start()
+        #expect(daemon.wait(timeout: 60) {
+            daemon.counts(h.dataset, "real") == ["one_lesion": 2] && daemon.counts(h.dataset, "quarantined") == ["one_lesion": 1]
+        }, "\(daemon.counts(h.dataset, "quarantined"))\n\(daemon.log)")
+        let catalog = try DatabaseQueue(path: h.state + "/catalog.sqlite")
+        let reason = try catalog.read { db in try String.fetchOne(db, sql: "SELECT reason FROM image WHERE state = 'quarantined'") }
+        #expect(reason?.contains("not valid UTF-8") == true, "\(reason ?? "no row")")
+        #expect(daemon.log.contains("s\\xE9.png"), "the log names the file")
+        #expect(daemon.terminate().status == 0)
+    }
 }

@@ -116,4 +116,67 @@ final class EventLog: @unchecked Sendable {
         try dir.write("later/a/2.png", [2])
         #expect(log.wait { log.settled.contains(root + "/a/2.png") })
     }
+
+    /// Creates `name` (raw bytes, not necessarily UTF-8) in `directory` with one byte of content.
+    func createRaw(_ directory: String, _ name: [UInt8]) throws {
+        let fd = open(directory, O_RDONLY | O_DIRECTORY)
+        #expect(fd >= 0)
+        defer { close(fd) }
+        let file = (name + [0]).withUnsafeBufferPointer { openat(fd, UnsafeRawPointer($0.baseAddress!).assumingMemoryBound(to: CChar.self), O_WRONLY | O_CREAT, 0o644) }
+        #expect(file >= 0)
+        _ = write(file, [UInt8(7)], 1)
+        close(file)
+    }
+
+    /// A name that is not valid UTF-8 is reported with a reason — from the start-up scan and from inotify —
+    /// and listed in the inventory; before, it was silently never seen (its repaired String named no file).
+    @Test func aNonUTF8NameIsReportedNotSkipped() throws {
+        let dir = try TemporaryDirectory()
+        let root = dir.file("watched")
+        try dir.write("watched/a/ok.png", [1])
+        try createRaw(root + "/a", Array("scan-".utf8) + [0xFF, 0xFE] + Array(".png".utf8))  // Latin-1 bytes, invalid UTF-8
+        let log = EventLog()
+        let watcher = FileWatcher(roots: [root], settings: Self.settings()) { log.append($0) }
+        watcher.start()
+        defer { watcher.stop() }
+        func unusable() -> [String: String] {
+            Dictionary(log.all.compactMap { if case .unusable(let path, _, let reason) = $0 { return (path, reason) } else { return nil } }) { a, _ in a }
+        }
+        let first = root + "/a/scan-\\xFF\\xFE.png"
+        #expect(log.wait { unusable()[first]?.contains("not valid UTF-8") == true }, "\(log.all)")
+        #expect(log.wait { log.settled.contains(root + "/a/ok.png") })
+        #expect(log.all.contains { if case .inventory(_, let paths) = $0 { return paths.contains(first) }; return false })
+        try createRaw(root + "/a", Array("later-".utf8) + [0xC3] + Array(".png".utf8))  // a truncated 2-byte sequence
+        #expect(log.wait { unusable()[root + "/a/later-\\xC3.png"] != nil }, "from inotify: \(unusable().keys.sorted())")
+    }
+
+    /// A folder nested deeper than PATH_MAX: files in it are reported as unusable, and watching of the rest
+    /// of the root keeps working (before, the whole root degraded to periodic rescans for good).
+    @Test func aTreeDeeperThanPathMaxIsReportedAndTheRestWatched() throws {
+        let dir = try TemporaryDirectory()
+        let root = dir.file("watched")
+        try dir.write("watched/a/ok.png", [1])
+        // 40 levels of 120-byte names: about 4,800 bytes, past PATH_MAX; made with mkdirat from open folders.
+        var fd = open(root, O_RDONLY | O_DIRECTORY)
+        let component = String(repeating: "d", count: 120)
+        for _ in 0..<40 {
+            #expect(mkdirat(fd, component, 0o755) == 0)
+            let next = openat(fd, component, O_RDONLY | O_DIRECTORY)
+            close(fd)
+            fd = next
+        }
+        let file = openat(fd, "deep.png", O_WRONLY | O_CREAT, 0o644)
+        close(file)
+        close(fd)
+        let log = EventLog()
+        let watcher = FileWatcher(roots: [root], settings: Self.settings()) { log.append($0) }
+        watcher.start()
+        defer { watcher.stop() }
+        #expect(log.wait { log.settled.contains(root + "/a/ok.png") }, "\(log.all.map { "\($0)".prefix(300) })")
+        #expect(log.wait { log.all.contains { if case .unusable(_, _, let reason) = $0 { return reason.contains("PATH_MAX") }; return false } },
+                "the too-deep part is reported: \(log.all.filter { if case .settled = $0 { return false }; return true })")
+        #expect(!log.all.contains { if case .degraded(let r?) = $0 { return !r.isEmpty }; return false }, "not degraded: \(log.all)")
+        try dir.write("watched/a/new.png", [2])
+        #expect(log.wait { log.settled.contains(root + "/a/new.png") }, "the rest of the root is still watched")
+    }
 }
