@@ -58,7 +58,32 @@ public enum FrameCodec {
         do {
             return .success(try JSONDecoder().decode(ControlRequest.self, from: Data(frame)))
         } catch {
-            return .failure(ControlError(.malformedFrame, "expected {\"v\",\"id\",\"cmd\",\"args\"}: \(error)"))
+            return .failure(ControlError(.malformedFrame, "expected {\"v\",\"id\",\"cmd\",\"args\"}: " + problem(error)))
+        }
+    }
+
+    /// What is wrong with a request, in the protocol's words (field names, JSON types), not Swift's
+    /// `DecodingError` description with its coding paths and debug text.
+    static func problem(_ error: Error) -> String {
+        func field(_ path: [CodingKey], _ key: CodingKey? = nil) -> String {
+            let names = (path + (key.map { [$0] } ?? [])).map { $0.intValue.map { "[\($0)]" } ?? $0.stringValue }
+            return names.isEmpty ? "the request" : "\"" + names.joined(separator: ".") + "\""
+        }
+        switch error as? DecodingError {
+        case .keyNotFound(let key, let context)?: return "\(field(context.codingPath, key)) is missing"
+        case .typeMismatch(let type, let context)?: return "\(field(context.codingPath)) must be \(jsonType(type))"
+        case .valueNotFound(let type, let context)?: return "\(field(context.codingPath)) must be \(jsonType(type)), not null"
+        case .dataCorrupted(let context)?: return "\(field(context.codingPath)) is not valid"
+        default: return "not a valid request"
+        }
+    }
+
+    private static func jsonType(_ type: Any.Type) -> String {
+        switch type {
+        case is Int.Type, is Double.Type: return "a number"
+        case is String.Type: return "a string"
+        case is Bool.Type: return "true or false"
+        default: return "an object"
         }
     }
 }

@@ -220,8 +220,9 @@ final class IngestProcessor: @unchecked Sendable {
     }
 
     /// Records a file the watcher cannot hand on (FileWatchEvent.unusable) as quarantined with `reason`,
-    /// so `cohortctl quarantine` shows it; once per path (a later inventory without it removes the row).
-    /// Returns whether a row was added.
+    /// so `cohortctl quarantine` shows it; once per path and reason (a later inventory without it removes
+    /// the row). A cataloged scan replaced by, say, a symbolic link or a FIFO loses its row first: what
+    /// is at that path now is not the image that was trained on. Returns whether a row was added.
     @discardableResult
     func recordUnusable(path: String, reason: String, now: Double = Date().timeIntervalSince1970) throws -> Bool {
         let (dataset, className): (DatasetConfiguration, String)
@@ -229,6 +230,11 @@ final class IngestProcessor: @unchecked Sendable {
         case .outside: return false
         case .refused(let d, let c, _): (dataset, className) = (d, c)
         case .image(let d, let c): (dataset, className) = (d, c)
+        }
+        let existing = try catalog.read { db in try ImageRecord.filter(Column("path") == path).fetchOne(db) }
+        if let existing {
+            if existing.state == .quarantined && existing.reason == reason { return false }
+            _ = try remove(paths: [path])
         }
         return try catalog.write { db in
             guard try ImageRecord.filter(Column("path") == path).fetchCount(db) == 0 else { return false }

@@ -42,7 +42,7 @@ enum DirectoryScan {
                 switch kind {
                 case .directory: pending.append(path)
                 case .regular: listing.files[path] = stamp
-                case .other: break
+                case .other(let what): listing.unusable[path] = notRegularReason(what)
                 }
             }
         }
@@ -76,7 +76,12 @@ enum DirectoryScan {
         bytes.map { $0 < 0x80 && $0 >= 0x20 ? String(UnicodeScalar($0)) : String(format: "\\x%02X", $0) }.joined()
     }
 
-    enum Kind { case regular, directory, other }
+    /// Why a symbolic link, FIFO, socket or device is not ingested (`what`: "a symbolic link", …).
+    static func notRegularReason(_ what: String) -> String {
+        "\(what), not a regular file: cohortd reads regular files only (links are not followed, so a link loop or a link out of the tree cannot reach it)"
+    }
+
+    enum Kind: Equatable { case regular, directory, other(String) }
 
     /// `lstat` of `path`: stamp and kind, or nil when it vanished.
     static func stat(_ path: String) -> (FileStamp, Kind)? {
@@ -86,7 +91,10 @@ enum DirectoryScan {
         switch info.st_mode & S_IFMT {
         case S_IFREG: return (stamp, .regular)
         case S_IFDIR: return (stamp, .directory)
-        default: return (stamp, .other)
+        case S_IFLNK: return (stamp, .other("a symbolic link"))
+        case S_IFIFO: return (stamp, .other("a FIFO"))
+        case S_IFSOCK: return (stamp, .other("a socket"))
+        default: return (stamp, .other("a device"))
         }
     }
 }

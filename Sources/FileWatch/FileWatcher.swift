@@ -242,7 +242,11 @@ public final class FileWatcher: @unchecked Sendable {
             emit(.removed(path: path, root: root))
         } else if mask & Int32(IN_CLOSE_WRITE | IN_MOVED_TO | IN_CREATE) != 0 {
             // IN_CREATE covers hard links, which never write; a file still being written keeps changing
-            // its size or mtime and so does not settle early.
+            // its size or mtime and so does not settle early. A link, FIFO or device is reported at once.
+            if case .other(let what)? = DirectoryScan.stat(path)?.1 {
+                emit(.unusable(path: path, root: root, reason: DirectoryScan.notRegularReason(what)))
+                return
+            }
             tracker.touch(path, root: root, now: now())
         } else if mask & Int32(IN_ATTRIB) != 0 {
             // `touch` or a metadata change of a file already known: re-check it once it settles.

@@ -40,6 +40,28 @@ import Testing
         }
     }
 
+    /// Field problems are named in the protocol's terms; Swift's DecodingError text (coding paths, "debug
+    /// description", type names like "Int") never reaches the client.
+    @Test func malformedFieldsAreNamedWithoutSwiftInternals() {
+        func message(_ text: String) -> String {
+            if case .failure(let error) = FrameCodec.decodeRequest(Array(text.utf8)) { return error.message }
+            return "decoded"
+        }
+        let cases = [
+            (#"{"v":1,"cmd":"status"}"#, #""id" is missing"#),
+            (#"{"v":1,"id":"seven","cmd":"status"}"#, #""id" must be a number"#),
+            (#"{"v":1,"id":1,"cmd":5}"#, #""cmd" must be a string"#),
+            (#"{"v":1,"id":1,"cmd":null}"#, #""cmd" must be a string, not null"#),
+        ]
+        for (frame, expected) in cases {
+            let text = message(frame)
+            #expect(text.hasSuffix(expected), "\(frame) → \(text)")
+            for leak in ["DecodingError", "CodingKeys", "debugDescription", "Swift.", "keyNotFound", "typeMismatch"] {
+                #expect(!text.contains(leak), "\(frame) → \(text)")
+            }
+        }
+    }
+
     @Test func responsesRoundTrip() throws {
         let response = ControlResponse.failure(id: 3, ControlError(.permissionDenied, "train needs an admin", context: ["uid": "1000"]))
         let frame = try FrameCodec.encode(response)

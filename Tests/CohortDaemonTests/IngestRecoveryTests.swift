@@ -87,4 +87,23 @@ import Testing
         #expect(daemon.log.contains("s\\xE9.png"), "the log names the file")
         #expect(daemon.terminate().status == 0)
     }
+
+    /// A cataloged scan replaced by a symbolic link is no longer trained on: its row becomes a quarantine
+    /// entry that says what the path now is.
+    @Test(.enabled(if: DaemonHarness.executable != nil, "build cohortd first (swift build)"))
+    func aScanReplacedByALinkLeavesTheTrainingSet() throws {
+        let h = try DaemonHarness(extra: IngestIntegrationTests.noTraining)
+        let scans = try h.phantoms(label: 0, count: 3, seed: 1, into: h.incoming + "/one_lesion")
+        let daemon = try h.start()
+        #expect(daemon.wait(timeout: 60) { daemon.counts(h.dataset, "real") == ["one_lesion": 3] }, "\(daemon.log)")
+        try FileManager.default.moveItem(atPath: scans[0], toPath: h.dir.file("elsewhere.png"))
+        #expect(symlink(h.dir.file("elsewhere.png"), scans[0]) == 0)
+        #expect(daemon.wait(timeout: 60) {
+            daemon.counts(h.dataset, "real") == ["one_lesion": 2] && daemon.counts(h.dataset, "quarantined") == ["one_lesion": 1]
+        }, "\(daemon.counts(h.dataset, "real")) \(daemon.counts(h.dataset, "quarantined"))\n\(daemon.log)")
+        let catalog = try DatabaseQueue(path: h.state + "/catalog.sqlite")
+        let reason = try catalog.read { db in try String.fetchOne(db, sql: "SELECT reason FROM image WHERE path = ?", arguments: [scans[0]]) }
+        #expect(reason?.hasPrefix("a symbolic link") == true, "\(reason ?? "no row")")
+        #expect(daemon.terminate().status == 0)
+    }
 }

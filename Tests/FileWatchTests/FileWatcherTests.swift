@@ -179,4 +179,27 @@ final class EventLog: @unchecked Sendable {
         try dir.write("watched/a/new.png", [2])
         #expect(log.wait { log.settled.contains(root + "/a/new.png") }, "the rest of the root is still watched")
     }
+
+    /// Symbolic links, FIFOs and sockets get a reason instead of being skipped without a word — found by
+    /// the start-up scan and, for ones created later, by inotify.
+    @Test func linksAndFIFOsAreReportedWithAReason() throws {
+        let dir = try TemporaryDirectory()
+        let root = dir.file("watched")
+        try dir.write("watched/a/ok.png", [1])
+        #expect(symlink(root + "/a/ok.png", root + "/a/link.png") == 0)
+        #expect(mkfifo(root + "/a/pipe.png", 0o644) == 0)
+        let log = EventLog()
+        let watcher = FileWatcher(roots: [root], settings: Self.settings()) { log.append($0) }
+        watcher.start()
+        defer { watcher.stop() }
+        func reason(_ path: String) -> String? {
+            log.all.lazy.compactMap { if case .unusable(let p, _, let r) = $0, p == path { return r } else { return nil } }.first
+        }
+        #expect(log.wait { reason(root + "/a/link.png")?.hasPrefix("a symbolic link") == true && reason(root + "/a/pipe.png")?.hasPrefix("a FIFO") == true },
+                "\(log.all)")
+        #expect(log.wait { log.settled.contains(root + "/a/ok.png") })
+        #expect(!log.settled.contains(root + "/a/link.png"))
+        #expect(symlink("/etc/passwd", root + "/a/later.png") == 0)
+        #expect(log.wait { reason(root + "/a/later.png")?.hasPrefix("a symbolic link") == true }, "from inotify")
+    }
 }
