@@ -76,7 +76,14 @@ public final class ControlClient {
         guard let frame = try? FrameCodec.encode(ControlRequest(id: id, cmd: cmd, args: args)) else {
             throw .protocolFailure("cannot encode the request")
         }
-        guard connection.send(frame) else { throw .protocolFailure("connection closed while sending") }
+        guard connection.send(frame) else {
+            // The daemon may have said why before closing (too_many_connections): show that, not EPIPE.
+            if let line = connection.readLine(), let response = try? JSONDecoder().decode(ControlResponse.self, from: Data(line)),
+               let error = response.error {
+                throw .refused(error)
+            }
+            throw .protocolFailure("connection closed while sending")
+        }
         guard let line = connection.readLine() else { throw .protocolFailure("no reply (connection closed or timed out)") }
         guard let response = try? JSONDecoder().decode(ControlResponse.self, from: Data(line)) else {
             throw .protocolFailure("unreadable reply")

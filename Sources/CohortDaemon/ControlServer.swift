@@ -45,7 +45,11 @@ final class ControlServer: Service, @unchecked Sendable {
             .childChannelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture {
                     // Over the cap: a typed refusal, then close (the count is only touched on this one loop).
-                    guard limit.admit(channel) else {
+                    // The last slots are kept for root, cohortd's user and the admin group, so a crowd of
+                    // socket-group clients cannot lock operators out.
+                    let admin = ControlAccess.mayMutate(PeerIdentity.read(from: channel), adminGID: live.current.control.adminGID,
+                                                        daemonUID: getuid())
+                    guard limit.admit(channel, admin: admin) else {
                         try channel.pipeline.syncOperations.addHandler(RefusingHandler(maximum: limit.maximum))
                         return
                     }
@@ -81,13 +85,19 @@ final class ControlServer: Service, @unchecked Sendable {
 /// Counts open client connections (only on the server's single event loop).
 final class ConnectionLimit: @unchecked Sendable {
     let maximum: Int
+    /// Slots only administrators may take: 1/16 of the cap, at least one.
+    let reservedForAdmins: Int
     private var open = 0
 
-    init(maximum: Int) { self.maximum = maximum }
+    init(maximum: Int) {
+        self.maximum = maximum
+        reservedForAdmins = maximum > 1 ? max(1, maximum / 16) : 0
+    }
 
-    /// Admits `channel` if under the cap and counts it until it closes.
-    func admit(_ channel: Channel) -> Bool {
-        guard open < maximum else { return false }
+    /// Admits `channel` if under the cap (others than admins: under the cap less the reserved slots) and
+    /// counts it until it closes.
+    func admit(_ channel: Channel, admin: Bool) -> Bool {
+        guard open < (admin ? maximum : maximum - reservedForAdmins) else { return false }
         open += 1
         channel.closeFuture.whenComplete { _ in self.open -= 1 }
         return true

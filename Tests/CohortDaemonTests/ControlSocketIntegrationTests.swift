@@ -89,6 +89,13 @@ import Testing
         let refusal = extra.readLine().flatMap { try? JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any] }
         #expect((refusal?["error"] as? [String: Any])?["code"] as? String == "too_many_connections", "\(String(describing: refusal))")
         #expect(extra.readLine() == nil, "then the connection is closed")
+        if let ctl = BuiltExecutable.path("cohortctl") {
+            // cohortctl shows the daemon's reason, whether its request was sent before the close or not.
+            for _ in 0..<5 {
+                let refused = try BuiltExecutable.run(ctl, ["status", "--socket", socket])
+                #expect(refused.status == 1 && refused.stderr.contains("too_many_connections"), "\(refused.stderr)")
+            }
+        }
         held.removeLast()  // one client leaves (its socket closes)
         #expect(daemon.wait(timeout: 10) {
             UnixSocketClient(path: socket)?.request(#"{"v":1,"id":9,"cmd":"status"}"#)?["ok"] as? Bool == true
@@ -98,6 +105,39 @@ import Testing
 }
 
 extension ControlSocketIntegrationTests {
+    /// With control.max_connections 4 the last slot is kept for administrators: three socket-group clients
+    /// (uid 65534, subscribed so they stay) fill what others may use, a fourth is refused, root still gets in.
+    @Test(.enabled(if: DaemonHarness.executable != nil && BuiltExecutable.path("cohortctl") != nil && getuid() == 0
+                   && FileManager.default.isExecutableFile(atPath: "/usr/bin/setpriv"), "needs root, setpriv and a build of cohortd and cohortctl"))
+    func theLastSlotsAreKeptForAdministrators() throws {
+        let h = try DaemonHarness(extra: IngestIntegrationTests.noTraining + "\ncontrol:\n  max_connections: 4\n  socket_group: 4242\n  admin_group: 4343\n")
+        let daemon = try h.start()
+        let socket = h.dir.file("cohortd.sock")
+        #expect(daemon.wait(timeout: 30) { UnixSocketClient(path: socket) != nil })
+        chmod(h.dir.path, 0o755)
+        let ctl = h.dir.file("cohortctl")
+        try FileManager.default.copyItem(atPath: BuiltExecutable.path("cohortctl")!, toPath: ctl)
+        let asMember = ["--reuid", "65534", "--regid", "65534", "--groups", "4242", ctl]
+        var holders: [Process] = []
+        defer { holders.forEach { $0.terminate() } }
+        for _ in 0..<3 {
+            let holder = Process()
+            holder.executableURL = URL(fileURLWithPath: "/usr/bin/setpriv")
+            holder.arguments = asMember + ["subscribe", "--socket", socket]
+            holder.standardOutput = FileHandle.nullDevice
+            try holder.run()
+            holders.append(holder)
+        }
+        Thread.sleep(forTimeInterval: 1)
+        #expect(holders.allSatisfy { $0.isRunning }, "the subscribers hold their connections")
+        let member = try BuiltExecutable.run("/usr/bin/setpriv", asMember + ["status", "--socket", socket])
+        #expect(member.status == 1 && member.stderr.contains("too_many_connections"), "a fourth group member: \(member.stderr)")
+        let root = try BuiltExecutable.run(ctl, ["status", "--socket", socket])
+        #expect(root.status == 0, "root takes the reserved slot: \(root.stderr)")
+        holders.forEach { $0.terminate() }
+        #expect(daemon.terminate().status == 0)
+    }
+
     /// Twenty clients each pipeline 2,000 `status` requests in one write and never read the replies; an
     /// honest client's 20 status requests meanwhile are answered promptly (before: every queued status
     /// was computed on the single event loop, 7.8–16.8 s per request under a flood), and the flood costs
