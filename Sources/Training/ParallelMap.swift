@@ -1,15 +1,18 @@
-// Maps a function over 0..<count on every core, keeping results in order: the shape of decoding a
-// tree of scans, fingerprinting them, or comparing candidate pairs.
+// Maps a function over 0..<count on the configured workers, keeping results in order: the shape of
+// decoding a tree of scans, fingerprinting them, or comparing candidate pairs. The worker count is the
+// engine's (`Parallel.workers`: cohortd's `threads`, else every core), so a daemon told to use one
+// thread decodes one scan at a time too — and holds one decode's memory, not one per core.
 import Dispatch
 import Foundation
+import Kernels
 
 public enum ParallelMap {
-    /// [body(0), body(1), …] computed concurrently; indices are dealt round-robin to one worker per core.
+    /// [body(0), body(1), …] computed concurrently; indices are dealt round-robin to `Parallel.workers` workers.
     public static func map<T>(_ count: Int, _ body: (Int) -> T) -> [T] {
         let results = UnsafeMutableBufferPointer<T?>.allocate(capacity: count)
         results.initialize(repeating: nil)
         defer { results.deallocate() }
-        let workers = max(1, min(count, ProcessInfo.processInfo.activeProcessorCount))
+        let workers = max(1, min(count, Parallel.workers))
         // Each index is written by exactly one worker.
         let base = UInt(bitPattern: results.baseAddress)
         withoutActuallyEscaping(body) { body in
