@@ -7,6 +7,8 @@ import Foundation
 public enum ControlProtocol {
     /// The protocol version this build speaks.
     public static let version = 1
+    /// Cohort's release, shared by cohortd and cohortctl (`--version`).
+    public static let release = "0.5.0"
     /// Largest frame (one JSON line, without its newline) either side accepts: 1 MiB.
     public static let maxFrameBytes = 1 << 20
 }

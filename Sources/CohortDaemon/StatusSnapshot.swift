@@ -2,6 +2,7 @@
 // quarantined and duplicate counts against the target, the running job, the latest report, health.
 // cohortd writes it to `<state>/status.json` every few seconds (for `make demo` and scripts).
 import Catalog
+import CohortControl
 import Foundation
 import GRDB
 
@@ -50,7 +51,7 @@ public struct StatusSnapshot: Codable, Sendable, Equatable {
     }
 
     /// cohortd's version string.
-    public static let daemonVersion = "0.5.0"
+    public static let daemonVersion = ControlProtocol.release
 
     /// Reads the snapshot from the catalog and the live state.
     public static func capture(catalog: CatalogDatabase, configuration: DaemonConfiguration, state: DaemonState) throws -> StatusSnapshot {

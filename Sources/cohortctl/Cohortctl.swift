@@ -11,10 +11,35 @@ struct Cohortctl: ParsableCommand {
         commandName: "cohortctl",
         abstract: "Query and steer cohortd over its control socket.",
         discussion: "Shell completions: `cohortctl --generate-completion-script bash|zsh|fish`.",
+        version: "cohortctl \(ControlProtocol.release) (control protocol v\(ControlProtocol.version))",
         subcommands: [StatusCommand.self, DatasetsCommand.self, JobsCommand.self, QuarantineCommand.self, ReportCommand.self,
                       TrainCommand.self, GenerateCommand.self, ExportCommand.self, PauseCommand.self, ResumeCommand.self,
                       CancelCommand.self, RescanCommand.self, ReloadCommand.self, MetricsCommand.self, SubscribeCommand.self,
                       BackupCommand.self, VersionCommand.self])
+
+    /// Connection options may come before the subcommand too, as with systemctl, kubectl or tailscale
+    /// (`cohortctl --socket PATH status`): they are moved after it for the parser.
+    static func main() {
+        main(hoistingConnectionOptions(Array(CommandLine.arguments.dropFirst())))
+    }
+
+    static func hoistingConnectionOptions(_ arguments: [String]) -> [String] {
+        var leading: [String] = []
+        var rest = arguments[...]
+        while let first = rest.first {
+            if first == "--socket", rest.count >= 2 {
+                leading += rest.prefix(2)
+                rest = rest.dropFirst(2)
+            } else if first.hasPrefix("--socket=") || first == "--json" {
+                leading.append(first)
+                rest = rest.dropFirst()
+            } else {
+                break
+            }
+        }
+        guard !leading.isEmpty, let subcommand = rest.first, !subcommand.hasPrefix("-") else { return arguments }
+        return [subcommand] + leading + rest.dropFirst()
+    }
 }
 
 /// Options every subcommand takes.

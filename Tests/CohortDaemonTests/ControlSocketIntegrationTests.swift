@@ -55,6 +55,15 @@ import Testing
             #expect(json.status == 0 && json.stdout.contains("\"protocol\" : 1"))
             let refused = try BuiltExecutable.run(ctl, ["train", "gan", "--dataset", "nope", "--socket", socket])
             #expect(refused.status == 1 && refused.stderr.contains("not_found"))
+            // The socket given before the subcommand, or in the environment, as systemctl and tailscale users expect.
+            let before = try BuiltExecutable.run(ctl, ["--socket", socket, "status"])
+            #expect(before.status == 0 && before.stdout.contains("one_lesion"), "\(before.stderr)")
+            let equals = try BuiltExecutable.run(ctl, ["--socket=\(socket)", "--json", "version"])
+            #expect(equals.status == 0 && equals.stdout.contains("\"protocol\" : 1"), "\(equals.stderr)")
+            let version = try BuiltExecutable.run(ctl, ["--version"])
+            #expect(version.status == 0 && version.stdout.hasPrefix("cohortctl 0.") && version.stdout.contains("protocol v1"), "\(version.stdout)")
+            let environment = try BuiltExecutable.run(ctl, ["status"], environment: ["COHORT_SOCKET": socket])
+            #expect(environment.status == 0 && environment.stdout.contains("one_lesion"), "\(environment.stderr)")
             let away = try BuiltExecutable.run(ctl, ["status", "--socket", h.dir.file("nothing.sock")])
             #expect(away.status == 69 && away.stderr.contains("nothing.sock"))
         }
