@@ -67,10 +67,24 @@ final class JobRunner: Service, @unchecked Sendable {
         }
     }
 
+    /// The oldest queued or interrupted job; a catalog that cannot be read leaves the runner visibly
+    /// degraded (it tries again every second), not silently idle.
     private func nextJob() -> JobRecord? {
-        try? catalog.read { db in
-            try JobRecord.filter(["queued", "interrupted"].contains(Column("state"))).order(Column("id")).fetchOne(db)
+        do {
+            let job = try catalog.read { db in
+                try JobRecord.filter(["queued", "interrupted"].contains(Column("state"))).order(Column("id")).fetchOne(db)
+            }
+            clearDegraded("job queue")
+            return job
+        } catch {
+            if state.degraded["job queue"] == nil { logger.error("cannot read the job queue: \(error)") }
+            state.setDegraded("job queue", "cannot read the job queue: \(error)")
+            return nil
         }
+    }
+
+    private func clearDegraded(_ component: String) {
+        if state.degraded[component] != nil { state.setDegraded(component, nil) }
     }
 
     private func execute(_ queued: JobRecord) {
@@ -101,6 +115,7 @@ final class JobRunner: Service, @unchecked Sendable {
             }
             job = context.job
             finish(&job, state: .done, outcome: outcome)
+            clearDegraded("\(job.kind.rawValue) job on \(job.dataset)")
             logger.info("\(job.dataset): \(job.kind.rawValue) job \(job.id!) done in \(Int(Date().timeIntervalSince(started))) s: \(outcome)")
         } catch JobStop.interrupted {
             job = context.job
@@ -117,6 +132,10 @@ final class JobRunner: Service, @unchecked Sendable {
             job = context.job
             finish(&job, state: .failed, outcome: "\(error)")
             logger.error("\(job.dataset): \(job.kind.rawValue) job \(job.id!) failed: \(error)")
+            // A failed training or publish (a full disk, an unwritable output root) is visible in status,
+            // STATUS= and cohort_degraded until a job of the same kind on the dataset succeeds; the
+            // scheduler retries it with its back-off.
+            state.setDegraded("\(job.kind.rawValue) job on \(job.dataset)", "job \(job.id!) failed: \(error); retried with back-off")
         }
     }
 

@@ -106,4 +106,37 @@ import Testing
         #expect(reason?.hasPrefix("a symbolic link") == true, "\(reason ?? "no row")")
         #expect(daemon.terminate().status == 0)
     }
+
+    /// A GAN job whose publish fails (a file where a class's output folder should be) leaves cohortd
+    /// degraded for that job kind and dataset — visible in status — until a later job of the kind succeeds.
+    @Test(.enabled(if: DaemonHarness.executable != nil, "build cohortd first (swift build)"))
+    func aFailedPublishIsReportedUntilAJobSucceeds() throws {
+        let h = try DaemonHarness(extra: """
+            gan:
+              quiet_seconds: 0.5
+              base_steps: 20
+              steps_per_new_image: 0
+              max_steps: 20
+              batch_size: 8
+              generator_channels: 16
+              discriminator_channels: 8
+              checkpoint_every_steps: 10
+            classifier:
+              interval_minutes: 0
+              min_new_images: 0
+            """)
+        try h.phantoms(label: 0, count: 8, seed: 1, into: h.incoming + "/one_lesion")
+        try h.phantoms(label: 1, count: 4, seed: 2, into: h.incoming + "/two_lesions")
+        let blocker = try h.dir.write("output/phantom/two_lesions", [0])  // a file, not a folder
+        let daemon = try h.start()
+        let key = "gan job on phantom"
+        func degraded() -> String? { (daemon.status()?["degraded"] as? [String: String])?[key] }
+        #expect(daemon.wait(timeout: 180) { degraded()?.contains("failed") == true }, "\(String(describing: daemon.status()?["degraded"]))\n\(daemon.log)")
+        try FileManager.default.removeItem(atPath: blocker)
+        let client = try #require(UnixSocketClient(path: h.dir.file("cohortd.sock")))
+        #expect(client.request(#"{"v":1,"id":1,"cmd":"train","args":{"kind":"gan","dataset":"phantom"}}"#)?["ok"] as? Bool == true)
+        #expect(daemon.wait(timeout: 180) { degraded() == nil && (daemon.counts(h.dataset, "synthetic")["two_lesions"] ?? 0) > 0 },
+                "\(String(describing: daemon.status()?["degraded"])) \(daemon.counts(h.dataset, "synthetic"))\n\(daemon.log)")
+        #expect(daemon.terminate().status == 0)
+    }
 }
