@@ -43,6 +43,22 @@ import Testing
         let c = try await DaemonConfiguration.load(path: path, environment: [:])
         #expect(c.datasets.map(\.name) == ["chest"])
         #expect(c.socketPath == "/run/cohort/cohortd.sock")
+        // The installed service starts as shipped only if systemd-tmpfiles creates every root the default
+        // configuration names (and its parents): cohortd cannot, under ProtectSystem=strict.
+        let tmpfiles = try String(contentsOfFile: SharedData.repositoryRoot + "/systemd/cohort.tmpfiles", encoding: .utf8)
+        let created = Set(tmpfiles.split(separator: "\n").compactMap { line -> String? in
+            let fields = line.split(separator: " ")
+            return fields.count >= 2 && fields[0] == "d" ? String(fields[1]) : nil
+        })
+        for dataset in c.datasets {
+            for root in [dataset.watchRoot, dataset.outputRoot] {
+                var path = root
+                while path.split(separator: "/").count > 1 {  // down to a top-level folder the system has (/srv)
+                    #expect(created.contains(path), "systemd/cohort.tmpfiles does not create \(path) (\(dataset.name))")
+                    path = (path as NSString).deletingLastPathComponent
+                }
+            }
+        }
     }
 
     @Test func environmentOverridesTheFile() async throws {
