@@ -161,6 +161,11 @@ struct KeyReader {
 
         c.control.idleTimeoutSeconds = try double("control.idle_timeout_seconds", default: c.control.idleTimeoutSeconds, in: 1...86_400)
         c.control.maxConnections = try int("control.max_connections", default: c.control.maxConnections, in: 1...4096)
+        c.metrics.textfilePath = try absolutePath("metrics.textfile_path", default: nil)
+        if let path = c.metrics.textfilePath, !path.hasSuffix(".prom") {
+            throw fail("metrics.textfile_path", "must end in .prom (node_exporter's textfile collector reads only those), got '\(path)'")
+        }
+        c.metrics.textfileIntervalSeconds = try double("metrics.textfile_interval_seconds", default: c.metrics.textfileIntervalSeconds, in: 1...3600)
         c.control.adminGroup = text("control.admin_group").flatMap { $0.isEmpty ? nil : $0 }
         c.control.adminGID = try c.control.adminGroup.map { group throws(ConfigurationError) in try gid("control.admin_group", group) }
         if c.control.adminGID == 0 { throw fail("control.admin_group", "must not be group 0 (root is an administrator already)") }

@@ -119,6 +119,15 @@ public struct ControlSettings: Sendable, Equatable {
     public var maxConnections = 256
 }
 
+/// Metrics for a Prometheus scrape without a network socket in cohortd: node_exporter's textfile collector
+/// reads `*.prom` files from a folder.
+public struct MetricsSettings: Sendable, Equatable {
+    /// Where the exposition is written atomically (nil: not written; the `metrics` command still answers).
+    public var textfilePath: String?
+    /// Seconds between writes.
+    public var textfileIntervalSeconds = 15.0
+}
+
 /// Everything cohortd reads at start (and on reload).
 public struct DaemonConfiguration: Sendable, Equatable {
     /// The file it came from (nil when built in code).
@@ -137,6 +146,7 @@ public struct DaemonConfiguration: Sendable, Equatable {
     public var gan = GANScheduleSettings()
     public var classifier = ClassifierScheduleSettings()
     public var control = ControlSettings()
+    public var metrics = MetricsSettings()
 
     public init() {}
 

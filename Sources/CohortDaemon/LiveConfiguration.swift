@@ -37,6 +37,7 @@ extension DaemonConfiguration {
             applied.append("control.admin_group")
         }
         take("control.idle_timeout_seconds", \.control.idleTimeoutSeconds)
+        take("metrics", \.metrics)
         keep("state_directory", \.stateDirectory)
         keep("socket_path", \.socketPath)
         keep("control.socket_group", \.control.socketGID)

@@ -1,5 +1,6 @@
 // Writes `<state>/status.json` atomically every couple of seconds, and logs a one-line summary when
-// it changes, so an operator (or `make demo`) can follow the daemon without the control socket.
+// it changes, so an operator (or `make demo`) can follow the daemon without the control socket; with
+// `metrics.textfile_path`, also the Prometheus exposition for node_exporter's textfile collector.
 import AtomicFile
 import Catalog
 import Foundation
@@ -14,6 +15,7 @@ final class StatusWriter: Service, @unchecked Sendable {
     private let state: DaemonState
     private let logger: Logger
     private var lastLine = ""
+    private var lastTextfile = Date.distantPast
 
     init(catalog: CatalogDatabase, live: LiveConfiguration, state: DaemonState, logger: Logger) {
         self.catalog = catalog
@@ -43,8 +45,21 @@ final class StatusWriter: Service, @unchecked Sendable {
                 lastLine = line
                 logger.info("status — \(line)")
             }
+            writeTextfile(snapshot)
         } catch {
             logger.warning("status snapshot failed: \(error)")
+        }
+    }
+
+    /// The metrics exposition, atomically (temp file, fsync, rename: the collector never reads half a file).
+    private func writeTextfile(_ snapshot: StatusSnapshot) {
+        let settings = configuration.metrics
+        guard let path = settings.textfilePath, Date().timeIntervalSince(lastTextfile) >= settings.textfileIntervalSeconds else { return }
+        lastTextfile = Date()
+        do {
+            try AtomicFile.write(Array(DaemonMetrics.exposition(status: snapshot).utf8), to: path)
+        } catch {
+            logger.warning("metrics textfile \(path) not written: \(error)")
         }
     }
 }
