@@ -72,10 +72,10 @@ struct ControlCommands: Sendable {
                          "test_root": d.testRoot.map(JSONValue.string) ?? .null])
             })))
         case "jobs":
-            return .now(.success(try json(try catalog.recentJobs(limit: min(max(args["limit"]?.int ?? 20, 1), 1000)))))
+            return .now(.success(try JSONValue.encoding(try catalog.recentJobs(limit: min(max(args["limit"]?.int ?? 20, 1), 1000)))))
         case "quarantine":
             let rows = try catalog.quarantine().map { ["path": $0.path, "dataset": $0.dataset, "class": $0.className, "reason": $0.reason ?? ""] }
-            return .now(.success(try json(rows)))
+            return .now(.success(try JSONValue.encoding(rows)))
         case "report": return .now(report(args))
         case "metrics":
             let cache = statusCache
@@ -237,7 +237,6 @@ struct ControlCommands: Sendable {
         }
     }
 
-    private func json<T: Encodable>(_ value: T) throws -> JSONValue { try JSONValue.encoding(value) }
 }
 
 extension JSONValue {

@@ -52,8 +52,13 @@ public final class DaemonState: @unchecked Sendable {
 
     /// Degraded conditions by component ("filewatch" → reason).
     public var degraded: [String: String] { lock.withLock { degradedValue } }
+    /// Sets or clears (nil) a component's degraded reason; subscribers hear of changes only.
     public func setDegraded(_ component: String, _ reason: String?) {
-        lock.withLock { degradedValue[component] = reason }
+        let changed = lock.withLock { () -> Bool in
+            defer { degradedValue[component] = reason }
+            return degradedValue[component] != reason
+        }
+        guard changed else { return }
         events.publish("degraded", .object(["component": .string(component), "reason": reason.map(JSONValue.string) ?? .null]))
     }
 

@@ -74,17 +74,13 @@ final class JobRunner: Service, @unchecked Sendable {
             let job = try catalog.read { db in
                 try JobRecord.filter(["queued", "interrupted"].contains(Column("state"))).order(Column("id")).fetchOne(db)
             }
-            clearDegraded("job queue")
+            state.setDegraded("job queue", nil)
             return job
         } catch {
             if state.degraded["job queue"] == nil { logger.error("cannot read the job queue: \(error)") }
             state.setDegraded("job queue", "cannot read the job queue: \(error)")
             return nil
         }
-    }
-
-    private func clearDegraded(_ component: String) {
-        if state.degraded[component] != nil { state.setDegraded(component, nil) }
     }
 
     private func execute(_ queued: JobRecord) {
@@ -115,7 +111,7 @@ final class JobRunner: Service, @unchecked Sendable {
             }
             job = context.job
             finish(&job, state: .done, outcome: outcome)
-            clearDegraded("\(job.kind.rawValue) job on \(job.dataset)")
+            state.setDegraded("\(job.kind.rawValue) job on \(job.dataset)", nil)
             logger.info("\(job.dataset): \(job.kind.rawValue) job \(job.id!) done in \(Int(Date().timeIntervalSince(started))) s: \(outcome)")
         } catch JobStop.interrupted {
             job = context.job
