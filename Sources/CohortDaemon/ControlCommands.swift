@@ -236,7 +236,6 @@ struct ControlCommands: Sendable {
             }
         }
     }
-
 }
 
 extension JSONValue {
