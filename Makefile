@@ -7,7 +7,7 @@ PREFIX       ?= /usr/local
 DESTDIR      ?=
 BINDIR       := $(DESTDIR)$(PREFIX)/bin
 RELEASE_BIN  := .build/release
-APT_PACKAGES := libopenblas-dev libpng-dev libturbojpeg0-dev libinotifytools0-dev libsqlite3-dev pkg-config systemd util-linux
+APT_PACKAGES := libopenblas-dev libpng-dev libturbojpeg0-dev libinotifytools0-dev libsqlite3-dev pkg-config systemd util-linux python3 sqlite3
 SHARED_DATA  ?= $(abspath ../shared/data)
 # Release builds are tuned for the vector unit of the machine that builds them (Cohort is built where
 # it runs): AVX-512 or AVX2+FMA code in the numeric loops is ~20% faster than baseline x86-64 (measured
@@ -20,7 +20,7 @@ RELEASE      := -c release $(if $(COHORT_CPU),-Xswiftc -target-cpu -Xswiftc $(CO
 DEMO_DIR     ?= $(abspath .build/demo)
 DATA         ?=
 
-.PHONY: all deps build build-debug test demo bench install clean
+.PHONY: all deps build build-debug test torture demo bench install clean
 
 all: build
 
@@ -44,12 +44,20 @@ build-debug: deps
 	$(SWIFT) build --build-tests
 
 ## test: build, verify the systemd units (warnings fail), run the whole test suite, then the numerical
-## suites again under every OpenBLAS kernel this CPU can execute (about a minute)
+## suites again under every OpenBLAS kernel this CPU can execute (about a minute), then the torture
+## suite's short smoke version against the debug daemon (about two minutes)
 test: deps
 	$(SWIFT) build --build-tests
 	@./Tests/systemd/verify-units.sh "$$($(SWIFT) build --show-bin-path)"
 	$(SWIFT) test --skip-build
 	@./Tests/numeric-kernels.sh
+	python3 bench/torture/torture.py "$$($(SWIFT) build --show-bin-path)" --smoke
+
+## torture: the full torture suite against the release daemon (about 15 minutes on 2 cores, as root):
+## kill -9 cycles, inotify overflow, bad input, chunk bombs, a control-socket fuzzer, disk full, damaged
+## catalogs; one line of figures per scenario (docs/reliability.md)
+torture: build
+	python3 bench/torture/torture.py $(RELEASE_BIN)
 
 ## demo: cohortd end to end on phantom scans (or `make demo DATA=<ImageFolder>`), about 5–10 minutes on 2 cores
 demo: build

@@ -46,11 +46,11 @@ public final class CatalogDatabase: Sendable {
                 throw CatalogError(path: path, reason: "no catalog here (has cohortd run with this state directory?)")
             }
             try Self.refuseEmptyFile(path)
+            // Checked on a read-only connection before the pool opens: opening a pool writes (WAL set-up), and
+            // closing it checkpoints, so a damaged file would be changed on its way to being refused.
+            if !readOnly && FileManager.default.fileExists(atPath: path) { try Self.refuseDamage(path: path) }
             pool = try DatabasePool(path: path, configuration: configuration)
-            if !readOnly {
-                try Self.refuseDamage(pool, path: path)
-                try CatalogSchema.migrator.migrate(pool)
-            }
+            if !readOnly { try CatalogSchema.migrator.migrate(pool) }
         } catch let error as CatalogError {
             throw error
         } catch let error as DatabaseError where error.resultCode == .SQLITE_CORRUPT || error.resultCode == .SQLITE_NOTADB {
@@ -76,8 +76,13 @@ public final class CatalogDatabase: Sendable {
 
     /// Runs `PRAGMA quick_check` (every page's structure, not index contents; seconds on a large catalog)
     /// and refuses a damaged catalog with the first problems SQLite names.
-    static func refuseDamage(_ pool: DatabasePool, path: String) throws {
-        let problems = try pool.read { try String.fetchAll($0, sql: "PRAGMA quick_check(10)") }
+    static func refuseDamage(path: String) throws {
+        var configuration = Configuration()
+        configuration.readonly = true
+        configuration.busyMode = .timeout(10)
+        let problems = try DatabaseQueue(path: path, configuration: configuration).read {
+            try String.fetchAll($0, sql: "PRAGMA quick_check(10)")
+        }
         guard problems != ["ok"] else { return }
         throw CatalogError(path: path, reason: damageReason(path: path, problems: problems))
     }

@@ -3,8 +3,9 @@
 // frame or an idle client is disconnected — only that client. Quick commands run on the event loop
 // (they flip live state or read a little of the catalog); `status`, `metrics` and slow ones run off it,
 // and a connection answers its requests strictly in order. Fairness: a connection has one request in
-// flight, handles one frame per event-loop turn (so a pipelined flood takes turns with everyone else),
-// stops reading while 32 frames wait, and stops handling while the client does not read its replies.
+// flight, handles one frame per round (ControlTurns: rounds alternate with polls of the sockets, so a
+// pipelined flood takes turns with everyone else and never delays an accept or a read), stops reading
+// while 32 frames wait, and stops handling while the client does not read its replies.
 // With systemd socket activation (cohortd.socket) the listening socket arrives as LISTEN_FDS.
 import CohortControl
 import Foundation
@@ -40,8 +41,12 @@ final class ControlServer: Service, @unchecked Sendable {
         let live = self.live
         let logger = self.logger
         let limit = ConnectionLimit(maximum: maxConnections)
+        let turns = ControlTurns(loop: group.next())  // the group's only loop: every channel runs on it
         let bootstrap = ServerBootstrap(group: group)
             .serverChannelOption(.backlog, value: 256)
+            // Accept up to 64 waiting clients per poll (NIO: 4), so a connection storm drains the listen queue
+            // faster and an operator's blocking connect waits less behind it.
+            .serverChannelOption(.maxMessagesPerRead, value: 64)
             .childChannelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture {
                     // Over the cap: a typed refusal, then close (the count is only touched on this one loop).
@@ -56,7 +61,7 @@ final class ControlServer: Service, @unchecked Sendable {
                     // Read per connection, so a reload's new timeout applies to new clients.
                     let idle = TimeAmount.milliseconds(Int64(live.current.control.idleTimeoutSeconds * 1000))
                     try channel.pipeline.syncOperations.addHandler(IdleStateHandler(readTimeout: idle))
-                    try channel.pipeline.syncOperations.addHandler(ControlConnectionHandler(commands: commands, live: live, logger: logger))
+                    try channel.pipeline.syncOperations.addHandler(ControlConnectionHandler(commands: commands, live: live, turns: turns, logger: logger))
                 }
             }
         let channel: Channel
@@ -127,14 +132,13 @@ final class ControlConnectionHandler: ChannelInboundHandler, @unchecked Sendable
 
     private let commands: ControlCommands
     private let live: LiveConfiguration
+    private let turns: ControlTurns
     private let logger: Logger
     private var decoder = FrameDecoder()
     private var peer: PeerIdentity?
     /// Frames waiting while a slow command of this connection runs (replies stay in request order).
     private var pending: [[UInt8]] = []
     private var busy = false
-    /// A turn of `processPending` is scheduled on the event loop.
-    private var turnScheduled = false
     /// Reading from the client is suspended (too many frames wait).
     private var readingPaused = false
     /// Frames that may wait before the connection stops reading from its client, and the level at which
@@ -142,9 +146,10 @@ final class ControlConnectionHandler: ChannelInboundHandler, @unchecked Sendable
     static let pendingHigh = 32, pendingLow = 8
     private var subscription: Int?
 
-    init(commands: ControlCommands, live: LiveConfiguration, logger: Logger) {
+    init(commands: ControlCommands, live: LiveConfiguration, turns: ControlTurns, logger: Logger) {
         self.commands = commands
         self.live = live
+        self.turns = turns
         self.logger = logger
     }
 
@@ -176,7 +181,7 @@ final class ControlConnectionHandler: ChannelInboundHandler, @unchecked Sendable
         context.fireChannelWritabilityChanged()
     }
 
-    /// Handles at most one frame, then yields the event loop to other connections before the next.
+    /// Handles at most one frame; the next waits for this connection's turn in the next round (ControlTurns).
     private func processPending(_ context: ChannelHandlerContext) {
         guard context.channel.isActive else {
             pending.removeAll()  // the client left: its queued requests have no one to answer
@@ -215,19 +220,21 @@ final class ControlConnectionHandler: ChannelInboundHandler, @unchecked Sendable
                             self.busy = false
                             self.write(context, self.response(request.id, result))
                             context.flush()
-                            self.processPending(context)
+                            // The next frame waits for a round: completions arrive from other threads as
+                            // event-loop tasks, and handling the next frame here would keep a flooder's
+                            // cycle (frame → work → completion → frame) inside NIO's task pass, which
+                            // does not poll the sockets while tasks keep arriving.
+                            if self.pending.isEmpty { self.processPending(context) } else {
+                                self.turns.request(self) { self.processPending(box.value) }
+                            }
                         }
                     }
                 }
             }
             context.flush()
-            if !busy, !pending.isEmpty, !turnScheduled {
-                turnScheduled = true
+            if !busy, !pending.isEmpty {
                 let box = NIOLoopBound(context, eventLoop: context.eventLoop)
-                context.eventLoop.execute {
-                    self.turnScheduled = false
-                    self.processPending(box.value)
-                }
+                turns.request(self) { self.processPending(box.value) }
             }
         }
     }

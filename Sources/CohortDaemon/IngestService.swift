@@ -26,6 +26,8 @@ final class IngestService: Service, @unchecked Sendable {
     private var failedRemovals: [FileWatchEvent] = []
     private var failedInventory = false
     private var lastFailure: String?
+    /// The entries each root's last full scan skipped by name, so the log names a set once, not every scan.
+    private var lastIgnored: [String: [String]] = [:]
     private let failedRetrySeconds: Double
     private var failedCount: Int { failedArrivals.count + failedRemovals.count + (failedInventory ? 1 : 0) }
 
@@ -180,6 +182,14 @@ final class IngestService: Service, @unchecked Sendable {
                     }
                 } catch {
                     failed("quarantine \(path)", error)  // the next full scan reports it again
+                }
+            case .ignored(let root, let paths, let reason):
+                if paths != lastIgnored[root, default: []] {
+                    lastIgnored[root] = paths
+                    if !paths.isEmpty {
+                        let shown = paths.prefix(20).joined(separator: ", ") + (paths.count > 20 ? " and \(paths.count - 20) more" : "")
+                        logger.notice("\(paths.count) entries under \(root) not ingested by name — \(reason): \(shown)")
+                    }
                 }
             case .overflowed:
                 DaemonMetrics.countWatchOverflow()

@@ -3,7 +3,9 @@
 import CohortControlClient
 import Foundation
 
-public final class UnixSocketClient {
+/// `@unchecked Sendable`: one thread may send while another reads (separate directions of one socket; only
+/// reading keeps a buffer). Two threads must not read at once.
+public final class UnixSocketClient: @unchecked Sendable {
     private let socket: UnixLineSocket
 
     /// Connects to `path`; nil when nothing listens there.

@@ -10,6 +10,10 @@ enum DirectoryScan {
         name.hasPrefix(".") || name.hasSuffix(".part") || name.hasSuffix(".crdownload") || name.hasSuffix("~")
     }
 
+    /// Why `isIgnored` names are skipped, for the log line that lists them.
+    static let ignoredReason = "hidden (a leading dot), a partial download (.part, .crdownload) or a backup (a trailing ~): "
+        + "never ingested; rename to ingest"
+
     /// Longest path the kernel accepts, in bytes, including the terminating NUL (Linux PATH_MAX).
     static let pathMax = Int(PATH_MAX)
 
@@ -19,6 +23,9 @@ enum DirectoryScan {
         var files: [String: FileStamp] = [:]
         /// Files and folders that cannot be handed on, by display path (see `displayName`), with the reason.
         var unusable: [String: String] = [:]
+        /// Entries skipped by name (`isIgnored`), by display path: reported so an operator can see why a
+        /// hidden or partial file never arrives.
+        var ignored: [String] = []
     }
 
     /// Every regular, non-ignored file under `root` with its stamp; symbolic links are not followed
@@ -29,11 +36,14 @@ enum DirectoryScan {
         while let directory = pending.popLast() {
             for entry in names(in: directory) {
                 let path = directory.hasSuffix("/") ? directory + entry.display : directory + "/" + entry.display
-                guard entry.valid else {
-                    if !isIgnored(name: entry.display) { listing.unusable[path] = notUTF8Reason }
+                if isIgnored(name: entry.display) {
+                    listing.ignored.append(path)
                     continue
                 }
-                if isIgnored(name: entry.display) { continue }
+                guard entry.valid else {
+                    listing.unusable[path] = notUTF8Reason
+                    continue
+                }
                 guard path.utf8.count < pathMax else {
                     listing.unusable[path] = tooLongReason
                     continue

@@ -36,6 +36,11 @@ public enum FileWatchEvent: Sendable, Equatable {
     /// A file the watcher sees but cannot hand on — its name is not valid UTF-8 (`path` shows such bytes as
     /// `\xNN`) or its path is longer than PATH_MAX — with the reason. Full scans list it in the inventory.
     case unusable(path: String, root: String, reason: String)
+    /// A full scan of `root` finished: `paths` are the entries it skipped by name — hidden files and folders,
+    /// partial downloads, editor backups — sorted, and `reason` says why. inotify
+    /// events for such names are dropped without a report (an rsync run makes thousands of them, gone in
+    /// seconds); one that stays is named by the next full scan.
+    case ignored(root: String, paths: [String], reason: String)
     /// The kernel's inotify queue overflowed: events were lost, and every root is being rescanned.
     case overflowed
     /// The watcher's health changed (for example: out of inotify watches, so it falls back to periodic

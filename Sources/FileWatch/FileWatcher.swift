@@ -174,7 +174,10 @@ public final class FileWatcher: @unchecked Sendable {
         let t = now()
         for path in listing.files.keys { tracker.touch(path, root: root, now: t) }
         for (path, reason) in listing.unusable.sorted(by: { $0.key < $1.key }) { emit(.unusable(path: path, root: root, reason: reason)) }
-        if directory == root { emit(.inventory(root: root, paths: Set(listing.files.keys).union(listing.unusable.keys))) }
+        if directory == root {
+            emit(.ignored(root: root, paths: listing.ignored.sorted(), reason: DirectoryScan.ignoredReason))
+            emit(.inventory(root: root, paths: Set(listing.files.keys).union(listing.unusable.keys)))
+        }
     }
 
     private func root(of path: String) -> String? {

@@ -76,6 +76,23 @@ final class EventLog: @unchecked Sendable {
         #expect(log.wait { log.settled.contains(root + "/renamed/sub/later.png") }, "watches follow a renamed directory")
     }
 
+    /// Hidden files, partial downloads and backups are never ingested, but a full scan names them with the
+    /// reason (before, they vanished without a word: the torture suite's bad-input scenario found them silent).
+    @Test func aFullScanNamesWhatItSkipsByName() throws {
+        let dir = try TemporaryDirectory()
+        let root = dir.file("watched")
+        for name in ["a/.hidden.png", "a/scan.png.part", "a/scan.png~", "a/kept.png", ".git/HEAD"] { try dir.write("watched/" + name, [1]) }
+        let log = EventLog()
+        let watcher = FileWatcher(roots: [root], settings: Self.settings()) { log.append($0) }
+        watcher.start()
+        defer { watcher.stop() }
+        #expect(log.wait { log.settled.contains(root + "/a/kept.png") })
+        let ignored = log.all.compactMap { if case .ignored(let r, let paths, let reason) = $0, r == root { return (paths, reason) } else { return nil } }
+        #expect(ignored.first?.0 == [root + "/.git", root + "/a/.hidden.png", root + "/a/scan.png.part", root + "/a/scan.png~"])
+        #expect(ignored.first?.1.contains("hidden") == true)
+        #expect(!log.settled.contains(root + "/a/.hidden.png"))
+    }
+
     @Test func aSlowWriteSettlesOnlyAfterItStops() throws {
         let dir = try TemporaryDirectory()
         let root = dir.file("watched")
