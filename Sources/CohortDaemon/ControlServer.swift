@@ -5,7 +5,8 @@
 // and a connection answers its requests strictly in order. Fairness: a connection has one request in
 // flight, handles one frame per round (ControlTurns: rounds alternate with polls of the sockets, so a
 // pipelined flood takes turns with everyone else and never delays an accept or a read), stops reading
-// while 32 frames wait, and stops handling while the client does not read its replies.
+// while 32 frames wait, stops handling while the client does not read its replies, and is closed after
+// 16 protocol-level refusals in a row (malformed frames, unknown or forbidden commands).
 // With systemd socket activation (cohortd.socket) the listening socket arrives as LISTEN_FDS.
 import CohortControl
 import Foundation
@@ -183,8 +184,8 @@ final class ControlConnectionHandler: ChannelInboundHandler, @unchecked Sendable
 
     /// Handles at most one frame; the next waits for this connection's turn in the next round (ControlTurns).
     private func processPending(_ context: ChannelHandlerContext) {
-        guard context.channel.isActive else {
-            pending.removeAll()  // the client left: its queued requests have no one to answer
+        guard context.channel.isActive, !closing else {
+            pending.removeAll()  // the client left (or is being closed): its queued requests have no one to answer
             return
         }
         if pending.count >= Self.pendingHigh && !readingPaused {
@@ -200,11 +201,14 @@ final class ControlConnectionHandler: ChannelInboundHandler, @unchecked Sendable
             let frame = pending.removeFirst()
             switch FrameCodec.decodeRequest(frame) {
             case .failure(let error):
+                if refuseAfterBadFrames(context, error) { return }
                 write(context, ControlResponse.failure(id: nil, error))
             case .success(let request):
                 let mayMutate = ControlAccess.mayMutate(peer, adminGID: live.current.control.adminGID, daemonUID: getuid())
                 switch commands.handle(request, mayMutate: mayMutate, peerUID: peer?.uid) {
                 case .now(let result):
+                    if case .failure(let error) = result, refuseAfterBadFrames(context, error) { return }
+                    if case .success = result { badFrames = 0 }
                     write(context, response(request.id, result))
                 case .subscribe(let result):
                     write(context, ControlResponse.success(id: request.id, result))
@@ -213,12 +217,15 @@ final class ControlConnectionHandler: ChannelInboundHandler, @unchecked Sendable
                     busy = true
                     let loop = context.eventLoop
                     let box = NIOLoopBound(context, eventLoop: loop)
+                    badFrames = 0
                     Task.detached { [self] in
-                        let result = await work()
+                        // Encoded here, off the event loop: a status reply is a few kilobytes of JSON, and
+                        // encoding every flooder's on the loop was a third of its time (perf, torture suite).
+                        let reply = try? FrameCodec.encode(self.response(request.id, await work()))
                         loop.execute {
                             let context = box.value
                             self.busy = false
-                            self.write(context, self.response(request.id, result))
+                            if let reply { context.write(self.wrapOutboundOut(context.channel.allocator.buffer(bytes: reply)), promise: nil) }
                             context.flush()
                             // The next frame waits for a round: completions arrive from other threads as
                             // event-loop tasks, and handling the next frame here would keep a flooder's
@@ -237,6 +244,27 @@ final class ControlConnectionHandler: ChannelInboundHandler, @unchecked Sendable
                 turns.request(self) { self.processPending(box.value) }
             }
         }
+    }
+
+    /// Protocol-level refusals in a row (malformed frames, another protocol version, unknown commands,
+    /// commands the peer may not send) before the connection is closed. cohortctl never sends one twice;
+    /// a client that sends 16 is broken or hostile, and answering each of its frames costs everyone else.
+    static let maxBadFrames = 16
+    private var badFrames = 0
+    /// The connection was refused for its bad frames and closes once the reason is written.
+    private var closing = false
+
+    /// Counts a refusal; at `maxBadFrames` in a row answers with the reason, closes, and returns true.
+    private func refuseAfterBadFrames(_ context: ChannelHandlerContext, _ error: ControlError) -> Bool {
+        guard [.malformedFrame, .versionMismatch, .unknownCommand, .permissionDenied].contains(error.code) else { return false }
+        badFrames += 1
+        guard badFrames >= Self.maxBadFrames else { return false }
+        closing = true
+        pending.removeAll()
+        closeAfter(context, ControlResponse.failure(id: nil, ControlError(
+            .malformedFrame, "\(Self.maxBadFrames) refused requests in a row (the last: \(error.message)); closing",
+            context: ["last_code": error.code.rawValue])))
+        return true
     }
 
     /// Streams events to this client until it leaves.

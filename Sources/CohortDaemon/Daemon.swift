@@ -30,8 +30,8 @@ public enum Daemon {
             try SyntheticPublisher(catalog: catalog, dataset: dataset, logger: logger).reconcile()
         }
         let live = LiveConfiguration(configuration)
-        let state = DaemonState()
-        let processor = try IngestProcessor(catalog: catalog, configuration: configuration)
+        let state = DaemonState(computeWorkers: Parallel.workers)
+        let processor = try IngestProcessor(catalog: catalog, configuration: configuration, workers: { state.compute.ingestWorkers })
         let ingest = IngestService(processor: processor, configuration: configuration, state: state, logger: logger)
         let runner = try JobRunner(catalog: catalog, live: live, state: state, logger: logger)
         let scheduler = SchedulerService(catalog: catalog, live: live, state: state, runner: runner, logger: logger)

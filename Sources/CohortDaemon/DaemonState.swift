@@ -48,7 +48,11 @@ public final class DaemonState: @unchecked Sendable {
         }
     }
 
-    public init() {}
+    /// Compute workers shared by ingest and jobs.
+    let compute: ComputeBudget
+
+    /// `computeWorkers`: the daemon's `threads` (Parallel.workers once configured).
+    init(computeWorkers: Int) { compute = ComputeBudget(workers: computeWorkers) }
 
     /// Degraded conditions by component ("filewatch" → reason).
     public var degraded: [String: String] { lock.withLock { degradedValue } }

@@ -7,6 +7,7 @@ import FileWatch
 import Foundation
 import GRDB
 import ImageIO
+import Kernels
 import Training
 
 /// What one ingest batch did (for logs and status).
@@ -25,10 +26,13 @@ final class IngestProcessor: @unchecked Sendable {
     let router: DatasetRouter
     let decoder: ImageDecoder
     let validationFraction: Double
+    /// Workers a batch may decode on (the daemon's ComputeBudget: fewer while a training job runs).
+    let workers: @Sendable () -> Int
     private var indexes: [String: NearDuplicateIndex] = [:]
 
-    init(catalog: CatalogDatabase, configuration: DaemonConfiguration) throws {
+    init(catalog: CatalogDatabase, configuration: DaemonConfiguration, workers: @escaping @Sendable () -> Int = { Parallel.workers }) throws {
         self.catalog = catalog
+        self.workers = workers
         router = DatasetRouter(datasets: configuration.datasets)
         decoder = ImageDecoder(limits: configuration.decodeLimits)
         validationFraction = configuration.validationFraction
@@ -87,7 +91,7 @@ final class IngestProcessor: @unchecked Sendable {
         outcome.unchanged = files.count - fresh.count
         guard !fresh.isEmpty else { return outcome }
         let routes = fresh.map { router.route($0.path) }
-        let decoded = ParallelMap.map(fresh.count) { i -> Decoded in
+        let decoded = ParallelMap.map(fresh.count, workers: workers()) { i -> Decoded in
             switch routes[i] {
             case .outside: return .refused("outside every watched root", transient: false)
             case .refused(_, _, let reason): return .refused(reason, transient: false)
@@ -213,8 +217,8 @@ final class IngestProcessor: @unchecked Sendable {
             }  // gone: the watcher removes it
         }
         var outcome = IngestOutcome()
-        for start in stride(from: 0, to: files.count, by: 128) {
-            outcome = outcome.adding(try ingest(Array(files[start..<min(files.count, start + 128)]), now: now))
+        for start in stride(from: 0, to: files.count, by: IngestService.batchSize) {
+            outcome = outcome.adding(try ingest(Array(files[start..<min(files.count, start + IngestService.batchSize)]), now: now))
         }
         return outcome
     }

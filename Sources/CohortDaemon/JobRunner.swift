@@ -61,7 +61,7 @@ final class JobRunner: Service, @unchecked Sendable {
                 continue
             }
             condition.withLock { running = true }
-            execute(job)
+            state.compute.whileJobRuns { execute(job) }
             condition.withLock { running = false }
             state.progress = nil
         }

@@ -7,12 +7,13 @@ import Foundation
 import Kernels
 
 public enum ParallelMap {
-    /// [body(0), body(1), …] computed concurrently; indices are dealt round-robin to `Parallel.workers` workers.
-    public static func map<T>(_ count: Int, _ body: (Int) -> T) -> [T] {
+    /// [body(0), body(1), …] computed concurrently; indices are dealt round-robin to `workers` workers
+    /// (default: `Parallel.workers`; cohortd's ingest passes what its compute budget leaves).
+    public static func map<T>(_ count: Int, workers: Int = Parallel.workers, _ body: (Int) -> T) -> [T] {
         let results = UnsafeMutableBufferPointer<T?>.allocate(capacity: count)
         results.initialize(repeating: nil)
         defer { results.deallocate() }
-        let workers = max(1, min(count, Parallel.workers))
+        let workers = max(1, min(count, workers))
         // Each index is written by exactly one worker.
         let base = UInt(bitPattern: results.baseAddress)
         withoutActuallyEscaping(body) { body in

@@ -37,6 +37,16 @@ import Testing
         #expect(errorCode(client.request(#"{"v":1,"id":9,"cmd":"launch"}"#)) == "unknown_command")
         #expect(client.request(#"{"v":1,"id":10,"cmd":"version"}"#)?["ok"] as? Bool == true, "errors keep the connection")
 
+        // ... up to 16 protocol-level refusals in a row (a good request resets the count): the 16th answers
+        // with the reason and closes, so a broken or hostile client stops costing the event loop.
+        let noisy = try #require(UnixSocketClient(path: socket))
+        for _ in 0..<15 { #expect(errorCode(noisy.request("garbage")) == "malformed_frame") }
+        #expect(noisy.request(#"{"v":1,"id":1,"cmd":"version"}"#)?["ok"] as? Bool == true, "15 refusals keep the connection")
+        for _ in 0..<15 { _ = noisy.request(#"{"v":1,"id":2,"cmd":"launch"}"#) }
+        let last = noisy.request(#"{"v":1,"id":3,"cmd":"launch"}"#)?["error"] as? [String: Any]
+        #expect((last?["message"] as? String)?.contains("16 refused requests in a row") == true, "\(String(describing: last))")
+        #expect(noisy.readLine() == nil, "closed after the 16th refusal in a row")
+
         // An oversized frame: an error (when the client is still reading), then that client — only that
         // one — is disconnected.
         let big = try #require(UnixSocketClient(path: socket))

@@ -4,6 +4,7 @@ Python standard library only (the suite runs on a fresh Debian machine beside th
 its own `Tree` (incoming/<dataset>/<class>/, output/, state/, a config file) and starts the daemon it attacks with
 `Daemon`. Catalog reads open the SQLite file read-only (WAL mode lets them run beside the daemon's writes).
 """
+import atexit
 import json
 import os
 import shutil
@@ -83,7 +84,10 @@ dataset:
 
 
 class Daemon:
-    """One cohortd process on a Tree; stdout and stderr go to the tree's log (appended across restarts)."""
+    """One cohortd process on a Tree; stdout and stderr go to the tree's log (appended across restarts).
+    A daemon still running when the suite exits (a scenario raised) is killed, never left behind."""
+
+    running = set()
 
     def __init__(self, tree, env=None, user=None):
         self.tree = tree
@@ -91,6 +95,7 @@ class Daemon:
         self.process = subprocess.Popen([os.path.join(tree.bin_dir, "cohortd"), "--config", tree.config],
                                         stdout=log, stderr=subprocess.STDOUT, env={**os.environ, **(env or {})},
                                         user=user)
+        Daemon.running.add(self.process)
         log.close()
 
     @property
@@ -132,6 +137,13 @@ class Daemon:
                 if line.startswith("VmHWM:"):
                     return int(line.split()[1]) / 1024
         return 0.0
+
+
+@atexit.register
+def _kill_leftovers():
+    for process in Daemon.running:
+        if process.poll() is None:
+            process.kill()
 
 
 def request(socket_path, cmd, args=None, timeout=10):

@@ -159,7 +159,6 @@ def gan_kill(bin_dir, smoke, result):
     rng = random.Random(2)
     staged = tree.phantoms([40, 20, 10], seed=5)
     tree.drop(staged)
-    extra = tree.phantoms([4, 4, 4] * 1, seed=6, out=os.path.join(tree.root, "more"))
     during_publish = 0
     checkpoints = 0
     bad_checkpoints = 0
@@ -176,9 +175,10 @@ def gan_kill(bin_dir, smoke, result):
         if loads is not None:
             checkpoints += 1
             bad_checkpoints += 0 if loads else 1
-        # New scans every cycle so a new GAN run (and a publish) follows.
-        tree.drop(extra, prefix=f"c{cycle}-")
-        time.sleep(rng.uniform(1.0, 6.0 if smoke else 12.0))
+        # New scans every cycle (new pixels: copies would be duplicates, not new images) so a new GAN run and
+        # a publish follow; the kill lands anywhere from settling through training to publishing.
+        tree.drop(tree.phantoms([4, 4, 4], seed=100 + cycle, out=os.path.join(tree.root, f"more-{cycle}")), prefix=f"c{cycle}-")
+        time.sleep(rng.uniform(1.0, 7.0))
         if glob.glob(os.path.join(tree.output, ".staging-*")) or glob.glob(os.path.join(tree.output, "*", ".staging-*")):
             during_publish += 1
         daemon.kill9()
