@@ -53,7 +53,7 @@ test: deps
 	@./Tests/numeric-kernels.sh
 	python3 bench/torture/torture.py "$$($(SWIFT) build --show-bin-path)" --smoke
 
-## torture: the full torture suite against the release daemon (about 15 minutes on 2 cores, as root):
+## torture: the full torture suite against the release daemon (about 6 minutes on 2 cores, as root):
 ## kill -9 cycles, inotify overflow, bad input, chunk bombs, a control-socket fuzzer, disk full, damaged
 ## catalogs; one line of figures per scenario (docs/reliability.md)
 torture: build

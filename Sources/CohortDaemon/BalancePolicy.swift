@@ -23,10 +23,25 @@ public struct ClassBalance: Sendable, Equatable, Codable {
 
 extension BalanceSettings {
     /// Classes whose synthetic samples are withheld: those a report found harmed, unless
-    /// `publish_when_harmful` is on.
-    func withheld(_ record: DatasetStateRecord) -> Set<String> {
+    /// `publish_when_harmful` is on. A stored list that does not decode is an error, never "nothing
+    /// withheld": the harm gate fails closed (nothing is published or scheduled for the dataset until the
+    /// next report rewrites the list), and the error names the dataset and the stored text.
+    func withheld(_ record: DatasetStateRecord) throws(WithheldClassesError) -> Set<String> {
         guard !publishWhenHarmful else { return [] }
-        return Set((try? JSONDecoder().decode([String].self, from: Data(record.suppressedClasses.utf8))) ?? [])
+        guard let classes = try? JSONDecoder().decode([String].self, from: Data(record.suppressedClasses.utf8)) else {
+            throw WithheldClassesError(dataset: record.dataset, stored: record.suppressedClasses)
+        }
+        return Set(classes)
+    }
+}
+
+/// The catalog's list of withheld classes for a dataset is damaged.
+struct WithheldClassesError: Error, CustomStringConvertible {
+    var dataset: String
+    var stored: String
+    var description: String {
+        "\(dataset): the catalog's list of classes withheld as harmed does not decode (\(stored.prefix(80).debugDescription)); "
+            + "nothing is published for this dataset until a classifier report rewrites it (cohortctl train classifier)"
     }
 }
 

@@ -56,7 +56,7 @@ enum GANJob {
         let sha = try SyntheticSamples.sha256(ofFile: checkpointPath)
         let generation = try context.datasetState().generation + 1
         context.progress(phase: "generating", step: total, total: total, detail: "sampling and filtering near-copies")
-        let suppressed = context.configuration.balance.withheld(try context.datasetState())
+        let suppressed = try context.configuration.balance.withheld(try context.datasetState())
         let balance = BalancePolicy.balance(realCounts: counts, settings: settings.balance, suppressed: suppressed)
         let publisher = SyntheticPublisher(catalog: context.catalog, dataset: dataset, logger: context.logger,
                                            judge: SyntheticPublisher.acceptanceJudge(context.configuration, dataset: dataset, logger: context.logger))
@@ -90,7 +90,7 @@ enum GenerateJob {
         let sha = try SyntheticSamples.sha256(ofFile: checkpoint)
         let counts = try CatalogImages.realCounts(context.catalog, dataset: dataset.name, classes: dataset.classes)
         let balance = BalancePolicy.balance(realCounts: counts, settings: context.configuration.balance,
-                                            suppressed: context.configuration.balance.withheld(try context.datasetState()))
+                                            suppressed: try context.configuration.balance.withheld(try context.datasetState()))
         let have = try SyntheticCounts.byClass(context.catalog, dataset: dataset.name)
         let train = try CatalogImages.load(context.catalog, dataset: dataset.name, split: .train, classes: trainer.classes, size: dataset.imageSize)
         let publisher = SyntheticPublisher(catalog: context.catalog, dataset: dataset, logger: context.logger,

@@ -29,7 +29,16 @@ final class SchedulerService: Service, @unchecked Sendable {
     func run() async throws {
         while !Task.isCancelled && !Task.isShuttingDownGracefully {
             for dataset in configuration.datasets {
-                do { try tick(dataset) } catch { logger.error("\(dataset.name): scheduler: \(error)") }
+                // A pass that fails (a catalog error, a damaged withheld-classes list) schedules nothing for the
+                // dataset and leaves the daemon degraded until a pass succeeds; logged once per cause.
+                do {
+                    try tick(dataset)
+                    state.setDegraded("scheduler \(dataset.name)", nil)
+                } catch {
+                    let reason = "\(dataset.name): scheduler: \(error)"
+                    if state.degraded["scheduler \(dataset.name)"] != reason { logger.error("\(reason)") }
+                    state.setDegraded("scheduler \(dataset.name)", reason)
+                }
             }
             state.heartbeat = Date().timeIntervalSince1970
             try? await cancelWhenGracefulShutdown { [interval] in try await Task.sleep(for: interval) }
@@ -43,7 +52,7 @@ final class SchedulerService: Service, @unchecked Sendable {
         guard !counts.isEmpty else { return }
         let record = try catalog.read { db in try DatasetStateRecord.fetchOne(db, key: dataset.name) } ?? DatasetStateRecord(dataset: dataset.name)
         let balance = BalancePolicy.balance(realCounts: counts, settings: configuration.balance,
-                                            suppressed: configuration.balance.withheld(record))
+                                            suppressed: try configuration.balance.withheld(record))
         let pending = try catalog.read { db in
             try String.fetchAll(db, sql: "SELECT DISTINCT kind FROM job WHERE dataset = ? AND state IN ('queued', 'running', 'interrupted')",
                                 arguments: [dataset.name])

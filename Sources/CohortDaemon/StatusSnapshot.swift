@@ -69,7 +69,7 @@ public struct StatusSnapshot: Codable, Sendable, Equatable {
             let record = try catalog.read { db in try DatasetStateRecord.fetchOne(db, key: dataset.name) } ?? DatasetStateRecord(dataset: dataset.name)
             let synthetic = Dictionary(uniqueKeysWithValues: all.map { ($0.className, $0.synthetic) })
             let balance = BalancePolicy.balance(realCounts: realCounts, settings: configuration.balance,
-                                                suppressed: configuration.balance.withheld(record))
+                                                suppressed: try configuration.balance.withheld(record))
             let classes = balance.map { b in
                 ClassStatus(className: b.className, real: b.real, synthetic: synthetic[b.className] ?? 0,
                             quarantined: byClass[b.className]?.quarantined ?? 0, duplicates: byClass[b.className]?.duplicates ?? 0,

@@ -1,5 +1,6 @@
 // The balance policy, table-driven: target, deficit, the per-real cap, tolerance, suppression and the
 // symmetric synthetic share (f = 0 is the earlier top-up rule).
+import Catalog
 import Testing
 @testable import CohortDaemon
 import ImageIO
@@ -7,6 +8,19 @@ import Tensor
 import Training
 
 @Suite struct BalancePolicyTests {
+    /// The harm gate fails closed: a withheld-classes list the catalog cannot decode is an error that stops
+    /// publishing and scheduling for the dataset (before, `try?` read it as "nothing withheld").
+    @Test func aDamagedWithheldListFailsClosed() throws {
+        var record = DatasetStateRecord(dataset: "chest")
+        record.suppressedClasses = #"["viral"]"#
+        var settings = BalanceSettings()
+        #expect(try settings.withheld(record) == ["viral"])
+        record.suppressedClasses = #"["viral""#
+        #expect(throws: WithheldClassesError.self) { try settings.withheld(record) }
+        settings.publishWhenHarmful = true
+        #expect(try settings.withheld(record) == [], "publish_when_harmful: nothing is withheld, whatever is stored")
+    }
+
     struct Case: Sendable, CustomStringConvertible {
         var name: String
         var counts: [String: Int]
