@@ -81,7 +81,7 @@ let package = Package(
         .executableTarget(
             name: "cohort",
             dependencies: [
-                "BLAS", "ImageIO", "Training", "Catalog",
+                "BLAS", "ImageIO", "Training", "Catalog", "AtomicFile",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]),
         // cohortctl speaks the protocol only: it imports nothing else of Cohort's.
