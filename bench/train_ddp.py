@@ -34,6 +34,10 @@ import torch.distributed as dist
 import torch.nn as nn
 import torch.nn.functional as F
 
+# The blocks are the contract's reference modules (their names are Cohort's parameter names); this file adds the
+# width/depth/class-count scaling Cohort's classifier jobs use.
+from torch_models import ConvBN, FusedMBConv, MBConv
+
 # ---------------------------------------------------------------------------------------------------------------
 # The network (names as Cohort's parameter store: stem, stages.S.B.*, head, classifier)
 
@@ -43,59 +47,6 @@ STAGES = [  # (fused, expansion, channels, stride, blocks): Classifier.Configura
 
 def round8(c, width):
     return max(8, int(round(c * width / 8)) * 8)
-
-
-class ConvBN(nn.Module):
-    def __init__(self, cin, cout, kernel, stride=1, groups=1, act=True):
-        super().__init__()
-        self.conv = nn.Conv2d(cin, cout, kernel, stride, (kernel - 1) // 2, groups=groups, bias=False)
-        self.bn = nn.BatchNorm2d(cout)
-        self.act = act
-
-    def forward(self, x):
-        x = self.bn(self.conv(x))
-        return F.silu(x) if self.act else x
-
-
-class SqueezeExcitation(nn.Module):
-    def __init__(self, channels, reduced):
-        super().__init__()
-        self.fc1 = nn.Conv2d(channels, reduced, 1)
-        self.fc2 = nn.Conv2d(reduced, channels, 1)
-
-    def forward(self, x):
-        return x * torch.sigmoid(self.fc2(F.silu(self.fc1(x.mean(dim=(2, 3), keepdim=True)))))
-
-
-class FusedMBConv(nn.Module):
-    def __init__(self, cin, cout, expand, stride):
-        super().__init__()
-        self.residual = stride == 1 and cin == cout
-        self.single = expand == 1
-        if self.single:
-            self.conv = ConvBN(cin, cout, 3, stride)
-        else:
-            self.expand = ConvBN(cin, cin * expand, 3, stride)
-            self.project = ConvBN(cin * expand, cout, 1, act=False)
-
-    def forward(self, x):
-        out = self.conv(x) if self.single else self.project(self.expand(x))
-        return x + out if self.residual else out
-
-
-class MBConv(nn.Module):
-    def __init__(self, cin, cout, expand, stride):
-        super().__init__()
-        mid = cin * expand
-        self.residual = stride == 1 and cin == cout
-        self.expand = ConvBN(cin, mid, 1)
-        self.depthwise = ConvBN(mid, mid, 3, stride, groups=mid)
-        self.se = SqueezeExcitation(mid, max(1, cin // 4))
-        self.project = ConvBN(mid, cout, 1, act=False)
-
-    def forward(self, x):
-        out = self.project(self.se(self.depthwise(self.expand(x))))
-        return x + out if self.residual else out
 
 
 class Classifier(nn.Module):
