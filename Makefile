@@ -8,6 +8,8 @@ DESTDIR      ?=
 BINDIR       := $(DESTDIR)$(PREFIX)/bin
 RELEASE_BIN  := .build/release
 APT_PACKAGES := libopenblas-dev libpng-dev libturbojpeg0-dev libinotifytools0-dev libsqlite3-dev pkg-config systemd util-linux python3 sqlite3
+# Only `make test` needs these: the report is checked in a real browser (ReportBrowserTests).
+TEST_PACKAGES := chromium
 SHARED_DATA  ?= $(abspath ../shared/data)
 # Release builds are tuned for the vector unit of the machine that builds them (Cohort is built where
 # it runs): AVX-512 or AVX2+FMA code in the numeric loops is ~20% faster than baseline x86-64 (measured
@@ -20,13 +22,13 @@ RELEASE      := -c release $(if $(COHORT_CPU),-Xswiftc -target-cpu -Xswiftc $(CO
 DEMO_DIR     ?= $(abspath .build/demo)
 DATA         ?=
 
-.PHONY: all deps build build-debug test torture demo bench install clean
+.PHONY: all deps test-deps build build-debug test torture demo bench install clean
 
 all: build
 
-## deps: install missing apt packages (idempotent; prints nothing when all are present)
-deps:
-	@missing=""; for p in $(APT_PACKAGES); do \
+# Installs the Debian packages in $(1) that are missing (silently when all are present).
+define install_missing
+	@missing=""; for p in $(1); do \
 	  dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q "install ok installed" || missing="$$missing $$p"; \
 	done; \
 	if [ -n "$$missing" ]; then \
@@ -35,6 +37,15 @@ deps:
 	  DEBIAN_FRONTEND=noninteractive apt-get update -qq && \
 	  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $$missing >/dev/null; \
 	fi
+endef
+
+## deps: install missing apt packages (idempotent; prints nothing when all are present)
+deps:
+	$(call install_missing,$(APT_PACKAGES))
+
+## test-deps: deps, and headless Chromium for the report's browser test
+test-deps:
+	$(call install_missing,$(APT_PACKAGES) $(TEST_PACKAGES))
 
 ## build: release build of every executable
 build: deps
@@ -46,7 +57,7 @@ build-debug: deps
 ## test: build, verify the systemd units (warnings fail), run the whole test suite, then the numerical
 ## suites again under every OpenBLAS kernel this CPU can execute (about a minute), then the torture
 ## suite's short smoke version against the debug daemon (about two minutes)
-test: deps
+test: test-deps
 	$(SWIFT) build --build-tests
 	@./Tests/systemd/verify-units.sh "$$($(SWIFT) build --show-bin-path)"
 	$(SWIFT) test --skip-build

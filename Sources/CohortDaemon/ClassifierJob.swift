@@ -133,10 +133,14 @@ enum ClassifierJob {
 /// (right, after a wider gap), one row per class, as a base64 PNG: the reader sees at once whether the
 /// samples look like the class and whether they repeat themselves.
 enum ReportSampleGrid {
-    static func png(real: LabeledImages, synthetic: LabeledImages, classes: [String], perClass: Int = 6) -> String? {
+    /// Images per side of a row, the gap between images and the wider gap between the sides (px at model size).
+    static let perClass = 6, gap = 2
+    static func middle(size: Int) -> Int { 3 * size / 4 }
+
+    static func png(real: LabeledImages, synthetic: LabeledImages, classes: [String], perClass: Int = Self.perClass) -> String? {
         guard synthetic.count > 0 else { return nil }
         let s = synthetic.size
-        let gap = 2, middle = 3 * s / 4
+        let middle = Self.middle(size: s)
         let width = 2 * perClass * (s + gap) - 2 * gap + middle, height = classes.count * (s + gap) - gap
         var samples = [UInt16](repeating: 255, count: width * height)
         func paint(_ images: LabeledImages, _ index: Int, row c: Int, left: Int) {

@@ -55,7 +55,7 @@ enum ReportHTML {
         html += "<h2>Training loss</h2>" + lossCurves(r.variants)
         if let grid = r.sampleGridPNG {
             html += "<h2>Real and synthetic samples</h2><p>One row per class (\(escape(r.classes.joined(separator: ", ")))): up to 6 real validation scans on the left, up to 6 synthetic samples on the right; every synthetic file is marked in its PNG metadata.</p>"
-            html += "<img alt=\"real (left) and synthetic (right) samples per class\" style=\"image-rendering:pixelated;width:\(min(1000, 2 * (12 * (r.imageSize + 2) + r.imageSize)))px\" src=\"data:image/png;base64,\(grid)\">"
+            html += sampleGrid(r, png: grid)
         }
         html += "</body></html>\n"
         return html
@@ -84,35 +84,80 @@ enum ReportHTML {
         return svg + "</svg>"
     }
 
+    /// The sample grid (ReportSampleGrid's PNG) with each row's class name on its left and the two sides
+    /// named above it, so real and synthetic samples of a class are read side by side.
+    static func sampleGrid(_ r: ClassifierReport, png: String) -> String {
+        let s = Double(r.imageSize), gap = Double(ReportSampleGrid.gap), side = Double(ReportSampleGrid.perClass)
+        let middle = Double(ReportSampleGrid.middle(size: r.imageSize))
+        let naturalWidth = 2 * side * (s + gap) - 2 * gap + middle, naturalHeight = Double(r.classes.count) * (s + gap) - gap
+        let label = max(60, (r.classes.map { textWidth($0, size: 12) }.max() ?? 0) + 12), header = 22.0
+        let scale = min(2, (1000 - label) / naturalWidth)
+        let width = label + naturalWidth * scale, height = header + naturalHeight * scale
+        var svg = "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"\(Int(width.rounded(.up)))\" height=\"\(Int(height.rounded(.up)))\">"
+        svg += "<text x=\"\(label)\" y=\"15\" font-size=\"12\" font-weight=\"600\">real (validation)</text>"
+        svg += "<text x=\"\(label + (side * (s + gap) - gap + middle) * scale)\" y=\"15\" font-size=\"12\" font-weight=\"600\">synthetic</text>"
+        svg += "<image x=\"\(label)\" y=\"\(header)\" width=\"\(naturalWidth * scale)\" height=\"\(naturalHeight * scale)\" style=\"image-rendering:pixelated\" "
+            + "href=\"data:image/png;base64,\(png)\"><title>real (left) and synthetic (right) samples per class</title></image>"
+        for (c, name) in r.classes.enumerated() {
+            svg += "<text x=\"0\" y=\"\(header + (Double(c) * (s + gap) + s / 2) * scale + 4)\" font-size=\"12\">\(escape(name))</text>"
+        }
+        return svg + "</svg>"
+    }
+
+    /// Width in px of `text` at `size` px in the report's sans-serif face, generously (an average glyph is
+    /// about 0.55 em; 0.62 leaves room for wide letters), so whole class names fit their label areas.
+    static func textWidth(_ text: String, size: Double) -> Double { Double(text.count) * size * 0.62 }
+
+    /// A confusion matrix with whole class names: rows labelled on the left, columns by names rotated 45°
+    /// above them (a name is never cut short, however long).
     static func confusion(_ m: ClassificationMetrics) -> String {
-        let cell = 44, label = 90
+        let cell = 44.0, fontSize = 11.0
         let n = m.classes.count
-        var svg = "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"\(label + n * cell + 4)\" height=\"\(label + n * cell + 4)\">"
-        svg += "<text x=\"\(label)\" y=\"12\" font-size=\"11\">predicted →</text><text x=\"0\" y=\"\(label - 4)\" font-size=\"11\">true ↓</text>"
+        let longest = m.classes.map { textWidth($0, size: fontSize) }.max() ?? 0
+        let label = max(60, longest + 10)  // row-label column
+        let header = 18 + longest * 0.71 + 8  // "predicted →", then the rotated names' height
+        let width = label + Double(n) * cell + longest * 0.71 + 4  // the last rotated name leans right
+        var svg = "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"\(Int(width.rounded(.up)))\" height=\"\(Int((header + Double(n) * cell + 4).rounded(.up)))\">"
+        svg += "<text x=\"\(label)\" y=\"12\" font-size=\"11\">predicted →</text><text x=\"0\" y=\"\(header - 4)\" font-size=\"11\">true ↓</text>"
         for (j, name) in m.classes.enumerated() {
-            svg += "<text x=\"\(label + j * cell + 2)\" y=\"\(label - 8)\" font-size=\"10\">\(escape(String(name.prefix(7))))</text>"
+            let x = label + Double(j) * cell + cell / 2, y = header - 4
+            svg += "<text x=\"\(x)\" y=\"\(y)\" font-size=\"10\" transform=\"rotate(-45 \(x) \(y))\">\(escape(name))</text>"
         }
         for i in 0..<n {
             let total = max(1, m.confusion[i].reduce(0, +))
-            svg += "<text x=\"0\" y=\"\(label + i * cell + cell / 2 + 4)\" font-size=\"11\">\(escape(String(m.classes[i].prefix(12))))</text>"
+            let top = header + Double(i) * cell
+            svg += "<text x=\"0\" y=\"\(top + cell / 2 + 4)\" font-size=\"11\">\(escape(m.classes[i]))</text>"
             for j in 0..<n {
                 let share = Double(m.confusion[i][j]) / Double(total)
                 let shade = Int(255 - share * 200)
-                svg += "<rect x=\"\(label + j * cell)\" y=\"\(label + i * cell)\" width=\"\(cell - 1)\" height=\"\(cell - 1)\" fill=\"rgb(\(shade),\(shade),255)\"/>"
-                svg += "<text x=\"\(label + j * cell + cell / 2)\" y=\"\(label + i * cell + cell / 2 + 4)\" font-size=\"11\" text-anchor=\"middle\">\(m.confusion[i][j])</text>"
+                let left = label + Double(j) * cell
+                svg += "<rect x=\"\(left)\" y=\"\(top)\" width=\"\(cell - 1)\" height=\"\(cell - 1)\" fill=\"rgb(\(shade),\(shade),255)\"/>"
+                svg += "<text x=\"\(left + cell / 2)\" y=\"\(top + cell / 2 + 4)\" font-size=\"11\" text-anchor=\"middle\">\(m.confusion[i][j])</text>"
             }
         }
         return svg + "</svg>"
     }
 
+    /// Training loss of every variant against its step, smoothed over 1% of the run, with values on both axes.
     static func lossCurves(_ variants: [ReportVariant]) -> String {
-        let width = 640.0, height = 220.0, margin = 36.0
+        let width = 640.0, height = 220.0, left = 48.0, top = 20.0, bottom = 40.0, right = 20.0
         let all = variants.flatMap(\.losses).filter(\.isFinite)
-        guard let top = all.max(), !all.isEmpty else { return "<p>no losses recorded</p>" }
+        guard let highest = all.max(), !all.isEmpty else { return "<p>no losses recorded</p>" }
         let longest = Double(max(2, variants.map(\.losses.count).max() ?? 2))
-        var svg = "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"\(Int(width + margin * 2))\" height=\"\(Int(height + margin * 2))\">"
-        svg += "<line x1=\"\(margin)\" y1=\"\(margin + height)\" x2=\"\(margin + width)\" y2=\"\(margin + height)\" stroke=\"#999\"/><line x1=\"\(margin)\" y1=\"\(margin)\" x2=\"\(margin)\" y2=\"\(margin + height)\" stroke=\"#999\"/>"
-        svg += "<text x=\"\(margin)\" y=\"\(margin - 6)\" font-size=\"11\">loss (max \(String(format: "%.2f", top)))</text><text x=\"\(margin + width - 40)\" y=\"\(margin + height + 16)\" font-size=\"11\">step</text>"
+        var svg = "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"\(Int(left + width + right))\" height=\"\(Int(top + height + bottom))\">"
+        svg += "<line x1=\"\(left)\" y1=\"\(top + height)\" x2=\"\(left + width)\" y2=\"\(top + height)\" stroke=\"#999\"/><line x1=\"\(left)\" y1=\"\(top)\" x2=\"\(left)\" y2=\"\(top + height)\" stroke=\"#999\"/>"
+        // Axis values: loss 0, half and the highest (left); step 1, the middle and the last (below).
+        for fraction in [0.0, 0.5, 1.0] {
+            let y = top + height - fraction * height
+            svg += "<line x1=\"\(left - 4)\" y1=\"\(y)\" x2=\"\(left)\" y2=\"\(y)\" stroke=\"#999\"/>"
+            svg += "<text class=\"axis-value\" x=\"\(left - 6)\" y=\"\(y + 4)\" font-size=\"10\" text-anchor=\"end\">\(String(format: "%.2f", Double(highest) * fraction))</text>"
+            let x = left + fraction * width
+            let step = Int((fraction * (longest - 1)).rounded()) + 1
+            svg += "<line x1=\"\(x)\" y1=\"\(top + height)\" x2=\"\(x)\" y2=\"\(top + height + 4)\" stroke=\"#999\"/>"
+            svg += "<text class=\"axis-value\" x=\"\(x)\" y=\"\(top + height + 16)\" font-size=\"10\" text-anchor=\"\(fraction == 0 ? "start" : fraction == 1 ? "end" : "middle")\">\(step)</text>"
+        }
+        svg += "<text x=\"\(left + width / 2)\" y=\"\(top + height + 34)\" font-size=\"11\" text-anchor=\"middle\">training step</text>"
+        svg += "<text x=\"\(left - 40)\" y=\"\(top - 8)\" font-size=\"11\">loss</text>"
         for (k, v) in variants.enumerated() {
             // Smoothed over 1% of the run so the trend reads through the batch noise.
             let window = max(1, v.losses.count / 100)
@@ -123,10 +168,10 @@ enum ReportHTML {
                 if i >= window { sum -= v.losses[i - window] }
                 guard i % max(1, v.losses.count / 300) == 0 else { continue }
                 let mean = Double(sum) / Double(min(i + 1, window))
-                points.append(String(format: "%.1f,%.1f", margin + Double(i) / (longest - 1) * width, margin + height - mean / Double(top) * height))
+                points.append(String(format: "%.1f,%.1f", left + Double(i) / (longest - 1) * width, top + height - mean / Double(highest) * height))
             }
             svg += "<polyline fill=\"none\" stroke=\"\(colors[k % colors.count])\" stroke-width=\"1.5\" points=\"\(points.joined(separator: " "))\"/>"
-            svg += "<text x=\"\(margin + width - 150)\" y=\"\(margin + 14 + Double(k) * 14)\" font-size=\"11\" fill=\"\(colors[k % colors.count])\">\(escape(v.training))</text>"
+            svg += "<text x=\"\(left + width - 150)\" y=\"\(top + 14 + Double(k) * 14)\" font-size=\"11\" fill=\"\(colors[k % colors.count])\">\(escape(v.training))</text>"
         }
         return svg + "</svg>"
     }
