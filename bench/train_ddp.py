@@ -231,7 +231,7 @@ def main():
         model = nn.parallel.DistributedDataParallel(model, device_ids=[local] if cuda else None)
     optimizer = torch.optim.AdamW(model.parameters(), lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0.05)
     per_rank = max(1, args.batch_size // world)
-    steps_per_epoch = max(1, len(train_x) // args.batch_size)
+    steps_per_epoch = max(1, math.ceil(len(train_x) / args.batch_size))  # as ClassifierTrainer: every real image once per epoch
     total = steps_per_epoch * args.epochs
     if args.max_steps:
         total = min(total, args.max_steps)
