@@ -54,11 +54,12 @@ build: deps
 build-debug: deps
 	$(SWIFT) build --build-tests
 
-## test: build, verify the systemd units (warnings fail), run the whole test suite, then the numerical
+## test: build (a target importing a module it does not declare fails the build), verify the systemd
+## units (warnings fail), run the whole test suite, then the numerical
 ## suites again under every OpenBLAS kernel this CPU can execute (about a minute), then the torture
 ## suite's short smoke version against the debug daemon (about two minutes)
 test: test-deps
-	$(SWIFT) build --build-tests
+	$(SWIFT) build --build-tests --explicit-target-dependency-import-check error
 	@./Tests/systemd/verify-units.sh "$$($(SWIFT) build --show-bin-path)"
 	$(SWIFT) test --skip-build
 	@./Tests/numeric-kernels.sh
