@@ -13,7 +13,7 @@ as Classifier.Configuration.scaled does, and the parameter names are Cohort's, s
 classifier safetensors file strictly); per-image standardization (0.5th–99.5th percentile clip, then z-score) in
 training and evaluation; class-balanced sampling (a class, then an image); as many steps as real images per epoch;
 AdamW (lr 1e-3, weight decay 0.05), 5% linear warm-up then cosine decay to 1% of the rate; label smoothing 0.1; an
-exponential moving average of the weights and buffers (0.999) for evaluation. The augmentation follows
+exponential moving average of the weights and buffers (0.999, warmed up as min(0.999, (1+t)/(10+t))) for evaluation. The augmentation follows
 RadiographAugmentation (affine warp with crop zoom, gamma, blur or down-up-sampling, noise, erasing; horizontal
 flips only with --hflip), drawn from torch's generator rather than Cohort's, so runs agree in distribution, not
 image by image.
@@ -22,6 +22,7 @@ Rank 0 prints validation accuracy and macro-F1 after every epoch; `--json FILE` 
 PyTorch is a reference and hand-off tool here, never a Cohort run-time dependency.
 """
 import argparse
+import copy
 import csv
 import json
 import math
@@ -178,6 +179,20 @@ def macro_f1(predicted, labels, k):
 
 
 @torch.no_grad()
+def update_ema(ema, model, step, decay=0.999):
+    """ema = d·ema + (1 − d)·w with d = min(decay, (1 + step) / (10 + step)) — Cohort's warm-up of the average —
+    for parameters and floating buffers (batch-norm running statistics); counters are copied."""
+    d = min(decay, (1 + step) / (10 + step))
+    for e, w in zip(ema.parameters(), model.parameters()):
+        e.mul_(d).add_(w.detach(), alpha=1 - d)
+    for e, w in zip(ema.buffers(), model.buffers()):
+        if e.dtype.is_floating_point:
+            e.mul_(d).add_(w, alpha=1 - d)
+        else:
+            e.copy_(w)
+
+
+@torch.no_grad()
 def evaluate(model, images, labels, k, device, batch=256):
     model.eval()
     predicted = []
@@ -226,7 +241,9 @@ def main():
     if args.init:
         state = load_safetensors(args.init)
         model.load_state_dict({name: value.to(model.state_dict()[name].dtype) for name, value in state.items()}, strict=True)
-    ema = torch.optim.swa_utils.AveragedModel(model, multi_avg_fn=torch.optim.swa_utils.get_ema_multi_avg_fn(0.999), use_buffers=True)
+    ema = copy.deepcopy(model)  # ExponentialMovingAverage(averagingBuffers: true), updated after every step
+    for p in ema.parameters():
+        p.requires_grad_(False)
     if distributed:
         model = nn.parallel.DistributedDataParallel(model, device_ids=[local] if cuda else None)
     optimizer = torch.optim.AdamW(model.parameters(), lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0.05)
@@ -256,15 +273,15 @@ def main():
         loss.backward()
         optimizer.step()
         scheduler.step()
-        ema.update_parameters(model.module if distributed else model)
+        update_ema(ema, model.module if distributed else model, t)
         if (t + 1) % steps_per_epoch == 0 or t + 1 == total:
             if rank == 0:
-                figures = evaluate(ema.module, val_x, val_y, k, device)
+                figures = evaluate(ema, val_x, val_y, k, device)
                 history.append(round(figures["macro_f1"] * 100, 1))
                 print(f"step {t + 1}/{total} ({(t + 1) / (time.time() - started):.1f} steps/s) loss {loss.item():.3f}: validation "
                       f"accuracy {figures['accuracy'] * 100:.1f}%, macro-F1 {figures['macro_f1'] * 100:.1f}%", flush=True)
     if rank == 0:
-        figures = evaluate(ema.module, val_x, val_y, k, device)
+        figures = evaluate(ema, val_x, val_y, k, device)
         result = {"classes": classes, "processes": world, "device": str(device), "steps": total, "epochs": args.epochs,
                   "seconds": round(time.time() - started, 1), "validation": figures, "macro_f1_by_epoch": history}
         print(json.dumps(result), flush=True)
