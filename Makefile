@@ -79,7 +79,7 @@ demo: build
 bench: build
 	@./bench/run.sh "$(RELEASE_BIN)" "$(SHARED_DATA)"
 
-## install: binaries, systemd unit, sysusers/tmpfiles files; the default config into $(DESTDIR)/etc/cohort unless one exists
+## install: binaries, shell completions, systemd unit, sysusers/tmpfiles files; the default config into $(DESTDIR)/etc/cohort unless one exists
 install: build
 	install -d "$(BINDIR)" "$(DESTDIR)/etc/cohort"
 	install -m 0755 $(RELEASE_BIN)/cohort "$(BINDIR)/cohort"
@@ -88,6 +88,14 @@ install: build
 	install -d "$(DESTDIR)$(PREFIX)/lib/systemd/system" "$(DESTDIR)$(PREFIX)/lib/sysusers.d" "$(DESTDIR)$(PREFIX)/lib/tmpfiles.d"
 	sed 's|/usr/local/|$(PREFIX)/|g' systemd/cohortd.service > "$(DESTDIR)$(PREFIX)/lib/systemd/system/cohortd.service"
 	sed 's|/usr/local/|$(PREFIX)/|g' systemd/cohortd.socket > "$(DESTDIR)$(PREFIX)/lib/systemd/system/cohortd.socket"
+	@# Shell completions for both command-line tools (bash-completion, zsh and fish load these paths).
+	install -d "$(DESTDIR)$(PREFIX)/share/bash-completion/completions" "$(DESTDIR)$(PREFIX)/share/zsh/site-functions" \
+	  "$(DESTDIR)$(PREFIX)/share/fish/vendor_completions.d"
+	for tool in cohortctl cohort; do \
+	  $(RELEASE_BIN)/$$tool --generate-completion-script bash > "$(DESTDIR)$(PREFIX)/share/bash-completion/completions/$$tool" && \
+	  $(RELEASE_BIN)/$$tool --generate-completion-script zsh > "$(DESTDIR)$(PREFIX)/share/zsh/site-functions/_$$tool" && \
+	  $(RELEASE_BIN)/$$tool --generate-completion-script fish > "$(DESTDIR)$(PREFIX)/share/fish/vendor_completions.d/$$tool.fish" || exit 1; \
+	done
 	install -d "$(DESTDIR)$(PREFIX)/share/doc/cohort"
 	install -m 0644 docs/daemon.md "$(DESTDIR)$(PREFIX)/share/doc/cohort/daemon.md"
 	install -m 0644 systemd/cohort.sysusers "$(DESTDIR)$(PREFIX)/lib/sysusers.d/cohort.conf"
