@@ -56,14 +56,17 @@ public final class DaemonState: @unchecked Sendable {
 
     /// Degraded conditions by component ("filewatch" → reason).
     public var degraded: [String: String] { lock.withLock { degradedValue } }
-    /// Sets or clears (nil) a component's degraded reason; subscribers hear of changes only.
-    public func setDegraded(_ component: String, _ reason: String?) {
+    /// Sets or clears (nil) a component's degraded reason; subscribers hear of changes only. Returns whether
+    /// the reason changed (callers log a cause once, not on every retry).
+    @discardableResult
+    public func setDegraded(_ component: String, _ reason: String?) -> Bool {
         let changed = lock.withLock { () -> Bool in
             defer { degradedValue[component] = reason }
             return degradedValue[component] != reason
         }
-        guard changed else { return }
+        guard changed else { return false }
         events.publish("degraded", .object(["component": .string(component), "reason": reason.map(JSONValue.string) ?? .null]))
+        return true
     }
 
     /// Training paused by the operator: queued jobs wait, the running one stops at its next checkpoint.

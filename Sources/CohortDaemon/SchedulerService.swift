@@ -36,8 +36,7 @@ final class SchedulerService: Service, @unchecked Sendable {
                     state.setDegraded("scheduler \(dataset.name)", nil)
                 } catch {
                     let reason = "\(dataset.name): scheduler: \(error)"
-                    if state.degraded["scheduler \(dataset.name)"] != reason { logger.error("\(reason)") }
-                    state.setDegraded("scheduler \(dataset.name)", reason)
+                    if state.setDegraded("scheduler \(dataset.name)", reason) { logger.error("\(reason)") }
                 }
             }
             state.heartbeat = Date().timeIntervalSince1970

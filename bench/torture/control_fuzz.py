@@ -18,7 +18,6 @@ IDLE_RETRY seconds, as a polling client would. A hostile client the daemon close
 (churn reconnects at once), so the pressure lasts. Prints one JSON line of counts at the end.
 """
 import json
-import os
 import random
 import resource
 import selectors
@@ -79,7 +78,7 @@ def main():
             return
         counts["connects"] += 1
         c.sock = s
-        c.pending = first_bytes(c.behaviour, rng)
+        c.pending = first_bytes(c.behaviour)
         selector.register(s, selectors.EVENT_READ, c)
 
     def send(c, data):
@@ -140,7 +139,7 @@ def retry_after(behaviour):
     return {"idle": IDLE_RETRY, "churn": 0.0}.get(behaviour, 0.5)
 
 
-def first_bytes(behaviour, rng):
+def first_bytes(behaviour):
     if behaviour == "subscriber":
         return b'{"v":1,"id":1,"cmd":"subscribe"}\n'
     if behaviour == "oversize":

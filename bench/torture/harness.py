@@ -89,12 +89,11 @@ class Daemon:
 
     running = set()
 
-    def __init__(self, tree, env=None, user=None):
+    def __init__(self, tree):
         self.tree = tree
         log = open(tree.log, "ab")
         self.process = subprocess.Popen([os.path.join(tree.bin_dir, "cohortd"), "--config", tree.config],
-                                        stdout=log, stderr=subprocess.STDOUT, env={**os.environ, **(env or {})},
-                                        user=user)
+                                        stdout=log, stderr=subprocess.STDOUT)
         Daemon.running.add(self.process)
         log.close()
 
