@@ -91,7 +91,7 @@ let package = Package(
         .executableTarget(
             name: "cohortd",
             dependencies: [
-                "CohortDaemon", "Catalog", "BLAS",
+                "CohortDaemon", "CohortControl", "Catalog", "BLAS",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ]),

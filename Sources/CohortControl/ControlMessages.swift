@@ -26,6 +26,14 @@ public struct ControlRequest: Codable, Sendable, Equatable {
         self.cmd = cmd
         self.args = args
     }
+
+    /// A request for a known command.
+    public init(id: Int, command: ControlCommand, args: [String: JSONValue]? = nil) {
+        self.init(id: id, cmd: command.rawValue, args: args)
+    }
+
+    /// The command, or nil when `cmd` names none this build knows (answered with `unknown_command`).
+    public var command: ControlCommand? { ControlCommand(rawValue: cmd) }
 }
 
 /// A typed error: a stable code for programs, a message for people, context (file, class, key…).

@@ -1,5 +1,6 @@
-// A blocking client of cohortd's control socket (used by cohortctl and tests): one request, one reply,
-// typed failures — the daemon is unreachable (and why), or it refused the request.
+// A blocking client of cohortd's control socket (used by cohortctl and tests): one typed method per
+// command (as tailscale's LocalAPI client has), one request and one reply at a time, typed failures —
+// the daemon is unreachable (and why), it refused the request, or its reply is not what the protocol says.
 import CohortControl
 import Foundation
 #if canImport(Glibc)
@@ -54,22 +55,65 @@ public final class ControlClient {
         }
     }
 
+    // MARK: One method per command
+
+    public func version() throws(ControlClientError) -> VersionReply { try call(.version) }
+    public func status() throws(ControlClientError) -> StatusSnapshot { try call(.status) }
+    public func datasets() throws(ControlClientError) -> [DatasetInfo] { try call(.datasets) }
+    public func jobs(limit: Int? = nil) throws(ControlClientError) -> [JobSummary] { try call(.jobs, JobsArguments(limit: limit)) }
+    public func quarantine() throws(ControlClientError) -> [QuarantinedFile] { try call(.quarantine) }
+    public func report(_ arguments: ReportArguments = ReportArguments()) throws(ControlClientError) -> ReportReply { try call(.report, arguments) }
+    /// Prometheus text exposition.
+    public func metrics() throws(ControlClientError) -> String { try call(.metrics) }
+    public func pause() throws(ControlClientError) -> PauseReply { try call(.pause) }
+    public func resume() throws(ControlClientError) -> PauseReply { try call(.resume) }
+    public func cancel() throws(ControlClientError) -> CancelReply { try call(.cancel) }
+    public func rescan() throws(ControlClientError) -> RescanReply { try call(.rescan) }
+    public func train(_ arguments: TrainArguments) throws(ControlClientError) -> QueuedJobReply { try call(.train, arguments) }
+    public func generate(_ arguments: GenerateArguments) throws(ControlClientError) -> GenerateReply { try call(.generate, arguments) }
+    public func export(_ arguments: ExportArguments) throws(ControlClientError) -> ExportReply { try call(.export, arguments) }
+    public func reload() throws(ControlClientError) -> ReloadReply { try call(.reload) }
+    public func backup(_ arguments: BackupArguments) throws(ControlClientError) -> BackupReply { try call(.backup, arguments) }
+
     /// Subscribes this connection to the daemon's event stream and hands each event to `handler` until it
     /// returns false or the daemon closes the connection. Open the client with `timeoutSeconds: 0` (no
-    /// receive timeout): events may be minutes apart. Returns the subscription's first reply.
+    /// receive timeout): events may be minutes apart. Events of kinds this build does not know are
+    /// skipped. Returns the subscription's first reply.
     @discardableResult
-    public func subscribe(_ handler: (ControlEvent) -> Bool) throws(ControlClientError) -> JSONValue {
-        let reply = try request("subscribe")
+    public func subscribe(_ handler: (TypedControlEvent) -> Bool) throws(ControlClientError) -> SubscribeReply {
+        let reply: SubscribeReply = try call(.subscribe)
         while let line = connection.readLine() {
             guard let event = try? JSONDecoder().decode(ControlEvent.self, from: Data(line)) else {
                 throw .protocolFailure("unreadable event")
             }
-            if !handler(event) { break }
+            guard event.kind != nil else { continue }
+            let typed: TypedControlEvent
+            do { typed = try event.typed() } catch { throw .protocolFailure("event '\(event.event)' does not match protocol v\(ControlProtocol.version)") }
+            if !handler(typed) { break }
         }
         return reply
     }
 
-    /// Sends `cmd` with `args`; returns the result or throws the daemon's typed error.
+    // MARK: Requests
+
+    /// Sends `command` without arguments and decodes its result as `R`.
+    public func call<R: Decodable>(_ command: ControlCommand) throws(ControlClientError) -> R {
+        try decode(try request(command.rawValue), as: R.self, command: command)
+    }
+
+    /// Sends `command` with typed `arguments` and decodes its result as `R`.
+    public func call<A: Encodable, R: Decodable>(_ command: ControlCommand, _ arguments: A) throws(ControlClientError) -> R {
+        try decode(try request(command.rawValue, args: ControlArguments.encode(arguments)), as: R.self, command: command)
+    }
+
+    private func decode<R: Decodable>(_ result: JSONValue, as type: R.Type, command: ControlCommand) throws(ControlClientError) -> R {
+        do { return try result.decoded(as: R.self) } catch {
+            throw .protocolFailure("the reply to '\(command.rawValue)' does not match protocol v\(ControlProtocol.version)")
+        }
+    }
+
+    /// Sends `cmd` (any name, for tests of refusals) with raw `args`; returns the raw result or throws the
+    /// daemon's typed error.
     public func request(_ cmd: String, args: [String: JSONValue]? = nil) throws(ControlClientError) -> JSONValue {
         let id = nextID
         nextID += 1

@@ -11,8 +11,8 @@ struct BackupCommand: ParsableCommand {
     @Argument(help: "Destination file (absolute; must not exist; in a folder cohortd may write to).") var path: String
 
     func run() throws {
-        connection.show(try connection.call("backup", args: ["path": .string(path)])) { r in
-            "catalog copied to \(r["path"]?.text ?? path) (\(r["bytes"]?.text ?? "?") bytes)"
+        connection.show(try connection.call { try $0.backup(BackupArguments(path: path)) }) { r in
+            "catalog copied to \(r.path) (\(r.bytes) bytes)"
         }
     }
 }

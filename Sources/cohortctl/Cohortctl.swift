@@ -59,13 +59,16 @@ struct ConnectionOptions: ParsableArguments {
         }
     }
 
-    /// Runs one request; prints errors and exits with the documented status on failure.
-    func call(_ cmd: String, args: [String: JSONValue]? = nil, on connection: ControlClient? = nil) throws -> JSONValue {
+    /// Runs one typed request (a `ControlClient` method) on `connection` or a new client; prints errors and
+    /// exits with the documented status on failure.
+    func call<T>(on connection: ControlClient? = nil, _ body: (ControlClient) throws -> T) throws -> T {
         let client = try connection ?? client()
         do {
-            return try client.request(cmd, args: args)
-        } catch {
+            return try body(client)
+        } catch let error as ControlClientError {
             try fail(error)
+        } catch {
+            try fail(.protocolFailure("\(error)"))
         }
     }
 
@@ -79,24 +82,18 @@ struct ConnectionOptions: ParsableArguments {
         throw ExitCode(1)
     }
 
-    /// Runs an argument-free command and prints its result's fields as `key: value` lines.
-    func runSimple(_ cmd: String) throws {
-        show(try call(cmd)) { result in
-            if case .object(let fields) = result {
-                return fields.sorted { $0.key < $1.key }.map { "\($0.key): \($0.value.text)" }.joined(separator: "\n")
-            }
-            return result.text
-        }
-    }
-
-    /// Prints `value` as JSON (with --json) or through `human`.
-    func show(_ value: JSONValue, human: (JSONValue) -> String) {
+    /// Prints `value` as the protocol's JSON (with --json: pretty, sorted keys) or through `human`.
+    func show<T: Encodable>(_ value: T, human: (T) -> String) {
         if json {
-            let encoder = JSONEncoder()
-            encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
-            print(String(decoding: (try? encoder.encode(value)) ?? Data(), as: UTF8.self))
+            print(Self.json(value))
         } else {
             print(human(value))
         }
+    }
+
+    static func json<T: Encodable>(_ value: T) -> String {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
+        return String(decoding: (try? encoder.encode(value)) ?? Data(), as: UTF8.self)
     }
 }

@@ -6,10 +6,10 @@ struct DatasetsCommand: ParsableCommand {
     @OptionGroup var connection: ConnectionOptions
 
     func run() throws {
-        connection.show(try connection.call("datasets")) { value in
-            Table.render([["DATASET", "WATCH ROOT", "OUTPUT ROOT", "SIZE", "CLASSES", "TEST ROOT"]] + value.items.map { d in
-                [d["name"]?.text ?? "", d["watch_root"]?.text ?? "", d["output_root"]?.text ?? "", d["image_size"]?.text ?? "",
-                 (d["classes"]?.items.isEmpty ?? true) ? "(from folders)" : d["classes"]!.text, d["test_root"]?.text ?? "–"]
+        connection.show(try connection.call { try $0.datasets() }) { datasets in
+            Table.render([["DATASET", "WATCH ROOT", "OUTPUT ROOT", "SIZE", "CLASSES", "TEST ROOT"]] + datasets.map { d in
+                [d.name, d.watchRoot, d.outputRoot, String(d.imageSize), d.classes.isEmpty ? "(from folders)" : d.classes.joined(separator: ","),
+                 d.testRoot ?? "–"]
             })
         }
     }

@@ -11,10 +11,9 @@ struct ExportCommand: ParsableCommand {
     @Flag(help: "Real images of the train split only.") var trainOnly = false
 
     func run() throws {
-        let args: [String: JSONValue] = ["dataset": .string(dataset), "out": .string(out), "train_only": .bool(trainOnly)]
-        connection.show(try connection.call("export", args: args)) { r in
-            "exported \(r["real"]?.text ?? "?") real and \(r["synthetic"]?.text ?? "?") synthetic images to \(r["out"]?.text ?? out)"
-                + " (\(r["hard_links"]?.text ?? "?") hard links, \(r["copies"]?.text ?? "?") copies)"
+        let arguments = ExportArguments(dataset: dataset, out: out, trainOnly: trainOnly)
+        connection.show(try connection.call { try $0.export(arguments) }) { r in
+            "exported \(r.real) real and \(r.synthetic) synthetic images to \(r.out) (\(r.hardLinks) hard links, \(r.copies) copies)"
         }
     }
 }

@@ -11,9 +11,9 @@ struct GenerateCommand: ParsableCommand {
     @Option(help: "How many samples (1–10000).") var count: Int
 
     func run() throws {
-        let args: [String: JSONValue] = ["dataset": .string(dataset), "class": .string(className), "count": .number(Double(count))]
-        connection.show(try connection.call("generate", args: args)) { r in
-            "queued job \(r["job"]?.text ?? "?"): \(count) × \(className) → \(r["directory"]?.text ?? "?")"
+        let arguments = GenerateArguments(dataset: dataset, className: className, count: count)
+        connection.show(try connection.call { try $0.generate(arguments) }) { r in
+            "queued job \(r.job): \(count) × \(className) → \(r.directory)"
         }
     }
 }

@@ -7,11 +7,11 @@ struct JobsCommand: ParsableCommand {
     @Option(help: "How many.") var limit = 20
 
     func run() throws {
-        connection.show(try connection.call("jobs", args: ["limit": .number(Double(limit))])) { jobs in
+        connection.show(try connection.call { try $0.jobs(limit: limit) }) { jobs in
             var rows = [["ID", "DATASET", "KIND", "STATE", "STEP", "OUTCOME"]]
-            for j in jobs.items {
-                rows.append([j["id"]?.text ?? "", j["dataset"]?.text ?? "", j["kind"]?.text ?? "", j["state"]?.text ?? "",
-                             "\(j["step"]?.text ?? "")/\(j["totalSteps"]?.text ?? "")", String((j["outcome"] ?? j["detail"] ?? .null).text.prefix(80))])
+            for j in jobs {
+                rows.append([j.id.map { String($0) } ?? "", j.dataset, j.kind.rawValue, j.state.rawValue, "\(j.step)/\(j.totalSteps)",
+                             String((j.outcome ?? j.detail ?? "–").prefix(80))])
             }
             return Table.render(rows)
         }

@@ -6,6 +6,6 @@ struct MetricsCommand: ParsableCommand {
     @OptionGroup var connection: ConnectionOptions
 
     func run() throws {
-        connection.show(try connection.call("metrics")) { $0.string ?? $0.text }
+        connection.show(try connection.call { try $0.metrics() }) { $0 }
     }
 }

@@ -4,21 +4,19 @@ import CohortControl
 import Foundation
 
 enum ProgressLine {
-    static func render(_ job: JSONValue, width: Int?, now: Double = Date().timeIntervalSince1970) -> String {
-        let step = job["step"]?.int ?? 0
-        let total = job["total_steps"]?.int ?? 0
-        let fraction = total > 0 ? min(1, Double(step) / Double(total)) : 0
-        var text = "\(job["kind"]?.text ?? "") job \(job["job_id"]?.text ?? "") on \(job["dataset"]?.text ?? "") · \(job["phase"]?.text ?? "") \(step)/\(total)"
+    static func render(_ job: JobProgress, width: Int?, now: Double = Date().timeIntervalSince1970) -> String {
+        let fraction = job.totalSteps > 0 ? min(1, Double(job.step) / Double(job.totalSteps)) : 0
+        var text = "\(job.kind) job \(job.jobID) on \(job.dataset) · \(job.phase) \(job.step)/\(job.totalSteps)"
         if let width, width > 0 {
             let filled = Int((fraction * Double(width)).rounded())
             text += " [" + String(repeating: "#", count: filled) + String(repeating: "-", count: width - filled) + "] "
                 + String(format: "%3.0f%%", fraction * 100)
         }
-        if let detail = job["detail"]?.string, !detail.isEmpty { text += " · " + detail }
-        // GAN jobs put their own rate-based ETA in the detail; others get one from the elapsed time.
-        if !(job["detail"]?.string ?? "").contains("ETA"), let started = job["started_at"]?.number, step > 0, total > step {
-            let elapsed = now - started
-            text += " · ETA " + duration(elapsed / Double(step) * Double(total - step))
+        if !job.detail.isEmpty { text += " · " + job.detail }
+        // Jobs that know their rate (GAN jobs) put their own ETA in the detail; others get one from the elapsed time.
+        if !job.hasETA, job.step > 0, job.totalSteps > job.step {
+            let elapsed = now - job.startedAt
+            text += " · ETA " + duration(elapsed / Double(job.step) * Double(job.totalSteps - job.step))
         }
         return text
     }

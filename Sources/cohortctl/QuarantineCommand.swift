@@ -6,8 +6,8 @@ struct QuarantineCommand: ParsableCommand {
     @OptionGroup var connection: ConnectionOptions
 
     func run() throws {
-        connection.show(try connection.call("quarantine")) { files in
-            Table.render([["FILE", "REASON"]] + files.items.map { [$0["path"]?.text ?? "", $0["reason"]?.text ?? ""] })
+        connection.show(try connection.call { try $0.quarantine() }) { files in
+            Table.render([["FILE", "REASON"]] + files.map { [$0.path, $0.reason] })
         }
     }
 }

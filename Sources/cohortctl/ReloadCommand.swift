@@ -7,11 +7,9 @@ struct ReloadCommand: ParsableCommand {
     @OptionGroup var connection: ConnectionOptions
 
     func run() throws {
-        connection.show(try connection.call("reload")) { r in
-            let applied = r["applied"]?.items.map(\.text) ?? []
-            let restart = r["needs_restart"]?.items.map(\.text) ?? []
-            var lines = ["applied: " + (applied.isEmpty ? "nothing changed" : applied.joined(separator: ", "))]
-            if !restart.isEmpty { lines.append("needs a restart (kept for now): " + restart.joined(separator: ", ")) }
+        connection.show(try connection.call { try $0.reload() }) { r in
+            var lines = ["applied: " + (r.applied.isEmpty ? "nothing changed" : r.applied.joined(separator: ", "))]
+            if !r.needsRestart.isEmpty { lines.append("needs a restart (kept for now): " + r.needsRestart.joined(separator: ", ")) }
             return lines.joined(separator: "\n")
         }
     }

@@ -10,12 +10,9 @@ struct ReportCommand: ParsableCommand {
     @Flag(help: "Include the whole report.json (use with --json).") var full = false
 
     func run() throws {
-        var args: [String: JSONValue] = [:]
-        if let dataset { args["dataset"] = .string(dataset) }
-        if let time { args["time"] = .string(time) }
-        if full { args["full"] = .bool(true) }
-        connection.show(try connection.call("report", args: args)) { r in
-            "\(r["dataset"]?.text ?? "") report \(r["time"]?.text ?? "")\nhtml: \(r["html"]?.text ?? "")\njson: \(r["json"]?.text ?? "")\n\(r["summary"]?.text ?? "")"
+        let arguments = ReportArguments(dataset: dataset, time: time, full: full ? true : nil)
+        connection.show(try connection.call { try $0.report(arguments) }) { r in
+            "\(r.dataset) report \(r.time)\nhtml: \(r.html)\njson: \(r.json)\n\(r.summary)"
         }
     }
 }

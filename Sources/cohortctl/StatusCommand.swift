@@ -10,24 +10,24 @@ struct StatusCommand: ParsableCommand {
 
     func run() throws {
         guard watch else {
-            connection.show(try connection.call("status")) { Self.render($0) }
+            connection.show(try connection.call { try $0.status() }) { Self.render($0) }
             return
         }
         let client = try connection.client()
         let terminal = isatty(STDOUT_FILENO) == 1 && !connection.json
         var last = ""
         while true {
-            let status = try connection.call("status", on: client)
+            let status = try connection.call(on: client) { try $0.status() }
             if connection.json {
                 connection.show(status) { _ in "" }
             } else if terminal {
                 // Home, clear, redraw: the table plus a bar for the running job.
                 var text = Self.render(status)
-                if let job = status["job"], job != .null { text += "\n\n" + ProgressLine.render(job, width: 30) }
+                if let job = status.job { text += "\n\n" + ProgressLine.render(job, width: 30) }
                 print("\u{1B}[H\u{1B}[2J" + text)
             } else {
-                let line = status["job"].flatMap { $0 == .null ? nil : ProgressLine.render($0, width: nil) }
-                    ?? (status["paused"] == .bool(true) ? "training paused" : "idle") + " · queued jobs \(status["queued_jobs"]?.text ?? "0")"
+                let line = status.job.map { ProgressLine.render($0, width: nil) }
+                    ?? (status.paused ? "training paused" : "idle") + " · queued jobs \(status.queuedJobs)"
                 if line != last { print(ISO8601DateFormatter().string(from: Date()) + " " + line) }
                 last = line
             }
@@ -36,25 +36,22 @@ struct StatusCommand: ParsableCommand {
         }
     }
 
-    static func render(_ s: JSONValue) -> String {
-        var lines = ["cohortd \(s["version"]?.text ?? "?") · pid \(s["pid"]?.text ?? "?") · up \(s["uptime_seconds"]?.text ?? "?") s"
-                     + (s["paused"] == .bool(true) ? " · TRAINING PAUSED" : "")]
-        if case .object(let degraded)? = s["degraded"], !degraded.isEmpty {
-            for (k, v) in degraded { lines.append("DEGRADED \(k): \(v.text)") }
-        }
-        for d in s["datasets"]?.items ?? [] {
-            lines.append("\n\(d["name"]?.text ?? "") (\(d["watch_root"]?.text ?? ""))")
+    static func render(_ s: StatusSnapshot) -> String {
+        var lines = ["cohortd \(s.version) · pid \(s.pid) · up \(s.uptimeSeconds.cell) s" + (s.paused ? " · TRAINING PAUSED" : "")]
+        for (component, reason) in s.degraded.sorted(by: { $0.key < $1.key }) { lines.append("DEGRADED \(component): \(reason)") }
+        for d in s.datasets {
+            lines.append("\n\(d.name) (\(d.watchRoot))")
             var rows = [["CLASS", "REAL", "SYNTHETIC", "QUARANTINED", "DUPLICATES", "TARGET", "DEFICIT"]]
-            for c in d["classes"]?.items ?? [] {
-                rows.append(["class", "real", "synthetic", "quarantined", "duplicates", "target", "deficit"].map { c[$0]?.text ?? "" })
+            for c in d.classes {
+                rows.append([c.className] + [c.real, c.synthetic, c.quarantined, c.duplicates, c.target, c.deficit].map { String($0) })
             }
             lines.append(Table.render(rows))
-            if let report = d["latest_report"], report != .null { lines.append("latest report: \(report.text)/report.html") }
+            if let report = d.latestReport { lines.append("latest report: \(report)/report.html") }
         }
-        if let job = s["job"], job != .null {
-            lines.append("\nrunning: \(job["kind"]?.text ?? "") job \(job["job_id"]?.text ?? "") on \(job["dataset"]?.text ?? "") — \(job["phase"]?.text ?? "") \(job["step"]?.text ?? "")/\(job["total_steps"]?.text ?? "") \(job["detail"]?.text ?? "")")
+        if let job = s.job {
+            lines.append("\nrunning: \(job.kind) job \(job.jobID) on \(job.dataset) — \(job.phase) \(job.step)/\(job.totalSteps) \(job.detail)")
         }
-        lines.append("queued jobs: \(s["queued_jobs"]?.text ?? "0")")
+        lines.append("queued jobs: \(s.queuedJobs)")
         return lines.joined(separator: "\n")
     }
 }

@@ -15,7 +15,7 @@ struct SubscribeCommand: ParsableCommand {
         do {
             try client.subscribe { event in
                 if connection.json {
-                    print(String(decoding: (try? FrameCodec.encode(event)) ?? [], as: UTF8.self), terminator: "")
+                    print(String(decoding: (try? ControlEvent(event)).flatMap { try? FrameCodec.encode($0) } ?? [], as: UTF8.self), terminator: "")
                 } else {
                     print(Self.line(event))
                 }
@@ -28,19 +28,18 @@ struct SubscribeCommand: ParsableCommand {
         }
     }
 
-    static func line(_ event: ControlEvent) -> String {
-        let time = ISO8601DateFormatter().string(from: Date())
-        let d = event.data
-        switch event.event {
-        case "progress": return "\(time) progress  \(ProgressLine.render(d, width: nil))"
-        case "job_started", "job_finished":
-            return "\(time) \(event.event)  \(d["kind"]?.text ?? "") job \(d["job_id"]?.text ?? "") on \(d["dataset"]?.text ?? "") \(d["state"]?.text ?? "")"
-                + (d["outcome"].map { $0 == .null ? "" : ": " + $0.text } ?? "")
-        default:
-            if case .object(let fields) = d {
-                return "\(time) \(event.event)  " + fields.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value.text)" }.joined(separator: " ")
-            }
-            return "\(time) \(event.event)  \(d.text)"
+    static func line(_ event: TypedControlEvent, time: String = ISO8601DateFormatter().string(from: Date())) -> String {
+        let name = event.kind.rawValue
+        switch event {
+        case .progress(let job): return "\(time) progress  \(ProgressLine.render(job, width: nil))"
+        case .jobStarted(let job), .jobFinished(let job):
+            return "\(time) \(name)  \(job.kind.rawValue) job \(job.jobID) on \(job.dataset) \(job.state.rawValue)" + (job.outcome.map { ": " + $0 } ?? "")
+        case .ingested(let i):
+            return "\(time) \(name)  active=\(i.active) duplicates=\(i.duplicates) quarantined=\(i.quarantined) removed=\(i.removed)"
+        case .degraded(let d): return "\(time) \(name)  component=\(d.component) reason=\(d.reason ?? "–")"
+        case .reloaded(let r):
+            if let error = r.error { return "\(time) \(name)  error=\(error)" }
+            return "\(time) \(name)  applied=\((r.applied ?? []).joined(separator: ",")) needs_restart=\((r.needsRestart ?? []).joined(separator: ","))"
         }
     }
 }

@@ -1,6 +1,5 @@
-// Aligned text tables and small JSON accessors for human output.
-import CohortControl
-
+// Aligned text tables and number cells for human output.
+import Foundation
 enum Table {
     static func render(_ rows: [[String]]) -> String {
         guard let columns = rows.map(\.count).max() else { return "" }
@@ -13,19 +12,7 @@ enum Table {
     }
 }
 
-extension JSONValue {
-    subscript(key: String) -> JSONValue? { if case .object(let o) = self { return o[key] } else { return nil } }
-    var number: Double? { if case .number(let n) = self { return n } else { return nil } }
-    var items: [JSONValue] { if case .array(let a) = self { return a } else { return [] } }
-    /// A cell: numbers without ".0", strings as they are, null as "–".
-    var text: String {
-        switch self {
-        case .null: return "–"
-        case .bool(let b): return b ? "yes" : "no"
-        case .number(let n): return n == n.rounded() && abs(n) < 1e15 ? String(Int(n)) : String(format: "%.3f", n)
-        case .string(let s): return s
-        case .array(let a): return a.map(\.text).joined(separator: ",")
-        case .object: return "{…}"
-        }
-    }
+extension Double {
+    /// A cell: whole numbers without ".0", others with three decimals.
+    var cell: String { self == rounded() && abs(self) < 1e15 ? String(Int(self)) : String(format: "%.3f", self) }
 }

@@ -4,12 +4,13 @@ import CohortControl
 struct TrainCommand: ParsableCommand {
     static let configuration = CommandConfiguration(commandName: "train", abstract: "Queue a GAN or classifier job now.")
     @OptionGroup var connection: ConnectionOptions
-    @Argument(help: "gan or classifier") var kind: String
+    @Argument(help: "gan or classifier") var kind: TrainKind
     @Option(help: "Dataset.") var dataset: String
 
     func run() throws {
-        connection.show(try connection.call("train", args: ["kind": .string(kind), "dataset": .string(dataset)])) { r in
-            "queued job \(r["job"]?.text ?? "?")"
-        }
+        let arguments = TrainArguments(kind: kind, dataset: dataset)
+        connection.show(try connection.call { try $0.train(arguments) }) { "queued job \($0.job)" }
     }
 }
+
+extension TrainKind: ExpressibleByArgument {}

@@ -3,6 +3,7 @@
 // 73 (EX_CANTCREAT) when the state directory or catalog cannot be opened.
 import BLAS
 import Catalog
+import CohortControl
 import CohortDaemon
 import Foundation
 import Logging

@@ -5,9 +5,9 @@
 // parsed here, so a bad value is reported with its key, its source and what was expected.
 import Configuration
 import Foundation
-import Training
 import ImageIO
 import SystemPackage
+import Training
 
 /// An invalid configuration: which key, what is wrong. cohortd prints it and exits with EX_CONFIG (78).
 public struct ConfigurationError: Error, CustomStringConvertible, Sendable, Equatable {

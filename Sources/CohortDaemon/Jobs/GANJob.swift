@@ -2,6 +2,7 @@
 // number of steps on the real training split with checkpoints on the way, then regenerate the
 // dataset's synthetic samples. Interrupted (shutdown, pause), it checkpoints and resumes next time.
 import Catalog
+import CohortControl
 import Foundation
 import GRDB
 import Training
@@ -47,7 +48,7 @@ enum GANJob {
                 let rate = Double(current - startStep) / max(1e-3, Date().timeIntervalSince(started))
                 let eta = rate > 0 ? Double(total - current) / rate : 0
                 context.progress(phase: "training", step: current, total: total,
-                                 detail: String(format: "D %.3f G %.3f, %.1f steps/s, ETA %.0f s", losses.discriminator, losses.generator, rate, eta))
+                                 detail: String(format: "D %.3f G %.3f, %.1f steps/s, " + JobProgress.etaMarker + "%.0f s", losses.discriminator, losses.generator, rate, eta))
             }
             try GANCheckpoint.save(trainer, to: checkpointPath)
             try context.commit(step: done)

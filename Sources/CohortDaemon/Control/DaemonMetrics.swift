@@ -3,6 +3,7 @@
 // (files ingested, jobs finished, requests served) are counted where they happen; levels (images per
 // class, deficits, queue length, pause) are read from a status snapshot when metrics are asked for, so
 // they are never stale.
+import CohortControl
 import CoreMetrics
 import Foundation
 import Prometheus

@@ -4,22 +4,6 @@
 import CohortControl
 import Foundation
 
-/// Progress of the running job.
-public struct JobProgress: Sendable, Equatable, Codable {
-    public var jobID: Int64
-    public var dataset: String
-    public var kind: String
-    public var phase: String
-    public var step: Int
-    public var totalSteps: Int
-    public var detail: String
-    public var startedAt: Double
-    enum CodingKeys: String, CodingKey {
-        case dataset, kind, phase, step, detail
-        case jobID = "job_id", totalSteps = "total_steps", startedAt = "started_at"
-    }
-}
-
 /// Thread-safe live state.
 public final class DaemonState: @unchecked Sendable {
     private let lock = NSLock()
@@ -65,7 +49,7 @@ public final class DaemonState: @unchecked Sendable {
             return degradedValue[component] != reason
         }
         guard changed else { return false }
-        events.publish("degraded", .object(["component": .string(component), "reason": reason.map(JSONValue.string) ?? .null]))
+        events.publish(.degraded(DegradedEvent(component: component, reason: reason)))
         return true
     }
 

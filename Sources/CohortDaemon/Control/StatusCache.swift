@@ -4,6 +4,7 @@
 // other client's status by 8–17 s). The live fields — paused, degraded, the running job, uptime — are
 // read at answer time, so `pause` followed by `status` shows the pause at once.
 import Catalog
+import CohortControl
 import Foundation
 
 actor StatusCache {

@@ -1,6 +1,7 @@
 // What a running job may use: the catalog, its dataset, the configuration, the live state and a way to
 // report progress and to ask whether it must stop (shutdown, cancel, pause).
 import Catalog
+import CohortControl
 import Foundation
 import GRDB
 import Logging

@@ -28,103 +28,110 @@ struct ControlCommands: Sendable {
     /// `status` and `metrics` answer from here, off the event loop.
     let statusCache: StatusCache
 
-    /// Commands that change something (or write files as the daemon).
-    static let mutating: Set<String> = ["pause", "resume", "cancel", "rescan", "train", "generate", "export", "reload", "backup"]
-    static let readOnly: Set<String> = ["version", "status", "datasets", "jobs", "quarantine", "report", "metrics", "subscribe"]
     /// Largest `generate --count`.
     static let maxGenerateCount = 10_000
 
     func handle(_ request: ControlRequest, mayMutate: Bool, peerUID: UInt32?) -> ControlReply {
-        let known = Self.mutating.contains(request.cmd) || Self.readOnly.contains(request.cmd)
-        DaemonMetrics.countRequest(request.cmd, known: known)
-        if Self.mutating.contains(request.cmd) && !mayMutate {
+        guard let command = request.command else {
+            DaemonMetrics.countRequest(request.cmd, known: false)
+            return .now(.failure(ControlError(.unknownCommand, "unknown command '\(request.cmd)'", context: ["cmd": request.cmd])))
+        }
+        DaemonMetrics.countRequest(command.rawValue, known: true)
+        if command.isMutating && !mayMutate {
             let group = live.current.control.adminGroup.map { ", or members of group '\($0)'" } ?? ""
-            return .now(.failure(ControlError(.permissionDenied, "'\(request.cmd)' changes the daemon: root, the daemon's user\(group) only",
-                                              context: ["uid": peerUID.map { String($0) } ?? "unknown", "cmd": request.cmd])))
+            return .now(.failure(ControlError(.permissionDenied, "'\(command.rawValue)' changes the daemon: root, the daemon's user\(group) only",
+                                              context: ["uid": peerUID.map { String($0) } ?? "unknown", "cmd": command.rawValue])))
         }
         do {
-            return try dispatch(request)
+            return try dispatch(command, request.args)
         } catch let refusal as ControlError {
             // Bad arguments, unknown datasets, conflicts: thrown by the command helpers below.
             return .now(.failure(refusal))
         } catch {
-            return .now(.failure(ControlError(.internal, "\(error)", context: ["cmd": request.cmd])))
+            return .now(.failure(ControlError(.internal, "\(error)", context: ["cmd": command.rawValue])))
         }
     }
 
-    private func dispatch(_ request: ControlRequest) throws -> ControlReply {
+    /// The handler table: one case per command (the compiler checks that none is missing).
+    private func dispatch(_ command: ControlCommand, _ args: [String: JSONValue]?) throws -> ControlReply {
         let configuration = live.current
-        let args = request.args ?? [:]
-        switch request.cmd {
-        case "version":
-            return .now(.success(.object(["daemon": .string(StatusSnapshot.daemonVersion), "protocol": .number(Double(ControlProtocol.version))])))
-        case "status":
+        switch command {
+        case .version:
+            return .now(reply(VersionReply(daemon: StatusSnapshot.daemonVersion, protocolVersion: ControlProtocol.version)))
+        case .status:
             let cache = statusCache
             return .later {
                 do { return .success(try JSONValue.encoding(try await cache.snapshot())) } catch {
                     return .failure(ControlError(.internal, "status failed: \(error)"))
                 }
             }
-        case "datasets":
-            return .now(.success(.array(configuration.datasets.map { d in
-                .object(["name": .string(d.name), "watch_root": .string(d.watchRoot), "output_root": .string(d.outputRoot),
-                         "image_size": .number(Double(d.imageSize)), "classes": .array(d.classes.map(JSONValue.string)),
-                         "test_root": d.testRoot.map(JSONValue.string) ?? .null])
-            })))
-        case "jobs":
-            return .now(.success(try JSONValue.encoding(try catalog.recentJobs(limit: min(max(args["limit"]?.int ?? 20, 1), 1000)))))
-        case "quarantine":
-            let rows = try catalog.quarantine().map { ["path": $0.path, "dataset": $0.dataset, "class": $0.className, "reason": $0.reason ?? ""] }
-            return .now(.success(try JSONValue.encoding(rows)))
-        case "report": return .now(report(args))
-        case "metrics":
+        case .datasets:
+            return .now(reply(configuration.datasets.map { d in
+                DatasetInfo(name: d.name, watchRoot: d.watchRoot, outputRoot: d.outputRoot, imageSize: d.imageSize, classes: d.classes,
+                            testRoot: d.testRoot)
+            }))
+        case .jobs:
+            let limit = try ControlArguments.decode(JobsArguments.self, from: args, command: command).limit ?? 20
+            return .now(reply(try catalog.recentJobs(limit: min(max(limit, 1), 1000)).map(\.summary)))
+        case .quarantine:
+            return .now(reply(try catalog.quarantine().map {
+                QuarantinedFile(path: $0.path, dataset: $0.dataset, className: $0.className, reason: $0.reason ?? "")
+            }))
+        case .report: return .now(report(try ControlArguments.decode(ReportArguments.self, from: args, command: command)))
+        case .metrics:
             let cache = statusCache
             return .later {
                 do { return .success(.string(DaemonMetrics.exposition(status: try await cache.snapshot()))) } catch {
                     return .failure(ControlError(.internal, "metrics failed: \(error)"))
                 }
             }
-        case "subscribe":
-            return .subscribe(.object(["subscribed": .bool(true),
-                                       "events": .array(["progress", "job_started", "job_finished", "ingested", "degraded", "reloaded"].map(JSONValue.string))]))
-        case "pause":
+        case .subscribe:
+            return .subscribe(try JSONValue.encoding(SubscribeReply()))
+        case .pause:
             state.paused = true
-            return .now(.success(.object(["paused": .bool(true)])))
-        case "resume":
+            return .now(reply(PauseReply(paused: true)))
+        case .resume:
             state.paused = false
             runner.wake()
-            return .now(.success(.object(["paused": .bool(false)])))
-        case "cancel":
+            return .now(reply(PauseReply(paused: false)))
+        case .cancel:
             guard let progress = state.progress else { return .now(.failure(ControlError(.notFound, "no job is running"))) }
             state.cancel(jobID: progress.jobID)
-            return .now(.success(.object(["cancelled": .number(Double(progress.jobID))])))
-        case "rescan":
+            return .now(reply(CancelReply(cancelled: progress.jobID)))
+        case .rescan:
             ingest.rescan()
-            return .now(.success(.object(["rescan": .bool(true)])))
-        case "train": return .now(.success(try train(args, configuration)))
-        case "generate": return .now(.success(try generate(args, configuration)))
-        case "export": return try export(args, configuration)
-        case "backup": return try backup(args)
-        case "reload":
+            return .now(reply(RescanReply()))
+        case .train: return .now(reply(try train(try ControlArguments.decode(TrainArguments.self, from: args, command: command), configuration)))
+        case .generate:
+            return .now(reply(try generate(try ControlArguments.decode(GenerateArguments.self, from: args, command: command), configuration)))
+        case .export: return try export(try ControlArguments.decode(ExportArguments.self, from: args, command: command), configuration)
+        case .backup: return try backup(try ControlArguments.decode(BackupArguments.self, from: args, command: command))
+        case .reload:
             let reloader = self.reloader
             return .later {
                 switch await reloader.reload(trigger: "control socket") {
                 case .success(let outcome):
-                    return .success(.object(["applied": .array(outcome.applied.map(JSONValue.string)),
-                                             "needs_restart": .array(outcome.needsRestart.map(JSONValue.string))]))
+                    return Self.reply(ReloadReply(applied: outcome.applied, needsRestart: outcome.needsRestart))
                 case .failure(let error):
                     return .failure(ControlError(.invalidArguments, "configuration not reloaded: \(error)",
                                                  context: ["file": error.file, "key": error.key]))
                 }
             }
-        default:
-            return .now(.failure(ControlError(.unknownCommand, "unknown command '\(request.cmd)'", context: ["cmd": request.cmd])))
         }
     }
 
-    /// The dataset named by `args["dataset"]`, or the refusal to send.
-    private func dataset(_ args: [String: JSONValue], _ configuration: DaemonConfiguration) throws(ControlError) -> DatasetConfiguration {
-        guard let name = args["dataset"]?.string else {
+    /// A typed reply as the protocol's JSON value.
+    private func reply<T: Encodable>(_ value: T) -> Result<JSONValue, ControlError> { Self.reply(value) }
+
+    private static func reply<T: Encodable>(_ value: T) -> Result<JSONValue, ControlError> {
+        do { return .success(try JSONValue.encoding(value)) } catch {
+            return .failure(ControlError(.internal, "cannot encode the reply: \(error)"))
+        }
+    }
+
+    /// The dataset named `name`, or the refusal to send.
+    private func dataset(_ name: String?, _ configuration: DaemonConfiguration) throws(ControlError) -> DatasetConfiguration {
+        guard let name else {
             throw ControlError(.invalidArguments, "dataset is required", context: ["datasets": configuration.datasets.map(\.name).joined(separator: ",")])
         }
         guard let dataset = configuration.dataset(named: name) else {
@@ -134,13 +141,13 @@ struct ControlCommands: Sendable {
     }
 
     /// Latest report of a dataset (or of any), or the one whose time starts with `time`; `full` adds report.json.
-    private func report(_ args: [String: JSONValue]) -> Result<JSONValue, ControlError> {
+    private func report(_ args: ReportArguments) -> Result<JSONValue, ControlError> {
         let reports: [ReportRecord]
-        do { reports = try catalog.reports(dataset: args["dataset"]?.string) } catch {
+        do { reports = try catalog.reports(dataset: args.dataset) } catch {
             return .failure(ControlError(.internal, "\(error)", context: ["cmd": "report"]))
         }
         let chosen: ReportRecord?
-        if let time = args["time"]?.string {
+        if let time = args.time {
             chosen = reports.first { ($0.directory as NSString).lastPathComponent.hasPrefix(time) }
             guard chosen != nil else {
                 return .failure(ControlError(.notFound, "no report at '\(time)'", context: [
@@ -150,37 +157,33 @@ struct ControlCommands: Sendable {
             chosen = reports.first
         }
         guard let report = chosen else { return .failure(ControlError(.notFound, "no report yet")) }
-        var fields: [String: JSONValue] = [
-            "dataset": .string(report.dataset), "time": .string((report.directory as NSString).lastPathComponent),
-            "directory": .string(report.directory), "html": .string(report.directory + "/report.html"),
-            "json": .string(report.directory + "/report.json"), "summary": .string(report.summary)]
-        if args["full"] == .bool(true) {
+        var fields = ReportReply(dataset: report.dataset, time: (report.directory as NSString).lastPathComponent, directory: report.directory,
+                                 html: report.directory + "/report.html", json: report.directory + "/report.json", summary: report.summary)
+        if args.full == true {
             guard let data = FileManager.default.contents(atPath: report.directory + "/report.json"),
                   let value = try? JSONDecoder().decode(JSONValue.self, from: data) else {
                 return .failure(ControlError(.notFound, "report.json is missing or unreadable", context: ["file": report.directory + "/report.json"]))
             }
-            fields["report"] = value
+            fields.report = value
         }
-        return .success(.object(fields))
+        return reply(fields)
     }
 
-    private func train(_ args: [String: JSONValue], _ configuration: DaemonConfiguration) throws -> JSONValue {
-        guard let kind = args["kind"]?.string, kind == "gan" || kind == "classifier" else {
-            throw ControlError(.invalidArguments, "train needs kind: gan or classifier")
-        }
-        let dataset = try self.dataset(args, configuration)
-        let steps = kind == "gan" ? configuration.gan.baseSteps : 0
-        let job = try scheduler.enqueue(dataset: dataset.name, kind: kind == "gan" ? .gan : .classifier, steps: steps,
+    private func train(_ args: TrainArguments, _ configuration: DaemonConfiguration) throws -> QueuedJobReply {
+        guard let kind = args.kind else { throw ControlError(.invalidArguments, "train needs kind: gan or classifier") }
+        let dataset = try self.dataset(args.dataset, configuration)
+        let steps = kind == .gan ? configuration.gan.baseSteps : 0
+        let job = try scheduler.enqueue(dataset: dataset.name, kind: kind == .gan ? .gan : .classifier, steps: steps,
                                         reason: "requested by an operator")
-        return .object(["job": .number(Double(job.id ?? 0))])
+        return QueuedJobReply(job: job.id ?? 0)
     }
 
     /// Queues `count` samples of one class from the current generator, written outside the balanced set
     /// (under the state directory) so they never disturb what the balance policy publishes.
-    private func generate(_ args: [String: JSONValue], _ configuration: DaemonConfiguration) throws -> JSONValue {
-        let dataset = try self.dataset(args, configuration)
-        guard let className = args["class"]?.string else { throw ControlError(.invalidArguments, "class is required") }
-        guard let count = args["count"]?.int, (1...Self.maxGenerateCount).contains(count) else {
+    private func generate(_ args: GenerateArguments, _ configuration: DaemonConfiguration) throws -> GenerateReply {
+        let dataset = try self.dataset(args.dataset, configuration)
+        guard let className = args.className else { throw ControlError(.invalidArguments, "class is required") }
+        guard let count = args.count, (1...Self.maxGenerateCount).contains(count) else {
             throw ControlError(.invalidArguments, "count must be a whole number from 1 to \(Self.maxGenerateCount)")
         }
         let record = try catalog.read { db in try DatasetStateRecord.fetchOne(db, key: dataset.name) }
@@ -195,22 +198,21 @@ struct ControlCommands: Sendable {
         let arguments = String(decoding: try JSONEncoder().encode(GenerateRequest(className: className, count: count)), as: UTF8.self)
         let job = try scheduler.enqueue(dataset: dataset.name, kind: .generate, steps: count,
                                         reason: "requested by an operator: \(count) × \(className)", arguments: arguments)
-        return .object(["job": .number(Double(job.id ?? 0)),
-                        "directory": .string(GenerateRequest.directory(configuration, dataset: dataset.name, job: job.id ?? 0, className: className))])
+        return GenerateReply(job: job.id ?? 0,
+                             directory: GenerateRequest.directory(configuration, dataset: dataset.name, job: job.id ?? 0, className: className))
     }
 
-    private func export(_ args: [String: JSONValue], _ configuration: DaemonConfiguration) throws(ControlError) -> ControlReply {
-        let dataset = try self.dataset(args, configuration)
-        guard let out = args["out"]?.string, out.hasPrefix("/") else {
+    private func export(_ args: ExportArguments, _ configuration: DaemonConfiguration) throws(ControlError) -> ControlReply {
+        let dataset = try self.dataset(args.dataset, configuration)
+        guard let out = args.out, out.hasPrefix("/") else {
             throw ControlError(.invalidArguments, "out must be an absolute path (a folder that does not exist yet, writable by cohortd)")
         }
-        let trainOnly = args["train_only"] == .bool(true)
+        let trainOnly = args.trainOnly == true
         let catalog = self.catalog
         return .later {
             do {
                 let s = try BalancedExport.write(catalog: catalog, dataset: dataset.name, trainOnly: trainOnly, to: out)
-                return .success(.object(["out": .string(out), "real": .number(Double(s.real)), "synthetic": .number(Double(s.synthetic)),
-                                         "hard_links": .number(Double(s.linked)), "copies": .number(Double(s.copied))]))
+                return Self.reply(ExportReply(out: out, real: s.real, synthetic: s.synthetic, hardLinks: s.linked, copies: s.copied))
             } catch let failure as BalancedExport.Failure {
                 return .failure(ControlError(.conflict, "\(failure)", context: ["out": out, "dataset": dataset.name]))
             } catch {
@@ -220,28 +222,21 @@ struct ControlCommands: Sendable {
     }
 
     /// `backup PATH`: a consistent copy of the catalog (CatalogDatabase.backup), written off the event loop.
-    private func backup(_ args: [String: JSONValue]) throws(ControlError) -> ControlReply {
-        guard let path = args["path"]?.string, path.hasPrefix("/") else {
+    private func backup(_ args: BackupArguments) throws(ControlError) -> ControlReply {
+        guard let path = args.path, path.hasPrefix("/") else {
             throw ControlError(.invalidArguments, "path must be an absolute file name (that does not exist yet, in a folder cohortd may write to)")
         }
         let catalog = self.catalog
         return .later {
             do {
                 let bytes = try catalog.backup(to: path)
-                return .success(.object(["path": .string(path), "bytes": .number(Double(bytes))]))
+                return Self.reply(BackupReply(path: path, bytes: Int(bytes)))
             } catch let failure as CatalogError {
                 return .failure(ControlError(.conflict, failure.reason, context: ["path": failure.path]))
             } catch {
                 return .failure(ControlError(.internal, "backup failed: \(error)", context: ["path": path]))
             }
         }
-    }
-}
-
-extension JSONValue {
-    /// `value` as its JSON value (through JSONEncoder, so its coding keys apply).
-    static func encoding<T: Encodable>(_ value: T) throws -> JSONValue {
-        try JSONDecoder().decode(JSONValue.self, from: JSONEncoder().encode(value))
     }
 }
 
@@ -254,5 +249,19 @@ struct GenerateRequest: Codable, Equatable {
     /// Where the requested samples go: `<state>/generated/<dataset>/job-<id>/<class>/`.
     static func directory(_ configuration: DaemonConfiguration, dataset: String, job: Int64, className: String) -> String {
         "\(configuration.stateDirectory)/generated/\(dataset)/job-\(job)/\(className)"
+    }
+}
+
+extension JobRecord {
+    /// The job as a `jobs` row of the protocol.
+    var summary: JobSummary {
+        JobSummary(id: id, dataset: dataset, kind: JobKindName(rawValue: kind.rawValue) ?? .gan, state: JobStateName(rawValue: state.rawValue) ?? .failed,
+                   step: step, totalSteps: totalSteps, detail: detail, reason: reason, createdAt: createdAt, startedAt: startedAt,
+                   finishedAt: finishedAt, outcome: outcome, arguments: arguments)
+    }
+
+    /// The job as a `job_started` / `job_finished` event.
+    var event: JobEvent {
+        JobEvent(jobID: id ?? 0, dataset: dataset, kind: summary.kind, state: summary.state, step: step, totalSteps: totalSteps, outcome: outcome)
     }
 }

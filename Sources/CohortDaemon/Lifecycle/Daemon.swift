@@ -3,6 +3,7 @@
 // SIGTERM/SIGINT, so a running job checkpoints before the catalog goes away.
 import BLAS
 import Catalog
+import CohortControl
 import Foundation
 import Kernels
 import Logging

@@ -26,11 +26,10 @@ public final class EventHub: @unchecked Sendable {
 
     public var subscriberCount: Int { lock.withLock { subscribers.count } }
 
-    /// Sends `event` with `data` to every subscriber.
-    public func publish(_ event: String, _ data: JSONValue) {
+    /// Sends `event` to every subscriber.
+    public func publish(_ event: TypedControlEvent) {
         let targets = lock.withLock { Array(subscribers.values) }
-        guard !targets.isEmpty else { return }
-        let message = ControlEvent(event: event, data: data)
+        guard !targets.isEmpty, let message = try? ControlEvent(event) else { return }
         for target in targets { target(message) }
     }
 
@@ -43,15 +42,6 @@ public final class EventHub: @unchecked Sendable {
             lastProgressAt = now
             return true
         }
-        if due { publish("progress", progress.json) }
-    }
-}
-
-extension JobProgress {
-    /// The progress as a protocol value (the same fields `status` shows under "job").
-    public var json: JSONValue {
-        .object(["job_id": .number(Double(jobID)), "dataset": .string(dataset), "kind": .string(kind), "phase": .string(phase),
-                 "step": .number(Double(step)), "total_steps": .number(Double(totalSteps)), "detail": .string(detail),
-                 "started_at": .number(startedAt)])
+        if due { publish(.progress(progress)) }
     }
 }

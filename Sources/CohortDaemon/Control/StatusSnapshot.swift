@@ -1,55 +1,10 @@
-// A point-in-time picture of the daemon for operators: per dataset per class the real, synthetic,
-// quarantined and duplicate counts against the target, the running job, the latest report, health.
-// cohortd writes it to `<state>/status.json` every few seconds (for `make demo` and scripts).
+// Capturing `status` (the protocol's StatusSnapshot) from the catalog and the live state.
 import Catalog
 import CohortControl
 import Foundation
 import GRDB
 
-public struct ClassStatus: Codable, Sendable, Equatable {
-    public var className: String
-    public var real: Int
-    public var synthetic: Int
-    public var quarantined: Int
-    public var duplicates: Int
-    public var target: Int
-    public var deficit: Int
-    public var wanted: Int
-    public var suppressed: Bool
-    enum CodingKeys: String, CodingKey { case real, synthetic, quarantined, duplicates, target, deficit, wanted, suppressed, className = "class" }
-}
-
-public struct DatasetStatus: Codable, Sendable, Equatable {
-    public var name: String
-    public var watchRoot: String
-    public var outputRoot: String
-    public var classes: [ClassStatus]
-    /// Files refused outside any class folder.
-    public var unclassifiedQuarantined: Int
-    public var ganTrainedAt: Double?
-    public var generation: Int
-    public var latestReport: String?
-    enum CodingKeys: String, CodingKey {
-        case name, classes, generation
-        case watchRoot = "watch_root", outputRoot = "output_root", unclassifiedQuarantined = "unclassified_quarantined"
-        case ganTrainedAt = "gan_trained_at", latestReport = "latest_report"
-    }
-}
-
-public struct StatusSnapshot: Codable, Sendable, Equatable {
-    public var version: String
-    public var pid: Int32
-    public var uptimeSeconds: Double
-    public var paused: Bool
-    public var degraded: [String: String]
-    public var datasets: [DatasetStatus]
-    public var job: JobProgress?
-    public var queuedJobs: Int
-    enum CodingKeys: String, CodingKey {
-        case version, pid, paused, degraded, datasets, job
-        case uptimeSeconds = "uptime_seconds", queuedJobs = "queued_jobs"
-    }
-
+extension StatusSnapshot {
     /// cohortd's version string.
     public static let daemonVersion = ControlProtocol.release
 

@@ -242,9 +242,8 @@ final class IngestService: Service, @unchecked Sendable {
     private func report(_ total: IngestOutcome) {
         if total.total + total.removed > 0 {
             DaemonMetrics.countIngest(total)
-            state.events.publish("ingested", .object([
-                "active": .number(Double(total.active)), "duplicates": .number(Double(total.duplicates)),
-                "quarantined": .number(Double(total.quarantined)), "removed": .number(Double(total.removed))]))
+            state.events.publish(.ingested(IngestedEvent(active: total.active, duplicates: total.duplicates, quarantined: total.quarantined,
+                                                         removed: total.removed)))
             logger.info("ingest: \(total.active) new, \(total.duplicates) duplicates, \(total.quarantined) quarantined, \(total.removed) removed")
         }
     }

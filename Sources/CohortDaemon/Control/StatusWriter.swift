@@ -3,6 +3,7 @@
 // `metrics.textfile_path`, also the Prometheus exposition for node_exporter's textfile collector.
 import AtomicFile
 import Catalog
+import CohortControl
 import Foundation
 import Logging
 import ServiceLifecycle

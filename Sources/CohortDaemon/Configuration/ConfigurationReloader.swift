@@ -39,12 +39,11 @@ final class ConfigurationReloader: Service, @unchecked Sendable {
             result = .success(outcome)
             let restart = outcome.needsRestart.isEmpty ? "" : "; needs a restart: [\(outcome.needsRestart.joined(separator: ", "))]"
             logger.notice("configuration reloaded (\(trigger)): applied [\(outcome.applied.joined(separator: ", "))]\(restart)")
-            state.events.publish("reloaded", .object(["applied": .array(outcome.applied.map(JSONValue.string)),
-                                                      "needs_restart": .array(outcome.needsRestart.map(JSONValue.string))]))
+            state.events.publish(.reloaded(.success(applied: outcome.applied, needsRestart: outcome.needsRestart)))
         } catch {
             result = .failure(error)
             logger.error("configuration not reloaded (\(trigger)); keeping the current one: \(error)")
-            state.events.publish("reloaded", .object(["error": .string("\(error)")]))
+            state.events.publish(.reloaded(.failure("\(error)")))
         }
         notifier.notify("READY=1\nSTATUS=" + state.activity)
         return result

@@ -97,10 +97,10 @@ final class JobRunner: Service, @unchecked Sendable {
         let context = JobContext(catalog: catalog, configuration: configuration, dataset: dataset, state: state,
                                  logger: logger, job: job, stopRequested: { [weak self] in self?.isStopping ?? true })
         let started = Date()
-        state.events.publish("job_started", jobEvent(job))
+        state.events.publish(.jobStarted(job.event))
         defer {
             DaemonMetrics.countJob(kind: job.kind.rawValue, state: job.state.rawValue, seconds: Date().timeIntervalSince(started))
-            state.events.publish("job_finished", jobEvent(job))
+            state.events.publish(.jobFinished(job.event))
         }
         do {
             let outcome: String
@@ -133,12 +133,6 @@ final class JobRunner: Service, @unchecked Sendable {
             // scheduler retries it with its back-off.
             state.setDegraded("\(job.kind.rawValue) job on \(job.dataset)", "job \(job.id!) failed: \(error); retried with back-off")
         }
-    }
-
-    private func jobEvent(_ job: JobRecord) -> JSONValue {
-        .object(["job_id": .number(Double(job.id ?? 0)), "dataset": .string(job.dataset), "kind": .string(job.kind.rawValue),
-                 "state": .string(job.state.rawValue), "step": .number(Double(job.step)), "total_steps": .number(Double(job.totalSteps)),
-                 "outcome": job.outcome.map(JSONValue.string) ?? .null])
     }
 
     private func finish(_ job: inout JobRecord, state newState: JobRecord.State, outcome: String) {
