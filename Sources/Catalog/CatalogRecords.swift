@@ -32,8 +32,8 @@ public struct ImageRecord: Codable, Sendable, Equatable, FetchableRecord, Mutabl
     public var thumbnail: Data?
     /// Near-duplicate group (the id of one member); the split is decided per group.
     public var groupID: Int64?
-    /// "train" or "validation".
-    public var split: String?
+    /// The side of the split the image's group is on (nil while quarantined or a duplicate).
+    public var split: ImageSplit?
     public var state: State
     public var reason: String?
     /// For duplicates: the path of the image it repeats.
@@ -48,7 +48,7 @@ public struct ImageRecord: Codable, Sendable, Equatable, FetchableRecord, Mutabl
 
     public init(id: Int64? = nil, dataset: String, className: String, path: String, fileSize: Int64, modified: Int64,
                 contentHash: String? = nil, perceptualHash: Int64? = nil, mirroredHash: Int64? = nil, thumbnail: Data? = nil,
-                groupID: Int64? = nil, split: String? = nil, state: State, reason: String? = nil, duplicateOf: String? = nil,
+                groupID: Int64? = nil, split: ImageSplit? = nil, state: State, reason: String? = nil, duplicateOf: String? = nil,
                 ingestedAt: Double) {
         self.id = id
         self.dataset = dataset

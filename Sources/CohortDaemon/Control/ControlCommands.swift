@@ -4,7 +4,6 @@
 import Catalog
 import CohortControl
 import Foundation
-import GRDB
 
 /// How a command answers.
 enum ControlReply: Sendable {
@@ -186,8 +185,7 @@ struct ControlCommands: Sendable {
         guard let count = args.count, (1...Self.maxGenerateCount).contains(count) else {
             throw ControlError(.invalidArguments, "count must be a whole number from 1 to \(Self.maxGenerateCount)")
         }
-        let record = try catalog.read { db in try DatasetStateRecord.fetchOne(db, key: dataset.name) }
-        guard record?.checkpoint != nil else {
+        guard try catalog.datasetState(dataset.name).checkpoint != nil else {
             throw ControlError(.conflict, "dataset '\(dataset.name)' has no trained generator yet", context: ["dataset": dataset.name])
         }
         let known = try catalog.classCounts(dataset: dataset.name).filter { $0.real > 0 }.map(\.className)

@@ -2,7 +2,6 @@
 import Catalog
 import CohortControl
 import Foundation
-import GRDB
 
 extension StatusSnapshot {
     /// cohortd's version string.
@@ -21,7 +20,7 @@ extension StatusSnapshot {
                 realCounts[row.className] = row.real
             }
             for name in dataset.classes where realCounts[name] == nil { realCounts[name] = 0 }
-            let record = try catalog.read { db in try DatasetStateRecord.fetchOne(db, key: dataset.name) } ?? DatasetStateRecord(dataset: dataset.name)
+            let record = try catalog.datasetState(dataset.name)
             let synthetic = Dictionary(uniqueKeysWithValues: all.map { ($0.className, $0.synthetic) })
             let balance = BalancePolicy.balance(realCounts: realCounts, settings: configuration.balance,
                                                 suppressed: try configuration.balance.withheld(record))
@@ -31,15 +30,12 @@ extension StatusSnapshot {
                             target: b.target, deficit: b.deficit, wanted: b.wanted, suppressed: b.suppressed)
             }
             let unclassified = rows.filter { realCounts[$0.className] == nil }.reduce(0) { $0 + $1.quarantined }
-            let report = try catalog.read { db in
-                try String.fetchOne(db, sql: "SELECT directory FROM report WHERE dataset = ? ORDER BY createdAt DESC, id DESC LIMIT 1",
-                                    arguments: [dataset.name])
-            }
+            let report = try catalog.latestReportDirectory(dataset: dataset.name)
             datasets.append(DatasetStatus(name: dataset.name, watchRoot: dataset.watchRoot, outputRoot: dataset.outputRoot, classes: classes,
                                           unclassifiedQuarantined: unclassified, ganTrainedAt: record.ganTrainedAt,
                                           generation: record.generation, latestReport: report))
         }
-        let queued = try catalog.read { db in try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM job WHERE state IN ('queued', 'interrupted')") ?? 0 }
+        let queued = try catalog.waitingJobCount()
         return StatusSnapshot(version: daemonVersion, pid: getpid(), uptimeSeconds: Date().timeIntervalSince(state.startedAt),
                               paused: state.paused, degraded: state.degraded, datasets: datasets, job: state.progress, queuedJobs: queued)
     }

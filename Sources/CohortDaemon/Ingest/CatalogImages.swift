@@ -2,33 +2,18 @@
 // never decodes a scan again.
 import Catalog
 import Foundation
-import GRDB
 import Training
 
 enum CatalogImages {
     /// Active real images of `dataset` on `split` (nil: both), labelled by their index in `classes`
     /// (images of other classes are left out), as [-1, 1] Float32.
     static func load(_ catalog: CatalogDatabase, dataset: String, split: DataSplit?, classes: [String], size: Int) throws -> LabeledImages {
-        let rows = try catalog.read { db in
-            var sql = """
-                SELECT image.path, image.className, pixels.side, pixels.data FROM image JOIN pixels ON pixels.imageID = image.id
-                WHERE image.dataset = ? AND image.state = 'active'
-                """
-            var arguments: StatementArguments = [dataset]
-            if let split {
-                sql += " AND image.split = ?"
-                arguments += [split.rawValue]
-            }
-            sql += " ORDER BY image.id"
-            return try Row.fetchAll(db, sql: sql, arguments: arguments)
-        }
+        let rows = try catalog.activePixels(dataset: dataset, split: split.map(ImageSplit.init))
         var images = LabeledImages(size: size, classes: classes)
         let labelOf = Dictionary(uniqueKeysWithValues: classes.enumerated().map { ($1, $0) })
         for row in rows {
-            let side: Int = row["side"]
-            let data: Data = row["data"]
-            guard side == size, data.count == size * size, let label = labelOf[row["className"] as String] else { continue }
-            images.append(data.map { Float($0) / 127.5 - 1 }[...], label: label, path: row["path"])
+            guard row.side == size, row.data.count == size * size, let label = labelOf[row.className] else { continue }
+            images.append(row.data.map { Float($0) / 127.5 - 1 }[...], label: label, path: row.path)
         }
         return images
     }
@@ -41,4 +26,13 @@ enum CatalogImages {
         for name in fixed where counts[name] == nil { counts[name] = 0 }
         return counts
     }
+}
+
+extension ImageSplit {
+    /// The catalog's name for a side of Training's split.
+    init(_ split: DataSplit) { self = split == .train ? .train : .validation }
+}
+
+extension DataSplit {
+    init(_ split: ImageSplit) { self = split == .train ? .train : .validation }
 }

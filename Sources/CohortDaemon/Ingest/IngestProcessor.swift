@@ -5,7 +5,6 @@
 import Catalog
 import FileWatch
 import Foundation
-import GRDB
 import ImageIO
 import Kernels
 import Training
@@ -42,21 +41,18 @@ final class IngestProcessor: @unchecked Sendable {
     /// Restores the near-duplicate index of every dataset from the catalog.
     private func loadIndexes() throws {
         for dataset in router.datasets { indexes[dataset.name] = NearDuplicateIndex() }
-        let rows = try catalog.read { db in
-            try ImageRecord.filter(Column("state") == ImageRecord.State.active.rawValue).fetchAll(db)
-        }
-        for row in rows {
+        for row in try catalog.activeImages() {
             guard let id = row.id, let print = row.fingerprint, let group = row.groupID else { continue }
-            indexes[row.dataset]?.insert(id: id, print: print, group: group, key: groupKey(row), side: row.split.flatMap(DataSplit.init(rawValue:)))
+            indexes[row.dataset]?.insert(id: id, print: print, group: group, key: groupKey(row), side: row.split.map(DataSplit.init))
         }
     }
 
     /// A catalog write that also changes the in-memory near-duplicate indexes: when the transaction fails
     /// (disk full, a damaged index) it rolls back, so the indexes are rebuilt from the catalog — otherwise
     /// they would keep groups for row ids that do not exist and that SQLite may hand to other rows.
-    private func writeKeepingIndexes<T>(_ body: (Database) throws -> T) throws -> T {
+    private func writeKeepingIndexes<T>(_ body: (ImageTransaction) throws -> T) throws -> T {
         do {
-            return try catalog.write(body)
+            return try catalog.writeImages(body)
         } catch {
             try? loadIndexes()
             throw error
@@ -74,14 +70,7 @@ final class IngestProcessor: @unchecked Sendable {
     /// Catalogs `files` (settled paths with their stamps); unchanged files already cataloged are skipped.
     func ingest(_ files: [(path: String, stamp: FileStamp)], now: Double = Date().timeIntervalSince1970) throws -> IngestOutcome {
         var outcome = IngestOutcome()
-        let known = try catalog.read { db -> [String: ImageRecord] in
-            var map: [String: ImageRecord] = [:]
-            for chunk in stride(from: 0, to: files.count, by: 500) {
-                let paths = files[chunk..<min(files.count, chunk + 500)].map(\.path)
-                for row in try ImageRecord.filter(paths.contains(Column("path"))).fetchAll(db) { map[row.path] = row }
-            }
-            return map
-        }
+        let known = try catalog.images(atPaths: files.map(\.path))
         let fresh = files.filter { file in
             guard let row = known[file.path] else { return true }
             // A transient refusal is due again even though the file has not changed.
@@ -127,20 +116,17 @@ final class IngestProcessor: @unchecked Sendable {
                         row.retryAt = now + Self.retryDelay(attempt: attempt)
                         row.reason = reason + " — a passing cause: retried automatically (attempt \(attempt)) and on rescan"
                     }
-                    try row.insert(db)
+                    try db.insert(&row)
                     outcome.quarantined += 1
                 case .image(let model, let print):
                     row.contentHash = print.contentHash
-                    if let original = try ImageRecord
-                        .filter(Column("dataset") == datasetName && Column("contentHash") == print.contentHash
-                                && Column("state") == ImageRecord.State.active.rawValue)
-                        .fetchOne(db) {
+                    if let original = try db.activeImage(dataset: datasetName, contentHash: print.contentHash) {
                         row.state = .duplicate
                         row.duplicateOf = original.path
                         row.reason = original.className == className
                             ? "same pixels as \(original.path)"
                             : "same pixels as \(original.path) in class '\(original.className)' (label conflict; counted there)"
-                        try row.insert(db)
+                        try db.insert(&row)
                         outcome.duplicates += 1
                         continue
                     }
@@ -150,11 +136,7 @@ final class IngestProcessor: @unchecked Sendable {
                 }
             }
             // The scheduler's quiet period counts from the last real arrival: once per dataset and batch.
-            for name in arrived {
-                var state = try DatasetStateRecord.fetchOne(db, key: name) ?? DatasetStateRecord(dataset: name)
-                state.lastImageAt = now
-                try state.save(db)
-            }
+            for name in arrived { try db.noteArrival(dataset: name, at: now) }
         }
         if !reingest.isEmpty { outcome = outcome.adding(try reingestPaths(reingest, now: now)) }
         return outcome
@@ -165,7 +147,7 @@ final class IngestProcessor: @unchecked Sendable {
         router.datasets.first { $0.name == row.dataset }?.groupPattern?.key(forPath: row.path)
     }
 
-    private func insertActive(_ row: inout ImageRecord, model: GrayImage, print: ImageFingerprint, db: Database) throws {
+    private func insertActive(_ row: inout ImageRecord, model: GrayImage, print: ImageFingerprint, db: ImageTransaction) throws {
         let index = indexes[row.dataset]!
         let key = groupKey(row)
         row.state = .active
@@ -173,7 +155,7 @@ final class IngestProcessor: @unchecked Sendable {
         row.mirroredHash = Int64(bitPattern: print.mirroredHash)
         row.thumbnail = print.thumbnail.withUnsafeBufferPointer { Data(buffer: $0) }
         let matches = index.matchingGroups(print, key: key)
-        try row.insert(db)
+        try db.insert(&row)
         let id = row.id!
         let group = matches.min() ?? id
         index.insert(id: id, print: print, group: group, key: key)
@@ -181,14 +163,10 @@ final class IngestProcessor: @unchecked Sendable {
         let moved = index.merge(matches, into: group)
         let split = index.split(of: group, validationFraction: validationFraction)
         row.groupID = group
-        row.split = split.rawValue
-        try row.update(db)
-        let memberIDs = index.members(of: group).map(\.id).filter { $0 != id } + moved
-        if !memberIDs.isEmpty {
-            try ImageRecord.filter(Set(memberIDs).contains(Column("id")))
-                .updateAll(db, Column("groupID").set(to: group), Column("split").set(to: split.rawValue))
-        }
-        try PixelRecord(imageID: id, side: model.width, data: Data(model.samples8)).insert(db)
+        row.split = ImageSplit(split)
+        try db.update(row)
+        try db.setGroup(group, split: ImageSplit(split), ofImages: index.members(of: group).map(\.id).filter { $0 != id } + moved)
+        try db.insertPixels(imageID: id, side: model.width, data: Data(model.samples8))
     }
 
     // MARK: Transient refusals
@@ -198,10 +176,7 @@ final class IngestProcessor: @unchecked Sendable {
 
     /// Ingests again every transient refusal that is due (the file as it is now); returns the outcome.
     func retryDue(now: Double = Date().timeIntervalSince1970) throws -> IngestOutcome {
-        let due = try catalog.read { db in
-            try ImageRecord.filter(Column("state") == ImageRecord.State.quarantined.rawValue && Column("retryAt") != nil && Column("retryAt") <= now)
-                .fetchAll(db)
-        }
+        let due = try catalog.refusalsDue(at: now)
         var files: [(path: String, stamp: FileStamp)] = []
         for row in due {
             var status = stat()
@@ -210,10 +185,7 @@ final class IngestProcessor: @unchecked Sendable {
             } else if errno != ENOENT && errno != ENOTDIR {
                 // Cannot even stat it (a parent's permissions): still passing — try again later.
                 let attempt = (row.retryCount ?? 0) + 1
-                try catalog.write { db in
-                    _ = try ImageRecord.filter(Column("id") == row.id).updateAll(
-                        db, Column("retryAt").set(to: now + Self.retryDelay(attempt: attempt)), Column("retryCount").set(to: attempt))
-                }
+                try catalog.postponeRetry(imageID: row.id!, until: now + Self.retryDelay(attempt: attempt), attempt: attempt)
             }  // gone: the watcher removes it
         }
         var outcome = IngestOutcome()
@@ -235,37 +207,35 @@ final class IngestProcessor: @unchecked Sendable {
         case .refused(let d, let c, _): (dataset, className) = (d, c)
         case .image(let d, let c): (dataset, className) = (d, c)
         }
-        let existing = try catalog.read { db in try ImageRecord.filter(Column("path") == path).fetchOne(db) }
+        let existing = try catalog.image(atPath: path)
         if let existing {
             if existing.state == .quarantined && existing.reason == reason { return false }
             _ = try remove(paths: [path])
         }
-        return try catalog.write { db in
-            guard try ImageRecord.filter(Column("path") == path).fetchCount(db) == 0 else { return false }
+        return try catalog.writeImages { db in
+            guard try db.count(atPath: path) == 0 else { return false }
             var row = ImageRecord(dataset: dataset.name, className: className, path: path, fileSize: 0, modified: 0,
                                   state: .quarantined, ingestedAt: now)
             row.reason = reason
-            try row.insert(db)
+            try db.insert(&row)
             return true
         }
     }
 
     /// Makes every transient refusal due now (operator `rescan`: "the cause is gone, try again").
     func makeTransientRefusalsDue() throws {
-        try catalog.write { db in
-            _ = try ImageRecord.filter(Column("retryAt") != nil).updateAll(db, Column("retryAt").set(to: 0))
-        }
+        try catalog.makeTransientRefusalsDue()
     }
 
     // MARK: Departures
 
     /// Deletes a row; when an active image goes, its duplicates must be re-ingested (one becomes active).
-    private func delete(_ row: ImageRecord, db: Database) throws -> [String] {
-        _ = try row.delete(db)
+    private func delete(_ row: ImageRecord, db: ImageTransaction) throws -> [String] {
+        try db.delete(row)
         guard row.state == .active, let id = row.id else { return [] }
         indexes[row.dataset]?.remove(id: id)
-        let copies = try ImageRecord.filter(Column("duplicateOf") == row.path).fetchAll(db)
-        for copy in copies { _ = try copy.delete(db) }
+        let copies = try db.duplicates(of: row.path)
+        for copy in copies { try db.delete(copy) }
         return copies.map(\.path)
     }
 
@@ -274,15 +244,9 @@ final class IngestProcessor: @unchecked Sendable {
         var outcome = IngestOutcome()
         var reingest: [String] = []
         try writeKeepingIndexes { db in
-            var rows: [ImageRecord] = []
-            for chunk in stride(from: 0, to: paths.count, by: 500) {
-                let part = paths[chunk..<min(paths.count, chunk + 500)]
-                rows += try ImageRecord.filter(part.contains(Column("path"))).fetchAll(db)
-            }
-            for directory in directories {
-                rows += try ImageRecord.filter(Column("path").like(Self.likePrefix(directory + "/"), escape: "\\")).fetchAll(db)
-            }
-            for row in rows where try ImageRecord.exists(db, key: row.id!) {
+            var rows = try db.images(atPaths: paths)
+            for directory in directories { rows += try db.images(under: directory) }
+            for row in rows where try db.exists(row) {
                 reingest += try delete(row, db: db)
                 outcome.removed += 1
             }
@@ -301,10 +265,7 @@ final class IngestProcessor: @unchecked Sendable {
     func dropRowsOutsideWatchRoots() throws -> [String: Int] {
         var dropped: [String: Int] = [:]
         for dataset in router.datasets {
-            let outside = try catalog.read { db in
-                try String.fetchAll(db, sql: "SELECT path FROM image WHERE dataset = ? AND path NOT LIKE ? ESCAPE '\\'",
-                                    arguments: [dataset.name, Self.likePrefix(dataset.watchRoot + "/")])
-            }
+            let outside = try catalog.imagePaths(dataset: dataset.name, notUnder: dataset.watchRoot)
             guard !outside.isEmpty else { continue }
             dropped[dataset.name] = try remove(paths: outside).removed
         }
@@ -313,9 +274,7 @@ final class IngestProcessor: @unchecked Sendable {
 
     /// After a full scan of `root`: removes what the catalog has under it that is no longer there.
     func reconcile(root: String, present: Set<String>) throws -> IngestOutcome {
-        let cataloged = try catalog.read { db in
-            try String.fetchAll(db, sql: "SELECT path FROM image WHERE path LIKE ? ESCAPE '\\'", arguments: [Self.likePrefix(root + "/")])
-        }
+        let cataloged = try catalog.imagePaths(under: root)
         let gone = cataloged.filter { !present.contains($0) }
         return gone.isEmpty ? IngestOutcome() : try remove(paths: gone)
     }
@@ -330,11 +289,6 @@ final class IngestProcessor: @unchecked Sendable {
             var status = stat()
             return lstat(path, &status) == 0 ? (path, FileStamp(status)) : nil
         }
-    }
-
-    static func likePrefix(_ prefix: String) -> String {
-        prefix.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "%", with: "\\%")
-            .replacingOccurrences(of: "_", with: "\\_") + "%"
     }
 }
 

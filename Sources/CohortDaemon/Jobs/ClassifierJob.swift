@@ -3,7 +3,6 @@
 // the report. Classes that synthetic data hurt are withheld from publishing unless configured otherwise.
 import Catalog
 import Foundation
-import GRDB
 import ImageIO
 import Models
 import Training
@@ -69,7 +68,12 @@ enum ClassifierJob {
                                              withSynthetic: Set(synthetic.labels.map { classes[$0] }))
         let withheld = context.configuration.balance.publishWhenHarmful ? [] : harmful
         let state = try context.datasetState()
-        let published = (state.lastPublish.flatMap { try? JSONDecoder().decode([PublishedClass].self, from: Data($0.utf8)) }) ?? []
+        let published: [PublishedClass]
+        do { published = try state.lastPublish(as: [PublishedClass].self) ?? [] } catch {
+            // Only the report's near-copy counts come from it: the report is still worth writing.
+            context.logger.warning("\(error); the report shows no near-copy counts")
+            published = []
+        }
         let report = ClassifierReport(
             dataset: dataset.name, created: ISO8601DateFormatter().string(from: Date()), jobID: context.job.id!, imageSize: dataset.imageSize,
             classes: classes, counts: try classCounts(context, classes: classes), variants: [real, withSynthetic], fcd: fcd,
@@ -84,7 +88,7 @@ enum ClassifierJob {
         try context.saveDatasetState { state in
             state.classifierTrainedAt = Date().timeIntervalSince1970
             state.imagesAtClassifier = activeAtStart
-            state.suppressedClasses = String(decoding: (try? JSONEncoder().encode(withheld)) ?? Data("[]".utf8), as: UTF8.self)
+            state.setWithheldClasses(Array(withheld))
         }
         return String(format: "report %@: validation macro-F1 real %.1f%%, real+synthetic %.1f%%", directory,
                       real.validation.macroF1 * 100, withSynthetic.validation.macroF1 * 100)
@@ -92,9 +96,7 @@ enum ClassifierJob {
 
     /// The published synthetic samples, decoded from the output tree (labelled by `classes`).
     static func loadSynthetic(_ context: JobContext, classes: [String], size: Int) throws -> LabeledImages {
-        let rows = try context.catalog.read { db in
-            try SyntheticRecord.filter(Column("dataset") == context.dataset.name).order(Column("id")).fetchAll(db)
-        }
+        let rows = try context.catalog.syntheticSamples(dataset: context.dataset.name)
         var images = LabeledImages(size: size, classes: classes)
         let decoder = ImageDecoder()
         for row in rows {
@@ -106,22 +108,19 @@ enum ClassifierJob {
     }
 
     static func classCounts(_ context: JobContext, classes: [String]) throws -> [String: ReportClassCounts] {
-        let rows = try context.catalog.read { db in
-            try Row.fetchAll(db, sql: "SELECT className, state, split, COUNT(*) AS n FROM image WHERE dataset = ? GROUP BY className, state, split",
-                             arguments: [context.dataset.name])
-        }
+        let rows = try context.catalog.splitCounts(dataset: context.dataset.name)
         let synthetic = try SyntheticCounts.byClass(context.catalog, dataset: context.dataset.name)
         var result: [String: ReportClassCounts] = [:]
         for name in classes { result[name] = ReportClassCounts(realTrain: 0, realValidation: 0, synthetic: synthetic[name] ?? 0, duplicates: 0, quarantined: 0) }
         for row in rows {
-            let name: String = row["className"]
+            let name = row.className
             guard result[name] != nil else { continue }
-            let n: Int = row["n"]
-            switch (row["state"] as String, row["split"] as String?) {
-            case ("active", "train"): result[name]!.realTrain += n
-            case ("active", "validation"): result[name]!.realValidation += n
-            case ("duplicate", _): result[name]!.duplicates += n
-            case ("quarantined", _): result[name]!.quarantined += n
+            let n = row.count
+            switch (row.state, row.split) {
+            case (.active, .train?): result[name]!.realTrain += n
+            case (.active, .validation?): result[name]!.realValidation += n
+            case (.duplicate, _): result[name]!.duplicates += n
+            case (.quarantined, _): result[name]!.quarantined += n
             default: break
             }
         }

@@ -4,7 +4,6 @@
 import Catalog
 import CohortControl
 import Foundation
-import GRDB
 import Training
 
 enum GANJob {
@@ -63,13 +62,12 @@ enum GANJob {
                                            judge: SyntheticPublisher.acceptanceJudge(context.configuration, dataset: dataset, logger: context.logger))
         let published = try publisher.regenerate(trainer: trainer, checkpointSHA256: sha, generation: generation, balance: balance,
                                                  realTrain: train, shouldStop: { context.shouldStop })
-        let publishJSON = String(decoding: try JSONEncoder().encode(published), as: UTF8.self)
         try context.saveDatasetState { state in
             state.ganTrainedAt = Date().timeIntervalSince1970
             state.imagesAtGAN = activeAtStart
             state.generation = generation
             state.checkpoint = checkpointPath
-            state.lastPublish = publishJSON
+            try state.setLastPublish(published)
         }
         let summary = published.filter { $0.wanted > 0 }.map { "\($0.className) \($0.published)" }.joined(separator: ", ")
         return "trained to iteration \(trainer.iteration); checkpoint \(sha.prefix(12)); published \(summary.isEmpty ? "nothing (balanced)" : summary)"

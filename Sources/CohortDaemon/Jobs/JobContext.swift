@@ -3,7 +3,6 @@
 import Catalog
 import CohortControl
 import Foundation
-import GRDB
 import Logging
 
 /// Why a job stopped early.
@@ -56,9 +55,8 @@ final class JobContext: @unchecked Sendable {
             lastPersisted = now
             job.detail = "\(phase): \(detail)"
             let snapshot = job
-            try? catalog.write { db in
-                try db.execute(sql: "UPDATE job SET detail = ? WHERE id = ?", arguments: [snapshot.detail, snapshot.id])
-            }
+            // Progress detail is best effort: a busy or full catalog must not stop training (the step commit below is not).
+            try? catalog.setJobDetail(id: snapshot.id!, detail: snapshot.detail)
         }
     }
 
@@ -66,20 +64,14 @@ final class JobContext: @unchecked Sendable {
     func commit(step: Int) throws {
         job.step = step
         let snapshot = job
-        try catalog.write { db in
-            try db.execute(sql: "UPDATE job SET step = ?, totalSteps = ? WHERE id = ?", arguments: [snapshot.step, snapshot.totalSteps, snapshot.id])
-        }
+        try catalog.setJobSteps(id: snapshot.id!, step: snapshot.step, totalSteps: snapshot.totalSteps)
     }
 
     func datasetState() throws -> DatasetStateRecord {
-        try catalog.read { db in try DatasetStateRecord.fetchOne(db, key: dataset.name) } ?? DatasetStateRecord(dataset: dataset.name)
+        try catalog.datasetState(dataset.name)
     }
 
-    func saveDatasetState(_ update: (inout DatasetStateRecord) -> Void) throws {
-        try catalog.write { db in
-            var record = try DatasetStateRecord.fetchOne(db, key: dataset.name) ?? DatasetStateRecord(dataset: dataset.name)
-            update(&record)
-            try record.save(db)
-        }
+    func saveDatasetState(_ update: (inout DatasetStateRecord) throws -> Void) throws {
+        try catalog.updateDatasetState(dataset.name, update)
     }
 }

@@ -5,7 +5,6 @@
 import Catalog
 import CohortControl
 import Foundation
-import GRDB
 import Logging
 import ServiceLifecycle
 
@@ -27,9 +26,7 @@ final class JobRunner: Service, @unchecked Sendable {
         self.state = state
         self.logger = logger
         // A job left `running` means the process died mid-job: it resumes from its last checkpoint.
-        try catalog.write { db in
-            try db.execute(sql: "UPDATE job SET state = 'interrupted' WHERE state = 'running'")
-        }
+        try catalog.interruptRunningJobs()
     }
 
     /// Wakes the runner (a job was queued, or training resumed).
@@ -71,9 +68,7 @@ final class JobRunner: Service, @unchecked Sendable {
     /// degraded (it tries again every second), not silently idle.
     private func nextJob() -> JobRecord? {
         do {
-            let job = try catalog.read { db in
-                try JobRecord.filter(["queued", "interrupted"].contains(Column("state"))).order(Column("id")).fetchOne(db)
-            }
+            let job = try catalog.nextRunnableJob()
             state.setDegraded("job queue", nil)
             return job
         } catch {
@@ -92,8 +87,7 @@ final class JobRunner: Service, @unchecked Sendable {
         }
         job.state = .running
         job.startedAt = job.startedAt ?? Date().timeIntervalSince1970
-        let snapshot = job
-        try? catalog.write { db in try snapshot.update(db) }
+        try? catalog.updateJob(job)
         let context = JobContext(catalog: catalog, configuration: configuration, dataset: dataset, state: state,
                                  logger: logger, job: job, stopRequested: { [weak self] in self?.isStopping ?? true })
         let started = Date()
@@ -117,8 +111,7 @@ final class JobRunner: Service, @unchecked Sendable {
             job = context.job
             job.state = .interrupted
             job.outcome = "interrupted at step \(job.step) of \(job.totalSteps); resumes from its checkpoint"
-            let snapshot = job
-            try? catalog.write { db in try snapshot.update(db) }
+            try? catalog.updateJob(job)
             logger.notice("\(job.dataset): \(job.kind.rawValue) job \(job.id!) interrupted at step \(job.step)/\(job.totalSteps)")
         } catch JobStop.cancelled {
             job = context.job
@@ -139,9 +132,8 @@ final class JobRunner: Service, @unchecked Sendable {
         job.state = newState
         job.outcome = outcome
         job.finishedAt = Date().timeIntervalSince1970
-        let snapshot = job
         do {
-            try catalog.write { db in try snapshot.update(db) }
+            try catalog.updateJob(job)
         } catch {
             logger.error("cannot record the end of job \(job.id ?? -1): \(error)")
         }

@@ -3,7 +3,6 @@
 import AtomicFile
 import Catalog
 import Foundation
-import GRDB
 
 enum ReportWriter {
     /// Writes `report` under `root`; returns its directory.
@@ -25,14 +24,8 @@ enum ReportWriter {
             String(format: "%@ macro-F1 %.3f", v.training, v.validation.macroF1)
         }.joined(separator: "; ")
         let summary = String(decoding: try JSONEncoder().encode(["headline": headline, "finding": report.findings.first ?? ""]), as: UTF8.self)
-        let stale = try catalog.write { db -> [ReportRecord] in
-            var record = ReportRecord(dataset: report.dataset, createdAt: Date().timeIntervalSince1970, directory: directory, summary: summary)
-            try record.insert(db)
-            let all = try ReportRecord.filter(Column("dataset") == report.dataset).order(Column("createdAt").desc, Column("id").desc).fetchAll(db)
-            let old = Array(all.dropFirst(keep))
-            for row in old { _ = try row.delete(db) }
-            return old
-        }
+        let stale = try catalog.insertReport(ReportRecord(dataset: report.dataset, createdAt: Date().timeIntervalSince1970, directory: directory,
+                                                          summary: summary), keep: keep)
         for row in stale { try? FileManager.default.removeItem(atPath: row.directory) }
         return directory
     }

@@ -6,7 +6,6 @@
 import AtomicFile
 import Catalog
 import Foundation
-import GRDB
 import ImageIO
 import Logging
 import Models
@@ -110,13 +109,7 @@ struct SyntheticPublisher {
             }
         }
         AtomicFile.syncDirectory(classDirectory)
-        let old = try catalog.write { db -> [SyntheticRecord] in
-            let previous = replacing
-                ? try SyntheticRecord.filter(Column("dataset") == dataset.name && Column("className") == className).fetchAll(db) : []
-            for record in previous { _ = try record.delete(db) }
-            for var record in records { try record.insert(db) }
-            return previous
-        }
+        let old = try catalog.publishSynthetic(dataset: dataset.name, className: className, records: records, replacing: replacing)
         for record in old { try? FileManager.default.removeItem(atPath: record.path) }
         if !replacing { try writeManifest() }
         let accepted = judge != nil ? String(format: ", %.0f%% accepted by the real-only classifier", drawn.acceptanceRate * 100) : ""
@@ -171,7 +164,7 @@ struct SyntheticPublisher {
         var result = Reconciliation()
         let fm = FileManager.default
         let root = dataset.outputRoot
-        let rows = try catalog.read { db in try SyntheticRecord.filter(Column("dataset") == dataset.name).fetchAll(db) }
+        let rows = try catalog.syntheticSamples(dataset: dataset.name)
         let recorded = Set(rows.map(\.path))
         // Only a tree that is there and is the one the rows name is reconciled: an unmounted or unreadable
         // root, or an output_root moved since the rows were written, must not read as "every file gone".
@@ -203,7 +196,7 @@ struct SyntheticPublisher {
             // Most of the tree gone at once is not a crash mid-publish: leave the rows for an operator to see.
             logger.warning("\(dataset.name): \(missing.count) of \(rows.count) synthetic samples are missing from \(root); rows kept, not reconciled")
         } else if !missing.isEmpty {
-            try catalog.write { db in for row in missing { _ = try row.delete(db) } }
+            try catalog.deleteSynthetic(missing)
             result.rowsWithoutFile = missing.count
         }
         try writeManifest()
@@ -217,11 +210,7 @@ struct SyntheticPublisher {
 
     /// Retires every sample of a class (it needs none, or is withheld).
     func retireAll(className: String) throws {
-        let old = try catalog.write { db -> [SyntheticRecord] in
-            let previous = try SyntheticRecord.filter(Column("dataset") == dataset.name && Column("className") == className).fetchAll(db)
-            for record in previous { _ = try record.delete(db) }
-            return previous
-        }
+        let old = try catalog.publishSynthetic(dataset: dataset.name, className: className, records: [], replacing: true)
         for record in old { try? FileManager.default.removeItem(atPath: record.path) }
     }
 
@@ -231,18 +220,8 @@ struct SyntheticPublisher {
         let have = try SyntheticCounts.byClass(catalog, dataset: dataset.name)
         let over = balance.filter { (have[$0.className] ?? 0) > $0.wanted }
         guard !over.isEmpty else { return 0 }
-        var retired: [SyntheticRecord] = []
-        try catalog.write { db in
-            for entry in over {
-                let rows = try SyntheticRecord.filter(Column("dataset") == dataset.name && Column("className") == entry.className)
-                    .order(Column("generation").desc, Column("id").desc).fetchAll(db)
-                guard rows.count > entry.wanted else { continue }
-                for row in rows.prefix(rows.count - entry.wanted) {
-                    _ = try row.delete(db)
-                    retired.append(row)
-                }
-            }
-        }
+        let retired = try catalog.trimSynthetic(dataset: dataset.name,
+                                                keep: Dictionary(over.map { ($0.className, $0.wanted) }, uniquingKeysWith: { first, _ in first }))
         guard !retired.isEmpty else { return 0 }
         try writeManifest()
         for record in retired { try? FileManager.default.removeItem(atPath: record.path) }
@@ -251,9 +230,7 @@ struct SyntheticPublisher {
 
     /// Rewrites `<output>/manifest.jsonl` atomically from the catalog: one JSON object per sample.
     func writeManifest() throws {
-        let rows = try catalog.read { db in
-            try SyntheticRecord.filter(Column("dataset") == dataset.name).order(Column("className"), Column("id")).fetchAll(db)
-        }
+        let rows = try catalog.syntheticSamples(dataset: dataset.name, orderedByClass: true)
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
         var text = Data()

@@ -28,20 +28,15 @@ extension BalanceSettings {
     /// next report rewrites the list), and the error names the dataset and the stored text.
     func withheld(_ record: DatasetStateRecord) throws(WithheldClassesError) -> Set<String> {
         guard !publishWhenHarmful else { return [] }
-        guard let classes = try? JSONDecoder().decode([String].self, from: Data(record.suppressedClasses.utf8)) else {
-            throw WithheldClassesError(dataset: record.dataset, stored: record.suppressedClasses)
-        }
-        return Set(classes)
+        do { return Set(try record.withheldClasses()) } catch { throw WithheldClassesError(damage: error) }
     }
 }
 
 /// The catalog's list of withheld classes for a dataset is damaged.
 struct WithheldClassesError: Error, CustomStringConvertible {
-    var dataset: String
-    var stored: String
+    var damage: CatalogValueError
     var description: String {
-        "\(dataset): the catalog's list of classes withheld as harmed does not decode (\(stored.prefix(80).debugDescription)); "
-            + "nothing is published for this dataset until a classifier report rewrites it (cohortctl train classifier)"
+        "\(damage); nothing is published for this dataset until a classifier report rewrites it (cohortctl train classifier)"
     }
 }
 

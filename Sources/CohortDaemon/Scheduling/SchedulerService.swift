@@ -2,7 +2,6 @@
 // samples, and enqueue the GAN, top-up or classifier jobs the rules call for.
 import Catalog
 import Foundation
-import GRDB
 import Logging
 import ServiceLifecycle
 
@@ -49,13 +48,10 @@ final class SchedulerService: Service, @unchecked Sendable {
         let configuration = self.configuration  // one consistent reading per pass, even across a reload
         let counts = try CatalogImages.realCounts(catalog, dataset: dataset.name, classes: dataset.classes)
         guard !counts.isEmpty else { return }
-        let record = try catalog.read { db in try DatasetStateRecord.fetchOne(db, key: dataset.name) } ?? DatasetStateRecord(dataset: dataset.name)
+        let record = try catalog.datasetState(dataset.name)
         let balance = BalancePolicy.balance(realCounts: counts, settings: configuration.balance,
                                             suppressed: try configuration.balance.withheld(record))
-        let pending = try catalog.read { db in
-            try String.fetchAll(db, sql: "SELECT DISTINCT kind FROM job WHERE dataset = ? AND state IN ('queued', 'running', 'interrupted')",
-                                arguments: [dataset.name])
-        }
+        let pending = try catalog.pendingJobKinds(dataset: dataset.name)
         // A kind whose last job failed waits out a back-off (doubling per consecutive failure, 1 min to
         // 1 h) instead of failing in a loop; the failure stays visible in the job history.
         let backingOff = try SchedulerService.backingOff(catalog, dataset: dataset.name, now: now)
@@ -69,13 +65,13 @@ final class SchedulerService: Service, @unchecked Sendable {
         let input = SchedulerInput(
             dataset: dataset.name, now: now, balance: balance, activeImages: counts.values.reduce(0, +), imagesAtGAN: record.imagesAtGAN,
             ganTrainedAt: record.ganTrainedAt, imagesAtClassifier: record.imagesAtClassifier, classifierTrainedAt: record.classifierTrainedAt,
-            lastImageAt: record.lastImageAt, ganJobPending: pending.contains("gan") || backingOff.contains("gan"),
-            classifierJobPending: pending.contains("classifier") || backingOff.contains("classifier"),
+            lastImageAt: record.lastImageAt, ganJobPending: pending.contains(.gan) || backingOff.contains(.gan),
+            classifierJobPending: pending.contains(.classifier) || backingOff.contains(.classifier),
             paused: state.paused)
         let jobs = Scheduler.decide(input, gan: configuration.gan, classifier: configuration.classifier)
         // A class short of samples while the generator is fresh (a config change, a withheld class
         // released, near-copies rejected) is topped up from the checkpoint without training.
-        if jobs.isEmpty, pending.isEmpty, !backingOff.contains("generate"), record.checkpoint != nil, !state.paused {
+        if jobs.isEmpty, pending.isEmpty, !backingOff.contains(.generate), record.checkpoint != nil, !state.paused {
             let have = try SyntheticCounts.byClass(catalog, dataset: dataset.name)
             let short = balance.filter { $0.wanted > (have[$0.className] ?? 0) && (have[$0.className] ?? 0) < Int(Double($0.wanted) * 0.98) }
             if !short.isEmpty && record.ganTrainedAt != nil && now - (record.ganTrainedAt ?? 0) > 5 {
@@ -89,13 +85,10 @@ final class SchedulerService: Service, @unchecked Sendable {
     }
 
     /// Job kinds of `dataset` still in their failure back-off at `now`.
-    static func backingOff(_ catalog: CatalogDatabase, dataset: String, now: Double) throws -> Set<String> {
-        var result = Set<String>()
-        for kind in ["gan", "classifier", "generate"] {
-            let recent = try catalog.read { db in
-                try JobRecord.filter(Column("dataset") == dataset && Column("kind") == kind && Column("finishedAt") != nil)
-                    .order(Column("id").desc).limit(6).fetchAll(db)
-            }
+    static func backingOff(_ catalog: CatalogDatabase, dataset: String, now: Double) throws -> Set<JobRecord.Kind> {
+        var result = Set<JobRecord.Kind>()
+        for kind in [JobRecord.Kind.gan, .classifier, .generate] {
+            let recent = try catalog.finishedJobs(dataset: dataset, kind: kind, limit: 6)
             let failures = recent.prefix { $0.state == .failed }.count
             guard failures > 0, let last = recent.first?.finishedAt else { continue }
             let delay = min(3600, 60 * pow(2, Double(failures - 1)))
@@ -109,7 +102,7 @@ final class SchedulerService: Service, @unchecked Sendable {
     func enqueue(dataset: String, kind: JobRecord.Kind, steps: Int, reason: String, arguments: String? = nil) throws -> JobRecord {
         var job = JobRecord(dataset: dataset, kind: kind, totalSteps: steps, reason: reason, createdAt: Date().timeIntervalSince1970,
                             arguments: arguments)
-        try catalog.write { db in try job.insert(db) }
+        try catalog.insertJob(&job)
         logger.info("\(dataset): queued \(kind.rawValue) job \(job.id!): \(reason)")
         runner.wake()
         return job
