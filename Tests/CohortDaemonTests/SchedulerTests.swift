@@ -95,4 +95,30 @@ import Testing
         let input = SchedulerInput(dataset: "d", now: 1000, balance: Self.balance(["a": 100]), activeImages: 100)
         #expect(decide(input).isEmpty)
     }
+
+    /// A fresh generator tops up short classes without training; within 2% of wanted, a pending job, a
+    /// back-off, pause, no generator, or a generator finished under 5 s ago: no top-up.
+    @Test func topUpFromAFreshGenerator() {
+        // b wants 100 samples (top-up to the largest, f = 0); the GAN ran on all 300 images.
+        let base = SchedulerInput(dataset: "d", now: 2000, balance: Self.balance(["a": 200, "b": 100]), activeImages: 300, imagesAtGAN: 300,
+                                  ganTrainedAt: 1000, imagesAtClassifier: 300, classifierTrainedAt: 1900, lastImageAt: 0,
+                                  synthetic: ["b": 90], hasGenerator: true)
+        #expect(base.balance.first { $0.className == "b" }?.wanted == 100)
+        let jobs = decide(base)
+        #expect(jobs.map(\.kind) == [.generate])
+        #expect(jobs.first?.reason == "top-up: b 90/100")
+        let cases: [(String, (inout SchedulerInput) -> Void)] = [
+            ("within 2% of wanted", { $0.synthetic = ["b": 98] }),
+            ("a job of the dataset is pending", { $0.anyJobPending = true }),
+            ("generate jobs are backing off", { $0.generateBackingOff = true }),
+            ("training is paused", { $0.paused = true }),
+            ("no generator yet", { $0.hasGenerator = false }),
+            ("the generator finished 5 s ago", { $0.ganTrainedAt = 1995 }),
+        ]
+        for (why, change) in cases {
+            var input = base
+            change(&input)
+            #expect(Scheduler.topUp(input) == nil, "\(why)")
+        }
+    }
 }

@@ -11,25 +11,16 @@ extension StatusSnapshot {
     public static func capture(catalog: CatalogDatabase, configuration: DaemonConfiguration, state: DaemonState) throws -> StatusSnapshot {
         var datasets: [DatasetStatus] = []
         for dataset in configuration.datasets {
-            // Classes with image rows (active, duplicate or quarantined) under a class folder that is allowed.
-            let all = try catalog.classCounts(dataset: dataset.name)
-            let rows = all.filter { $0.real + $0.duplicates + $0.quarantined > 0 }
-            let byClass = Dictionary(uniqueKeysWithValues: rows.map { ($0.className, $0) })
-            var realCounts: [String: Int] = [:]
-            for row in rows where !row.className.isEmpty && (dataset.classes.isEmpty || dataset.classes.contains(row.className)) {
-                realCounts[row.className] = row.real
-            }
-            for name in dataset.classes where realCounts[name] == nil { realCounts[name] = 0 }
-            let record = try catalog.datasetState(dataset.name)
-            let synthetic = Dictionary(uniqueKeysWithValues: all.map { ($0.className, $0.synthetic) })
-            let balance = BalancePolicy.balance(realCounts: realCounts, settings: configuration.balance,
-                                                suppressed: try configuration.balance.withheld(record))
-            let classes = balance.map { b in
-                ClassStatus(className: b.className, real: b.real, synthetic: synthetic[b.className] ?? 0,
+            // Every class folder with image rows (active, duplicate or quarantined) that is allowed.
+            let balance = try DatasetBalance.read(catalog, dataset: dataset, settings: configuration.balance, showingEmptyClasses: true)
+            let record = balance.record
+            let byClass = Dictionary(balance.rows.map { ($0.className, $0) }, uniquingKeysWith: { first, _ in first })
+            let classes = balance.classes.map { b in
+                ClassStatus(className: b.className, real: b.real, synthetic: byClass[b.className]?.synthetic ?? 0,
                             quarantined: byClass[b.className]?.quarantined ?? 0, duplicates: byClass[b.className]?.duplicates ?? 0,
                             target: b.target, deficit: b.deficit, wanted: b.wanted, suppressed: b.suppressed)
             }
-            let unclassified = rows.filter { realCounts[$0.className] == nil }.reduce(0) { $0 + $1.quarantined }
+            let unclassified = balance.rows.filter { balance.realCounts[$0.className] == nil }.reduce(0) { $0 + $1.quarantined }
             let report = try catalog.latestReportDirectory(dataset: dataset.name)
             datasets.append(DatasetStatus(name: dataset.name, watchRoot: dataset.watchRoot, outputRoot: dataset.outputRoot, classes: classes,
                                           unclassifiedQuarantined: unclassified, ganTrainedAt: record.ganTrainedAt,

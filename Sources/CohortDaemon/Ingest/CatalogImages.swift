@@ -17,15 +17,6 @@ enum CatalogImages {
         }
         return images
     }
-
-    /// Active real images per class of `dataset` (duplicates counted once: they are not active); classes
-    /// without any, except those of the fixed list, are left out.
-    static func realCounts(_ catalog: CatalogDatabase, dataset: String, classes fixed: [String]) throws -> [String: Int] {
-        var counts: [String: Int] = [:]
-        for row in try catalog.classCounts(dataset: dataset) where row.real > 0 { counts[row.className] = row.real }
-        for name in fixed where counts[name] == nil { counts[name] = 0 }
-        return counts
-    }
 }
 
 extension ImageSplit {

@@ -11,7 +11,8 @@ enum ClassifierJob {
     static func run(_ context: JobContext) throws -> String {
         let dataset = context.dataset
         let settings = context.configuration.classifier
-        let counts = try CatalogImages.realCounts(context.catalog, dataset: dataset.name, classes: dataset.classes)
+        // Counts only, not DatasetBalance.read: this job rewrites a damaged list of withheld classes, so it must not need it.
+        let counts = DatasetBalance.realCounts(try context.catalog.classCounts(dataset: dataset.name), dataset: dataset)
         let classes = dataset.classes.isEmpty ? counts.keys.sorted() : dataset.classes
         let activeAtStart = counts.values.reduce(0, +)
         let train = try CatalogImages.load(context.catalog, dataset: dataset.name, split: .train, classes: classes, size: dataset.imageSize)

@@ -12,10 +12,10 @@ enum GANJob {
         let settings = context.configuration
         let checkpointPath = settings.checkpointDirectory(dataset.name) + "/gan.safetensors"
         try FileManager.default.createDirectory(atPath: settings.checkpointDirectory(dataset.name), withIntermediateDirectories: true)
-        let counts = try CatalogImages.realCounts(context.catalog, dataset: dataset.name, classes: dataset.classes)
-        let present = counts.filter { $0.value > 0 }.keys.sorted()
+        let atStart = try DatasetBalance.read(context.catalog, dataset: dataset, settings: settings.balance)
+        let present = atStart.realCounts.filter { $0.value > 0 }.keys.sorted()
         guard !present.isEmpty else { return "no real images yet" }
-        let activeAtStart = counts.values.reduce(0, +)
+        let activeAtStart = atStart.activeImages
 
         // Class order must extend the checkpoint's (new classes get new embedding rows).
         let trainer: GANTrainer
@@ -53,14 +53,14 @@ enum GANJob {
             try context.commit(step: done)
             if let stop = context.stopReason { throw stop }
         }
-        let sha = try SyntheticSamples.sha256(ofFile: checkpointPath)
+        let publishing = try GeneratorPublishing.prepare(context, checkpoint: checkpointPath, trainer: trainer, realTrain: train)
+        let sha = publishing.checkpointSHA256
         let generation = try context.datasetState().generation + 1
         context.progress(phase: "generating", step: total, total: total, detail: "sampling and filtering near-copies")
-        let suppressed = try context.configuration.balance.withheld(try context.datasetState())
-        let balance = BalancePolicy.balance(realCounts: counts, settings: settings.balance, suppressed: suppressed)
-        let publisher = SyntheticPublisher(catalog: context.catalog, dataset: dataset, logger: context.logger,
-                                           judge: SyntheticPublisher.acceptanceJudge(context.configuration, dataset: dataset, logger: context.logger))
-        let published = try publisher.regenerate(trainer: trainer, checkpointSHA256: sha, generation: generation, balance: balance,
+        // The counts the job trained on, with the withheld classes as they are now (a report may have come meanwhile).
+        let balance = BalancePolicy.balance(realCounts: atStart.realCounts, settings: settings.balance,
+                                            suppressed: try settings.balance.withheld(try context.datasetState()))
+        let published = try publishing.publisher.regenerate(trainer: trainer, checkpointSHA256: sha, generation: generation, balance: balance,
                                                  realTrain: train, shouldStop: { context.shouldStop })
         try context.saveDatasetState { state in
             state.ganTrainedAt = Date().timeIntervalSince1970
@@ -85,15 +85,10 @@ enum GenerateJob {
         guard let checkpoint = try context.datasetState().checkpoint, FileManager.default.fileExists(atPath: checkpoint) else {
             return "no generator checkpoint yet"
         }
-        let trainer = try GANCheckpoint.resume(from: checkpoint)
-        let sha = try SyntheticSamples.sha256(ofFile: checkpoint)
-        let counts = try CatalogImages.realCounts(context.catalog, dataset: dataset.name, classes: dataset.classes)
-        let balance = BalancePolicy.balance(realCounts: counts, settings: context.configuration.balance,
-                                            suppressed: try context.configuration.balance.withheld(try context.datasetState()))
-        let have = try SyntheticCounts.byClass(context.catalog, dataset: dataset.name)
-        let train = try CatalogImages.load(context.catalog, dataset: dataset.name, split: .train, classes: trainer.classes, size: dataset.imageSize)
-        let publisher = SyntheticPublisher(catalog: context.catalog, dataset: dataset, logger: context.logger,
-                                           judge: SyntheticPublisher.acceptanceJudge(context.configuration, dataset: dataset, logger: context.logger))
+        let current = try DatasetBalance.read(context.catalog, dataset: dataset, settings: context.configuration.balance)
+        let (balance, have) = (current.classes, current.syntheticByClass)
+        let publishing = try GeneratorPublishing.prepare(context, checkpoint: checkpoint)
+        let trainer = publishing.trainer
         let generation = try context.datasetState().generation
         var added: [String] = []
         for entry in balance where entry.wanted > (have[entry.className] ?? 0) {
@@ -101,8 +96,9 @@ enum GenerateJob {
             guard let label = trainer.classes.firstIndex(of: entry.className) else { continue }
             let missing = entry.wanted - (have[entry.className] ?? 0)
             context.progress(phase: "generating", step: 0, total: missing, detail: entry.className)
-            let result = try publisher.publish(className: entry.className, label: label, count: missing, trainer: trainer,
-                                               checkpointSHA256: sha, generation: generation, realTrain: train, replacing: false)
+            let result = try publishing.publisher.publish(className: entry.className, label: label, count: missing, trainer: trainer,
+                                                          checkpointSHA256: publishing.checkpointSHA256, generation: generation,
+                                                          realTrain: publishing.realTrain, replacing: false)
             added.append("\(entry.className) +\(result.published)")
         }
         return added.isEmpty ? "nothing to top up" : "topped up " + added.joined(separator: ", ")
@@ -116,18 +112,15 @@ extension GenerateJob {
         guard let checkpoint = try context.datasetState().checkpoint, FileManager.default.fileExists(atPath: checkpoint) else {
             throw GenerateFailure.noGenerator(dataset: dataset.name)
         }
-        let trainer = try GANCheckpoint.resume(from: checkpoint)
-        guard let label = trainer.classes.firstIndex(of: request.className) else {
+        let publishing = try GeneratorPublishing.prepare(context, checkpoint: checkpoint)
+        guard let label = publishing.trainer.classes.firstIndex(of: request.className) else {
             throw GenerateFailure.unknownClass(dataset: dataset.name, className: request.className)
         }
-        let sha = try SyntheticSamples.sha256(ofFile: checkpoint)
-        let train = try CatalogImages.load(context.catalog, dataset: dataset.name, split: .train, classes: trainer.classes, size: dataset.imageSize)
         let directory = GenerateRequest.directory(context.configuration, dataset: dataset.name, job: context.job.id!, className: request.className)
         context.progress(phase: "generating", step: 0, total: request.count, detail: request.className)
-        let publisher = SyntheticPublisher(catalog: context.catalog, dataset: dataset, logger: context.logger,
-                                           judge: SyntheticPublisher.acceptanceJudge(context.configuration, dataset: dataset, logger: context.logger))
-        let result = try publisher.writeRequested(className: request.className, label: label, count: request.count, trainer: trainer,
-                                                  checkpointSHA256: sha, realTrain: train, to: directory)
+        let result = try publishing.publisher.writeRequested(className: request.className, label: label, count: request.count,
+                                                             trainer: publishing.trainer, checkpointSHA256: publishing.checkpointSHA256,
+                                                             realTrain: publishing.realTrain, to: directory)
         context.progress(phase: "generating", step: request.count, total: request.count, detail: request.className)
         return "wrote \(result.written) \(request.className) samples to \(directory) (\(result.rejected) near-copies rejected)"
     }

@@ -1,5 +1,6 @@
 // The scheduler's decisions, as a pure function of a dataset's state and the clock: whether to queue
-// a GAN job, a classifier job, or nothing — with the reason, which the job records.
+// a GAN job, a classifier job, a top-up from the existing generator, or nothing — with the reason,
+// which the job records.
 
 /// What the scheduler knows about a dataset at one moment.
 public struct SchedulerInput: Sendable, Equatable {
@@ -20,10 +21,19 @@ public struct SchedulerInput: Sendable, Equatable {
     public var classifierJobPending: Bool
     /// Training is paused by the operator.
     public var paused: Bool
+    /// Published synthetic samples per class.
+    public var synthetic: [String: Int]
+    /// The dataset has a generator checkpoint to top up from.
+    public var hasGenerator: Bool
+    /// Any job of this dataset is queued or running (a top-up must not race one), or generate jobs are
+    /// in their failure back-off.
+    public var anyJobPending: Bool
+    public var generateBackingOff: Bool
 
     public init(dataset: String, now: Double, balance: [ClassBalance], activeImages: Int, imagesAtGAN: Int = 0,
                 ganTrainedAt: Double? = nil, imagesAtClassifier: Int = 0, classifierTrainedAt: Double? = nil,
-                lastImageAt: Double? = nil, ganJobPending: Bool = false, classifierJobPending: Bool = false, paused: Bool = false) {
+                lastImageAt: Double? = nil, ganJobPending: Bool = false, classifierJobPending: Bool = false, paused: Bool = false,
+                synthetic: [String: Int] = [:], hasGenerator: Bool = false, anyJobPending: Bool = false, generateBackingOff: Bool = false) {
         self.dataset = dataset
         self.now = now
         self.balance = balance
@@ -36,12 +46,16 @@ public struct SchedulerInput: Sendable, Equatable {
         self.ganJobPending = ganJobPending
         self.classifierJobPending = classifierJobPending
         self.paused = paused
+        self.synthetic = synthetic
+        self.hasGenerator = hasGenerator
+        self.anyJobPending = anyJobPending
+        self.generateBackingOff = generateBackingOff
     }
 }
 
 /// A job the scheduler wants, and why.
 public struct ScheduledJob: Sendable, Equatable {
-    public enum Kind: String, Sendable { case gan, classifier }
+    public enum Kind: String, Sendable { case gan, classifier, generate }
     public var kind: Kind
     public var reason: String
     /// GAN steps for this run.
@@ -85,6 +99,28 @@ public enum Scheduler {
                 jobs.append(ScheduledJob(kind: .classifier, reason: "scheduled (every \(Int(classifier.intervalSeconds / 60)) min)", steps: 0))
             }
         }
+        if jobs.isEmpty, let topUp = topUp(input) { jobs.append(topUp) }
         return jobs
     }
+
+    /// A class with fewer samples than wanted while the generator is fresh (a configuration change, a
+    /// withheld class released, near-copies rejected) is topped up from the checkpoint without training.
+    /// Within 2% of wanted counts as done (the near-copy filter rarely fills a class to the sample), and a
+    /// generator finished under `topUpSettleSeconds` ago is left alone (its own publish may still be landing).
+    public static func topUp(_ input: SchedulerInput) -> ScheduledJob? {
+        guard !input.paused, !input.anyJobPending, !input.generateBackingOff, input.hasGenerator,
+              let trained = input.ganTrainedAt, input.now - trained > topUpSettleSeconds else { return nil }
+        let short = input.balance.filter { entry in
+            let have = input.synthetic[entry.className] ?? 0
+            return entry.wanted > have && Double(have) < Double(entry.wanted) * topUpFillFraction
+        }
+        guard !short.isEmpty else { return nil }
+        return ScheduledJob(kind: .generate, reason: "top-up: " + short.map { "\($0.className) \(input.synthetic[$0.className] ?? 0)/\($0.wanted)" }
+            .joined(separator: ", "), steps: 0)
+    }
+
+    /// A class holding at least this fraction of its wanted samples is not topped up.
+    public static let topUpFillFraction = 0.98
+    /// Seconds after a GAN job before a top-up may be queued.
+    public static let topUpSettleSeconds = 5.0
 }

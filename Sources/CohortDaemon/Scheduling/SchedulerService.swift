@@ -46,11 +46,9 @@ final class SchedulerService: Service, @unchecked Sendable {
     /// One scheduling pass over `dataset`.
     func tick(_ dataset: DatasetConfiguration, now: Double = Date().timeIntervalSince1970) throws {
         let configuration = self.configuration  // one consistent reading per pass, even across a reload
-        let counts = try CatalogImages.realCounts(catalog, dataset: dataset.name, classes: dataset.classes)
-        guard !counts.isEmpty else { return }
-        let record = try catalog.datasetState(dataset.name)
-        let balance = BalancePolicy.balance(realCounts: counts, settings: configuration.balance,
-                                            suppressed: try configuration.balance.withheld(record))
+        let current = try DatasetBalance.read(catalog, dataset: dataset, settings: configuration.balance)
+        guard !current.realCounts.isEmpty else { return }
+        let (record, balance) = (current.record, current.classes)
         let pending = try catalog.pendingJobKinds(dataset: dataset.name)
         // A kind whose last job failed waits out a back-off (doubling per consecutive failure, 1 min to
         // 1 h) instead of failing in a loop; the failure stays visible in the job history.
@@ -63,24 +61,20 @@ final class SchedulerService: Service, @unchecked Sendable {
             if retired > 0 { logger.info("\(dataset.name): retired \(retired) surplus synthetic samples") }
         }
         let input = SchedulerInput(
-            dataset: dataset.name, now: now, balance: balance, activeImages: counts.values.reduce(0, +), imagesAtGAN: record.imagesAtGAN,
+            dataset: dataset.name, now: now, balance: balance, activeImages: current.activeImages, imagesAtGAN: record.imagesAtGAN,
             ganTrainedAt: record.ganTrainedAt, imagesAtClassifier: record.imagesAtClassifier, classifierTrainedAt: record.classifierTrainedAt,
             lastImageAt: record.lastImageAt, ganJobPending: pending.contains(.gan) || backingOff.contains(.gan),
             classifierJobPending: pending.contains(.classifier) || backingOff.contains(.classifier),
-            paused: state.paused)
+            paused: state.paused, synthetic: current.syntheticByClass, hasGenerator: record.checkpoint != nil, anyJobPending: !pending.isEmpty,
+            generateBackingOff: backingOff.contains(.generate))
         let jobs = Scheduler.decide(input, gan: configuration.gan, classifier: configuration.classifier)
-        // A class short of samples while the generator is fresh (a config change, a withheld class
-        // released, near-copies rejected) is topped up from the checkpoint without training.
-        if jobs.isEmpty, pending.isEmpty, !backingOff.contains(.generate), record.checkpoint != nil, !state.paused {
-            let have = try SyntheticCounts.byClass(catalog, dataset: dataset.name)
-            let short = balance.filter { $0.wanted > (have[$0.className] ?? 0) && (have[$0.className] ?? 0) < Int(Double($0.wanted) * 0.98) }
-            if !short.isEmpty && record.ganTrainedAt != nil && now - (record.ganTrainedAt ?? 0) > 5 {
-                try enqueue(dataset: dataset.name, kind: .generate, steps: 0,
-                            reason: "top-up: " + short.map { "\($0.className) \(have[$0.className] ?? 0)/\($0.wanted)" }.joined(separator: ", "))
-            }
-        }
         for job in jobs {
-            try enqueue(dataset: dataset.name, kind: job.kind == .gan ? .gan : .classifier, steps: job.steps, reason: job.reason)
+            let kind: JobRecord.Kind = switch job.kind {
+            case .gan: .gan
+            case .classifier: .classifier
+            case .generate: .generate
+            }
+            try enqueue(dataset: dataset.name, kind: kind, steps: job.steps, reason: job.reason)
         }
     }
 
