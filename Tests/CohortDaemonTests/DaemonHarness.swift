@@ -16,8 +16,8 @@ struct DaemonHarness {
     var state: String { dir.file("state") }
     var config: String { dir.file("cohortd.yaml") }
 
-    /// Writes the config: fast settling, and the given extra YAML sections.
-    init(extra: String) throws {
+    /// Writes the config: fast settling, `threads` compute workers, and the given extra YAML sections.
+    init(extra: String, threads: Int = 2) throws {
         dir = try TemporaryDirectory(prefix: "cohortd-test")
         try FileManager.default.createDirectory(atPath: incoming, withIntermediateDirectories: true)
         let yaml = """
@@ -25,7 +25,7 @@ struct DaemonHarness {
             socket_path: \(dir.file("cohortd.sock"))
             settle_seconds: 0.3
             degraded_rescan_seconds: 2
-            threads: 2
+            threads: \(threads)
             datasets: [phantom]
             dataset:
               phantom:

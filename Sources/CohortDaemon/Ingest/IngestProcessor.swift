@@ -25,13 +25,13 @@ final class IngestProcessor: @unchecked Sendable {
     let router: DatasetRouter
     let decoder: ImageDecoder
     let validationFraction: Double
-    /// Workers a batch may decode on (the daemon's ComputeBudget: fewer while a training job runs).
-    let workers: @Sendable () -> Int
+    /// The daemon's compute budget, shared with jobs (nil: every core, shared with no one — tests).
+    let compute: ComputeBudget?
     private var indexes: [String: NearDuplicateIndex] = [:]
 
-    init(catalog: CatalogDatabase, configuration: DaemonConfiguration, workers: @escaping @Sendable () -> Int = { Parallel.workers }) throws {
+    init(catalog: CatalogDatabase, configuration: DaemonConfiguration, compute: ComputeBudget? = nil) throws {
         self.catalog = catalog
-        self.workers = workers
+        self.compute = compute
         router = DatasetRouter(datasets: configuration.datasets)
         decoder = ImageDecoder(limits: configuration.decodeLimits)
         validationFraction = configuration.validationFraction
@@ -80,7 +80,7 @@ final class IngestProcessor: @unchecked Sendable {
         outcome.unchanged = files.count - fresh.count
         guard !fresh.isEmpty else { return outcome }
         let routes = fresh.map { router.route($0.path) }
-        let decoded = ParallelMap.map(fresh.count, workers: workers()) { i -> Decoded in
+        let decoded = decodeInChunks(fresh.count) { i -> Decoded in
             switch routes[i] {
             case .outside: return .refused("outside every watched root", transient: false)
             case .refused(_, _, let reason): return .refused(reason, transient: false)
@@ -140,6 +140,20 @@ final class IngestProcessor: @unchecked Sendable {
         }
         if !reingest.isEmpty { outcome = outcome.adding(try reingestPaths(reingest, now: now)) }
         return outcome
+    }
+
+    /// Decodes `count` files in chunks of a few per worker, each chunk a turn on the compute budget: during
+    /// a training job each waits for a step boundary, so ingest and the job never run side by side.
+    private func decodeInChunks(_ count: Int, _ decode: (Int) -> Decoded) -> [Decoded] {
+        guard let compute else { return ParallelMap.map(count, workers: Parallel.workers, decode) }
+        let chunk = 4 * compute.workers
+        var results: [Decoded] = []
+        results.reserveCapacity(count)
+        for start in stride(from: 0, to: count, by: chunk) {
+            let size = min(chunk, count - start)
+            results += compute.ingestChunk { workers in ParallelMap.map(size, workers: workers) { decode(start + $0) } }
+        }
+        return results
     }
 
     /// The row's file-name group key under its dataset's group pattern.

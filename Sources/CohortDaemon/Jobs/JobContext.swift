@@ -41,7 +41,12 @@ final class JobContext: @unchecked Sendable {
         return nil
     }
 
-    var shouldStop: Bool { stopReason != nil }
+    /// Asked at every step boundary of every job, so it is also where ingest waiting for the cores gets them
+    /// (ComputeBudget.jobBoundary) before the next step.
+    var shouldStop: Bool {
+        state.compute.jobBoundary()
+        return stopReason != nil
+    }
 
     /// Publishes progress live, and to the catalog at most every 2 s.
     func progress(phase: String, step: Int, total: Int, detail: String) {

@@ -32,7 +32,7 @@ public enum Daemon {
         }
         let live = LiveConfiguration(configuration)
         let state = DaemonState(computeWorkers: Parallel.workers)
-        let processor = try IngestProcessor(catalog: catalog, configuration: configuration, workers: { state.compute.ingestWorkers })
+        let processor = try IngestProcessor(catalog: catalog, configuration: configuration, compute: state.compute)
         let ingest = IngestService(processor: processor, configuration: configuration, state: state, logger: logger)
         let runner = try JobRunner(catalog: catalog, live: live, state: state, logger: logger)
         let scheduler = SchedulerService(catalog: catalog, live: live, state: state, runner: runner, logger: logger)
