@@ -22,7 +22,7 @@ RELEASE      := -c release $(if $(COHORT_CPU),-Xswiftc -target-cpu -Xswiftc $(CO
 DEMO_DIR     ?= $(abspath .build/demo)
 DATA         ?=
 
-.PHONY: all deps test-deps build build-debug test torture demo bench install clean
+.PHONY: all deps test-deps build build-debug test lint format torture demo bench install clean
 
 all: build
 
@@ -54,16 +54,27 @@ build: deps
 build-debug: deps
 	$(SWIFT) build --build-tests
 
-## test: build (a target importing a module it does not declare fails the build), verify the systemd
+## test: lint, build (a target importing a module it does not declare fails the build), verify the systemd
 ## units (warnings fail), run the whole test suite, then the numerical
 ## suites again under every OpenBLAS kernel this CPU can execute (about a minute), then the torture
 ## suite's short smoke version against the debug daemon (about two minutes)
-test: test-deps
+test: test-deps lint
 	$(SWIFT) build --build-tests --explicit-target-dependency-import-check error
 	@./Tests/systemd/verify-units.sh "$$($(SWIFT) build --show-bin-path)"
 	$(SWIFT) test --skip-build
 	@./Tests/numeric-kernels.sh
 	python3 bench/torture/torture.py "$$($(SWIFT) build --show-bin-path)" --smoke
+
+## lint: the house style (.swift-format: 4 spaces, 150 columns, the numeric code's compact statements allowed)
+## checked with the toolchain's `swift format lint` (a finding fails), and the file-size profile (files over 400
+## lines are listed as warnings)
+lint:
+	$(SWIFT) format lint --strict --recursive Sources Tests Package.swift
+	@./bench/file-sizes.sh
+
+## format: rewrite Sources, Tests and Package.swift in the house style
+format:
+	$(SWIFT) format format --in-place --recursive Sources Tests Package.swift
 
 ## torture: the full torture suite against the release daemon (about 6 minutes on 2 cores, as root):
 ## kill -9 cycles, inotify overflow, bad input, chunk bombs, a control-socket fuzzer, disk full, damaged

@@ -9,7 +9,7 @@ import PackageDescription
 /// compiler, same optimizations; concurrency diagnostics become warnings).
 let numericSettings: [SwiftSetting] = [
     .swiftLanguageMode(.v5),
-    .unsafeFlags(["-enforce-exclusivity=unchecked"], .when(configuration: .release)),
+    .unsafeFlags(["-enforce-exclusivity=unchecked"], .when(configuration: .release))
 ]
 
 let package = Package(
@@ -18,7 +18,7 @@ let package = Package(
     products: [
         .executable(name: "cohort", targets: ["cohort"]),
         .executable(name: "cohortd", targets: ["cohortd"]),
-        .executable(name: "cohortctl", targets: ["cohortctl"]),
+        .executable(name: "cohortctl", targets: ["cohortctl"])
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
@@ -29,7 +29,7 @@ let package = Package(
         .package(url: "https://github.com/groue/GRDB.swift", from: "7.10.0"),
         .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
         .package(url: "https://github.com/apple/swift-metrics", from: "2.13.0"),
-        .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.1"),
+        .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.1")
     ],
     targets: [
         // MARK: C system libraries (module map + shim header only)
@@ -74,7 +74,7 @@ let package = Package(
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "UnixSignals", package: "swift-service-lifecycle"),
                 .product(name: "CoreMetrics", package: "swift-metrics"),
-                .product(name: "Prometheus", package: "swift-prometheus"),
+                .product(name: "Prometheus", package: "swift-prometheus")
             ]),
 
         // MARK: Executables (thin command-line surfaces)
@@ -82,7 +82,7 @@ let package = Package(
             name: "cohort",
             dependencies: [
                 "BLAS", "ImageIO", "Training", "Catalog", "AtomicFile",
-                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "ArgumentParser", package: "swift-argument-parser")
             ]),
         // cohortctl speaks the protocol only: it imports nothing else of Cohort's.
         .executableTarget(
@@ -93,7 +93,7 @@ let package = Package(
             dependencies: [
                 "CohortDaemon", "CohortControl", "Catalog", "BLAS",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
-                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Logging", package: "swift-log")
             ]),
 
         // MARK: Tests
@@ -108,8 +108,11 @@ let package = Package(
         .testTarget(name: "CatalogTests", dependencies: ["Catalog", "CohortTestSupport", .product(name: "GRDB", package: "GRDB.swift")]),
         .testTarget(
             name: "CohortDaemonTests",
-            dependencies: ["CohortDaemon", "Catalog", "Training", "ImageIO", "Tensor", "FileWatch", "CohortTestSupport",
-                           .product(name: "GRDB", package: "GRDB.swift")]),
-        .testTarget(name: "ModelsTests", dependencies: ["Models", "NN", "Kernels", "Tensor", "CohortTestSupport"], swiftSettings: [.swiftLanguageMode(.v5)]),
+            dependencies: [
+                "CohortDaemon", "Catalog", "Training", "ImageIO", "Tensor", "FileWatch", "CohortTestSupport",
+                .product(name: "GRDB", package: "GRDB.swift")
+            ]),
+        .testTarget(
+            name: "ModelsTests", dependencies: ["Models", "NN", "Kernels", "Tensor", "CohortTestSupport"], swiftSettings: [.swiftLanguageMode(.v5)])
     ]
 )

@@ -2,7 +2,7 @@
 // over the target, fsync the directory. A reader sees the old file or the new one, never a torn one,
 // and after a crash the rename is either on disk or not.
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// Writes that matter go through here (images, checkpoints, manifests, reports).

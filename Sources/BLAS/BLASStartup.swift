@@ -1,7 +1,7 @@
 // Applies CoreSelection at the start of every Cohort executable that does math: re-executes the
 // process with a better (or, after a failed self-test, a safe) OPENBLAS_CORETYPE.
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// Start-up check of the OpenBLAS core; call first thing in `main`, before any threads start.
@@ -17,28 +17,32 @@ public enum BLASStartup {
         let stage = environment(markerVariable).flatMap(ReexecStage.init(rawValue:))
         let core = BLAS.coreName
 
-        apply(CoreSelection.decideCore(
-            userCoreType: userCoreType, stage: stage, currentCore: core, features: .current), log: log)
+        apply(
+            CoreSelection.decideCore(
+                userCoreType: userCoreType, stage: stage, currentCore: core, features: .current), log: log)
 
         let outcome = SgemmSelfTest.run()
         let detail = "worst relative error \(outcome.worstError) at \(outcome.worstCase)"
-        apply(CoreSelection.decideSelfTest(
-            passed: outcome.passed, detail: detail, userCoreType: userCoreType, stage: stage,
-            currentCore: core), log: log)
+        apply(
+            CoreSelection.decideSelfTest(
+                passed: outcome.passed, detail: detail, userCoreType: userCoreType, stage: stage,
+                currentCore: core), log: log)
     }
 
     /// Release builds made by `make build` target the build machine's vector unit; refuse to run on a
     /// CPU without it, with a message, instead of dying on an illegal instruction later.
     private static func requireCompiledCPUFeatures(log: (String) -> Void) {
         #if COHORT_REQUIRES_AVX512
-        let required: CPUFeatures = [.avx2, .fma, .avx512f]
+            let required: CPUFeatures = [.avx2, .fma, .avx512f]
         #elseif COHORT_REQUIRES_AVX2
-        let required: CPUFeatures = [.avx2, .fma]
+            let required: CPUFeatures = [.avx2, .fma]
         #else
-        let required: CPUFeatures = []
+            let required: CPUFeatures = []
         #endif
         if !CPUFeatures.current.isSuperset(of: required) {
-            log("this binary was built for CPUs with \(required) but this one has \(CPUFeatures.current); rebuild here (make build), or build portable binaries with make build COHORT_CPU=")
+            log(
+                "this binary was built for CPUs with \(required) but this one has \(CPUFeatures.current); rebuild here (make build), or build portable binaries with make build COHORT_CPU="
+            )
             exit(70)  // EX_SOFTWARE
         }
     }

@@ -32,11 +32,13 @@ extension BLAS {
             let end = part == parts - 1 ? extent : (extent * (part + 1) / parts) & ~15
             guard start < end else { return }
             if splitRows {
-                sgemm(transA: transA, transB: transB, m: end - start, n: n, k: k, alpha: alpha,
-                      a: transA ? a + start : a + start * lda, lda: lda, b: b, ldb: ldb, beta: beta, c: c + start * ldc, ldc: ldc)
+                sgemm(
+                    transA: transA, transB: transB, m: end - start, n: n, k: k, alpha: alpha,
+                    a: transA ? a + start : a + start * lda, lda: lda, b: b, ldb: ldb, beta: beta, c: c + start * ldc, ldc: ldc)
             } else {
-                sgemm(transA: transA, transB: transB, m: m, n: end - start, k: k, alpha: alpha,
-                      a: a, lda: lda, b: transB ? b + start * ldb : b + start, ldb: ldb, beta: beta, c: c + start, ldc: ldc)
+                sgemm(
+                    transA: transA, transB: transB, m: m, n: end - start, k: k, alpha: alpha,
+                    a: a, lda: lda, b: transB ? b + start * ldb : b + start, ldb: ldb, beta: beta, c: c + start, ldc: ldc)
             }
         }
     }

@@ -1,6 +1,6 @@
 // Measures sgemm throughput on the shapes Cohort's convolutions produce (see PERFORMANCE.md).
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// GFLOP/s of the sgemm Cohort uses — `BLAS.parallelSgemm`, OpenBLAS single-threaded and the product

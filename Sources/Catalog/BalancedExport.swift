@@ -40,7 +40,9 @@ public enum BalancedExport {
                 used.insert(file.className + "/" + name)
             }
             let target = folder + "/" + name
-            if link(file.path, target) == 0 { summary.linked += 1 } else {
+            if link(file.path, target) == 0 {
+                summary.linked += 1
+            } else {
                 try FileManager.default.copyItem(atPath: file.path, toPath: target)
                 summary.copied += 1
             }

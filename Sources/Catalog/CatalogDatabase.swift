@@ -7,8 +7,9 @@
 // batch. A consistent copy for backups comes from `VACUUM INTO` (`backup(to:)`, `cohortctl backup`).
 import Foundation
 import GRDB
+
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// Errors opening or migrating the catalog, naming the file.
@@ -40,8 +41,9 @@ public final class CatalogDatabase: Sendable {
         }
         do {
             if !readOnly {
-                try FileManager.default.createDirectory(atPath: (path as NSString).deletingLastPathComponent,
-                                                        withIntermediateDirectories: true)
+                try FileManager.default.createDirectory(
+                    atPath: (path as NSString).deletingLastPathComponent,
+                    withIntermediateDirectories: true)
             } else if !FileManager.default.fileExists(atPath: path) {
                 throw CatalogError(path: path, reason: "no catalog here (has cohortd run with this state directory?)")
             }
@@ -69,9 +71,11 @@ public final class CatalogDatabase: Sendable {
         guard stat(path, &info) == 0, info.st_size == 0 else { return }
         var wal = stat()
         if stat(path + "-wal", &wal) == 0, wal.st_size > 0 { return }
-        throw CatalogError(path: path, reason: "the catalog file is empty (0 bytes) and has no write-ahead log: it was truncated, "
-            + "or copied without its -wal file. Restore it from a backup (cohortctl backup), or move it aside to start a new, "
-            + "empty catalog (every scan is then ingested again).")
+        throw CatalogError(
+            path: path,
+            reason: "the catalog file is empty (0 bytes) and has no write-ahead log: it was truncated, "
+                + "or copied without its -wal file. Restore it from a backup (cohortctl backup), or move it aside to start a new, "
+                + "empty catalog (every scan is then ingested again).")
     }
 
     /// Runs `PRAGMA quick_check` (every page's structure, not index contents; seconds on a large catalog)
@@ -118,7 +122,9 @@ public final class CatalogDatabase: Sendable {
                 throw CatalogError(path: destination, reason: "cannot create the backup: \(String(cString: strerror(errno)))")
             }
             unlink(temporary)
-            let directory = open((destination as NSString).deletingLastPathComponent.isEmpty ? "." : (destination as NSString).deletingLastPathComponent, O_RDONLY | O_DIRECTORY)
+            let directory = open(
+                (destination as NSString).deletingLastPathComponent.isEmpty ? "." : (destination as NSString).deletingLastPathComponent,
+                O_RDONLY | O_DIRECTORY)
             if directory >= 0 { fsync(directory); close(directory) }
             return Int64(info.st_size)
         } catch let error as CatalogError {

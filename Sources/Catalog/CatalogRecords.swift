@@ -46,10 +46,12 @@ public struct ImageRecord: Codable, Sendable, Equatable, FetchableRecord, Mutabl
     /// catalog read before migration v4).
     public var retryCount: Int?
 
-    public init(id: Int64? = nil, dataset: String, className: String, path: String, fileSize: Int64, modified: Int64,
-                contentHash: String? = nil, perceptualHash: Int64? = nil, mirroredHash: Int64? = nil, thumbnail: Data? = nil,
-                groupID: Int64? = nil, split: ImageSplit? = nil, state: State, reason: String? = nil, duplicateOf: String? = nil,
-                ingestedAt: Double) {
+    public init(
+        id: Int64? = nil, dataset: String, className: String, path: String, fileSize: Int64, modified: Int64,
+        contentHash: String? = nil, perceptualHash: Int64? = nil, mirroredHash: Int64? = nil, thumbnail: Data? = nil,
+        groupID: Int64? = nil, split: ImageSplit? = nil, state: State, reason: String? = nil, duplicateOf: String? = nil,
+        ingestedAt: Double
+    ) {
         self.id = id
         self.dataset = dataset
         self.className = className
@@ -103,8 +105,10 @@ public struct SyntheticRecord: Codable, Sendable, Equatable, FetchableRecord, Mu
     /// classifier existed yet, or the sample predates the acceptance filter).
     public var acceptanceScore: Double?
 
-    public init(id: Int64? = nil, dataset: String, className: String, path: String, checkpointSHA256: String, seed: Int64,
-                sampleIndex: Int, generation: Int, nearestRealDistance: Double, createdAt: Double, acceptanceScore: Double? = nil) {
+    public init(
+        id: Int64? = nil, dataset: String, className: String, path: String, checkpointSHA256: String, seed: Int64,
+        sampleIndex: Int, generation: Int, nearestRealDistance: Double, createdAt: Double, acceptanceScore: Double? = nil
+    ) {
         self.id = id
         self.acceptanceScore = acceptanceScore
         self.dataset = dataset
@@ -150,9 +154,11 @@ public struct JobRecord: Codable, Sendable, Equatable, FetchableRecord, MutableP
     /// Operator-supplied parameters (a `generate` request's class and count), as a JSON object.
     public var arguments: String?
 
-    public init(id: Int64? = nil, dataset: String, kind: Kind, state: State = .queued, step: Int = 0, totalSteps: Int = 0,
-                detail: String? = nil, reason: String? = nil, createdAt: Double, startedAt: Double? = nil,
-                finishedAt: Double? = nil, outcome: String? = nil, arguments: String? = nil) {
+    public init(
+        id: Int64? = nil, dataset: String, kind: Kind, state: State = .queued, step: Int = 0, totalSteps: Int = 0,
+        detail: String? = nil, reason: String? = nil, createdAt: Double, startedAt: Double? = nil,
+        finishedAt: Double? = nil, outcome: String? = nil, arguments: String? = nil
+    ) {
         self.id = id
         self.dataset = dataset
         self.kind = kind

@@ -22,8 +22,10 @@ extension CatalogDatabase {
             let arguments: StatementArguments = dataset.map { [$0] } ?? []
             var table: [String: CatalogClassCounts] = [:]
             func key(_ d: String, _ c: String) -> String { d + "\u{0}" + c }
-            for row in try Row.fetchAll(db, sql: "SELECT dataset, className, state, COUNT(*) AS n FROM image" + filter + " GROUP BY dataset, className, state",
-                                        arguments: arguments) {
+            for row in try Row.fetchAll(
+                db, sql: "SELECT dataset, className, state, COUNT(*) AS n FROM image" + filter + " GROUP BY dataset, className, state",
+                arguments: arguments)
+            {
                 let (d, c, state, n): (String, String, String, Int) = (row["dataset"], row["className"], row["state"], row["n"])
                 var entry = table[key(d, c)] ?? CatalogClassCounts(dataset: d, className: c, real: 0, duplicates: 0, quarantined: 0, synthetic: 0)
                 switch state {
@@ -33,8 +35,10 @@ extension CatalogDatabase {
                 }
                 table[key(d, c)] = entry
             }
-            for row in try Row.fetchAll(db, sql: "SELECT dataset, className, COUNT(*) AS n FROM synthetic" + filter + " GROUP BY dataset, className",
-                                        arguments: arguments) {
+            for row in try Row.fetchAll(
+                db, sql: "SELECT dataset, className, COUNT(*) AS n FROM synthetic" + filter + " GROUP BY dataset, className",
+                arguments: arguments)
+            {
                 let (d, c, n): (String, String, Int) = (row["dataset"], row["className"], row["n"])
                 var entry = table[key(d, c)] ?? CatalogClassCounts(dataset: d, className: c, real: 0, duplicates: 0, quarantined: 0, synthetic: 0)
                 entry.synthetic = n
@@ -72,7 +76,9 @@ extension CatalogDatabase {
         try read { db in
             var sql = "SELECT className, path FROM image WHERE dataset = ? AND state = 'active'"
             if trainOnly { sql += " AND split = 'train'" }
-            let real = try Row.fetchAll(db, sql: sql + " ORDER BY id", arguments: [dataset]).map { (className: $0["className"] as String, path: $0["path"] as String, synthetic: false) }
+            let real = try Row.fetchAll(db, sql: sql + " ORDER BY id", arguments: [dataset]).map {
+                (className: $0["className"] as String, path: $0["path"] as String, synthetic: false)
+            }
             let synthetic = try SyntheticRecord.filter(Column("dataset") == dataset).order(Column("id")).fetchAll(db)
                 .map { (className: $0.className, path: $0.path, synthetic: true) }
             return real + synthetic

@@ -47,8 +47,10 @@ public struct ImageTransaction {
 
     /// The active image of `dataset` with these normalized pixels (what an exact duplicate repeats).
     public func activeImage(dataset: String, contentHash: String) throws -> ImageRecord? {
-        try ImageRecord.filter(Column("dataset") == dataset && Column("contentHash") == contentHash
-                               && Column("state") == ImageRecord.State.active.rawValue).fetchOne(db)
+        try ImageRecord.filter(
+            Column("dataset") == dataset && Column("contentHash") == contentHash
+                && Column("state") == ImageRecord.State.active.rawValue
+        ).fetchOne(db)
     }
 
     /// Duplicates recorded as repeating the image at `path`.
@@ -73,7 +75,8 @@ public struct ImageTransaction {
     /// Moves images `ids` into near-duplicate group `group` on `split` (a merge of groups).
     public func setGroup(_ group: Int64, split: ImageSplit, ofImages ids: [Int64]) throws {
         guard !ids.isEmpty else { return }
-        try ImageRecord.filter(Set(ids).contains(Column("id"))).updateAll(db, Column("groupID").set(to: group), Column("split").set(to: split.rawValue))
+        try ImageRecord.filter(Set(ids).contains(Column("id"))).updateAll(
+            db, Column("groupID").set(to: group), Column("split").set(to: split.rawValue))
     }
 
     /// Stores the normalized model-size pixels of image `imageID`.
@@ -134,8 +137,9 @@ extension CatalogDatabase {
     /// Paths of `dataset`'s rows that are not under `root`.
     public func imagePaths(dataset: String, notUnder root: String) throws -> [String] {
         try pool.read { db in
-            try String.fetchAll(db, sql: "SELECT path FROM image WHERE dataset = ? AND path NOT LIKE ? ESCAPE '\\'",
-                                arguments: [dataset, Self.likePrefix(root + "/")])
+            try String.fetchAll(
+                db, sql: "SELECT path FROM image WHERE dataset = ? AND path NOT LIKE ? ESCAPE '\\'",
+                arguments: [dataset, Self.likePrefix(root + "/")])
         }
     }
 
@@ -168,15 +172,18 @@ extension CatalogDatabase {
     public func splitCounts(dataset: String) throws -> [CatalogSplitCounts] {
         let file = path
         return try pool.read { db in
-            try Row.fetchAll(db, sql: "SELECT className, state, split, COUNT(*) AS n FROM image WHERE dataset = ? GROUP BY className, state, split",
-                             arguments: [dataset]).map { row in
+            try Row.fetchAll(
+                db, sql: "SELECT className, state, split, COUNT(*) AS n FROM image WHERE dataset = ? GROUP BY className, state, split",
+                arguments: [dataset]
+            ).map { row in
                 let state: String = row["state"]
                 let split: String? = row["split"]
                 guard let typedState = ImageRecord.State(rawValue: state) else {
                     throw CatalogError(path: file, reason: "image state '\(state)' is not one this version knows")
                 }
-                return CatalogSplitCounts(className: row["className"], state: typedState, split: split.flatMap(ImageSplit.init(rawValue:)),
-                                          count: row["n"])
+                return CatalogSplitCounts(
+                    className: row["className"], state: typedState, split: split.flatMap(ImageSplit.init(rawValue:)),
+                    count: row["n"])
             }
         }
     }

@@ -17,7 +17,8 @@ extension CatalogDatabase {
     /// transaction; returns the deleted rows.
     public func publishSynthetic(dataset: String, className: String, records: [SyntheticRecord], replacing: Bool) throws -> [SyntheticRecord] {
         try pool.write { db in
-            let previous = replacing
+            let previous =
+                replacing
                 ? try SyntheticRecord.filter(Column("dataset") == dataset && Column("className") == className).fetchAll(db) : []
             for record in previous { _ = try record.delete(db) }
             for var record in records { try record.insert(db) }

@@ -77,8 +77,9 @@ public enum ControlArguments {
             let data = try JSONEncoder().encode(args ?? [:])
             return try JSONDecoder().decode(T.self, from: data)
         } catch {
-            throw ControlError(.invalidArguments, "\(command.rawValue): " + FrameCodec.problem(error).replacingOccurrences(of: "the request", with: "args"),
-                               context: ["cmd": command.rawValue])
+            throw ControlError(
+                .invalidArguments, "\(command.rawValue): " + FrameCodec.problem(error).replacingOccurrences(of: "the request", with: "args"),
+                context: ["cmd": command.rawValue])
         }
     }
 

@@ -70,8 +70,10 @@ public struct JobSummary: Codable, Sendable, Equatable {
     public var outcome: String?
     /// Operator-supplied parameters (a `generate` request), as JSON text.
     public var arguments: String?
-    public init(id: Int64?, dataset: String, kind: JobKindName, state: JobStateName, step: Int, totalSteps: Int, detail: String?,
-                reason: String?, createdAt: Double, startedAt: Double?, finishedAt: Double?, outcome: String?, arguments: String?) {
+    public init(
+        id: Int64?, dataset: String, kind: JobKindName, state: JobStateName, step: Int, totalSteps: Int, detail: String?,
+        reason: String?, createdAt: Double, startedAt: Double?, finishedAt: Double?, outcome: String?, arguments: String?
+    ) {
         self.id = id
         self.dataset = dataset
         self.kind = kind

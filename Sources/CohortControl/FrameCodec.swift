@@ -58,8 +58,10 @@ public enum FrameCodec {
             return .failure(ControlError(.malformedFrame, "missing protocol version \"v\""))
         }
         guard version == ControlProtocol.version else {
-            return .failure(ControlError(.versionMismatch, "client speaks protocol v\(version), daemon speaks v\(ControlProtocol.version)",
-                                         context: ["client": String(version), "daemon": String(ControlProtocol.version)]))
+            return .failure(
+                ControlError(
+                    .versionMismatch, "client speaks protocol v\(version), daemon speaks v\(ControlProtocol.version)",
+                    context: ["client": String(version), "daemon": String(ControlProtocol.version)]))
         }
         do {
             return .success(try JSONDecoder().decode(ControlRequest.self, from: Data(frame)))

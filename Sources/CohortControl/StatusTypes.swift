@@ -16,8 +16,10 @@ public struct ClassStatus: Codable, Sendable, Equatable {
     public var wanted: Int
     public var suppressed: Bool
     enum CodingKeys: String, CodingKey { case real, synthetic, quarantined, duplicates, target, deficit, wanted, suppressed, className = "class" }
-    public init(className: String, real: Int, synthetic: Int, quarantined: Int, duplicates: Int, target: Int, deficit: Int, wanted: Int,
-                suppressed: Bool) {
+    public init(
+        className: String, real: Int, synthetic: Int, quarantined: Int, duplicates: Int, target: Int, deficit: Int, wanted: Int,
+        suppressed: Bool
+    ) {
         self.className = className
         self.real = real
         self.synthetic = synthetic
@@ -47,8 +49,10 @@ public struct DatasetStatus: Codable, Sendable, Equatable {
         case watchRoot = "watch_root", outputRoot = "output_root", unclassifiedQuarantined = "unclassified_quarantined"
         case ganTrainedAt = "gan_trained_at", latestReport = "latest_report"
     }
-    public init(name: String, watchRoot: String, outputRoot: String, classes: [ClassStatus], unclassifiedQuarantined: Int,
-                ganTrainedAt: Double?, generation: Int, latestReport: String?) {
+    public init(
+        name: String, watchRoot: String, outputRoot: String, classes: [ClassStatus], unclassifiedQuarantined: Int,
+        ganTrainedAt: Double?, generation: Int, latestReport: String?
+    ) {
         self.name = name
         self.watchRoot = watchRoot
         self.outputRoot = outputRoot
@@ -106,8 +110,10 @@ public struct StatusSnapshot: Codable, Sendable, Equatable {
         case version, pid, paused, degraded, datasets, job
         case uptimeSeconds = "uptime_seconds", queuedJobs = "queued_jobs"
     }
-    public init(version: String, pid: Int32, uptimeSeconds: Double, paused: Bool, degraded: [String: String], datasets: [DatasetStatus],
-                job: JobProgress?, queuedJobs: Int) {
+    public init(
+        version: String, pid: Int32, uptimeSeconds: Double, paused: Bool, degraded: [String: String], datasets: [DatasetStatus],
+        job: JobProgress?, queuedJobs: Int
+    ) {
         self.version = version
         self.pid = pid
         self.uptimeSeconds = uptimeSeconds

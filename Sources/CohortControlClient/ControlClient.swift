@@ -3,8 +3,9 @@
 // the daemon is unreachable (and why), it refused the request, or its reply is not what the protocol says.
 import CohortControl
 import Foundation
+
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// Why a request did not get a result.
@@ -47,7 +48,8 @@ public final class ControlClient {
         } catch {
             switch error.code {
             case ENOENT: throw .unavailable(socket: socketPath, reason: "no such socket (is cohortd running? `systemctl status cohortd`)")
-            case ECONNREFUSED: throw .unavailable(socket: socketPath, reason: "connection refused (cohortd is not running; a stale socket file remains)")
+            case ECONNREFUSED:
+                throw .unavailable(socket: socketPath, reason: "connection refused (cohortd is not running; a stale socket file remains)")
             case EACCES, EPERM: throw .unavailable(socket: socketPath, reason: "permission denied (join the 'cohort' group or use sudo)")
             case ENAMETOOLONG: throw .unavailable(socket: socketPath, reason: "path too long for a Unix socket")
             default: throw .unavailable(socket: socketPath, reason: String(cString: strerror(error.code)))
@@ -88,7 +90,9 @@ public final class ControlClient {
             }
             guard event.kind != nil else { continue }
             let typed: TypedControlEvent
-            do { typed = try event.typed() } catch { throw .protocolFailure("event '\(event.event)' does not match protocol v\(ControlProtocol.version)") }
+            do { typed = try event.typed() } catch {
+                throw .protocolFailure("event '\(event.event)' does not match protocol v\(ControlProtocol.version)")
+            }
             if !handler(typed) { break }
         }
         return reply
@@ -123,7 +127,8 @@ public final class ControlClient {
         guard connection.send(frame) else {
             // The daemon may have said why before closing (too_many_connections): show that, not EPIPE.
             if let line = connection.readLine(), let response = try? JSONDecoder().decode(ControlResponse.self, from: Data(line)),
-               let error = response.error {
+                let error = response.error
+            {
                 throw .refused(error)
             }
             throw .protocolFailure("connection closed while sending")

@@ -1,8 +1,9 @@
 // A connected Unix stream socket that sends bytes and reads newline-terminated lines, blocking with a
 // receive timeout: the transport under ControlClient (and the tests' raw-frame client).
 import Foundation
+
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 public final class UnixLineSocket {

@@ -35,8 +35,9 @@ public final class DaemonProcess: @unchecked Sendable {
     /// Per class of `dataset`: the status entry (real, synthetic, quarantined, duplicates, target, …).
     public func classes(_ dataset: String) -> [String: [String: Any]] {
         guard let datasets = status()?["datasets"] as? [[String: Any]],
-              let entry = datasets.first(where: { $0["name"] as? String == dataset }),
-              let classes = entry["classes"] as? [[String: Any]] else { return [:] }
+            let entry = datasets.first(where: { $0["name"] as? String == dataset }),
+            let classes = entry["classes"] as? [[String: Any]]
+        else { return [:] }
         return Dictionary(uniqueKeysWithValues: classes.map { ($0["class"] as! String, $0) })
     }
 

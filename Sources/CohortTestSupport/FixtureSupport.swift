@@ -11,8 +11,9 @@ public enum Fixtures {
     public static func load(_ name: String) throws -> SafeTensorsFile {
         let path = "\(SharedData.repositoryRoot)/Tests/Fixtures/\(name)"
         let file = try SafeTensorsFile.read(path)
-        #expect(file.metadata["format_version"] == formatVersion,
-                "\(name) has format \(file.metadata["format_version"] ?? "none"); regenerate: python3 Tests/Fixtures/make_fixtures.py")
+        #expect(
+            file.metadata["format_version"] == formatVersion,
+            "\(name) has format \(file.metadata["format_version"] ?? "none"); regenerate: python3 Tests/Fixtures/make_fixtures.py")
         return file
     }
 }

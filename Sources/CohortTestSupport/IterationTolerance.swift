@@ -87,8 +87,9 @@ public struct IterationTolerance: Sendable {
 
     /// Judges `actual` (PyTorch order) against fixture tensor `name` without recording anything.
     public func judge(_ actual: [Float], _ file: SafeTensorsFile, _ name: String) -> ToleranceVerdict {
-        ToleranceVerdict(name: name, error: normwiseRelativeError(actual, file.floats(name)), bound: bound(file, name),
-                         isNoise: (file["sensitivity.\(name)"]?.floats.first).map { Double($0) >= Self.noiseSensitivity } ?? false)
+        ToleranceVerdict(
+            name: name, error: normwiseRelativeError(actual, file.floats(name)), bound: bound(file, name),
+            isNoise: (file["sensitivity.\(name)"]?.floats.first).map { Double($0) >= Self.noiseSensitivity } ?? false)
     }
 
     /// Expects `actual` to meet the bound; logs "name: error (bound)" and returns the verdict.
@@ -96,9 +97,12 @@ public struct IterationTolerance: Sendable {
     public func expect(_ actual: [Float], _ file: SafeTensorsFile, _ name: String, log: inout [String]) -> ToleranceVerdict {
         let verdict = judge(actual, file, name)
         log.append("\(name): \(verdict.error) (bound \(verdict.bound))")
-        #expect(verdict.passes, Comment(rawValue: "\(name): norm-wise relative error \(verdict.error) > bound \(verdict.bound)"
-            + " (PyTorch float32's own: \(file["torch32_error.\(name)"]?.floats.first ?? 0), sensitivity \(file["sensitivity.\(name)"]?.floats.first ?? 0),"
-            + " accumulation length \(Int(accumulationLength)))"))
+        #expect(
+            verdict.passes,
+            Comment(
+                rawValue: "\(name): norm-wise relative error \(verdict.error) > bound \(verdict.bound)"
+                    + " (PyTorch float32's own: \(file["torch32_error.\(name)"]?.floats.first ?? 0), sensitivity \(file["sensitivity.\(name)"]?.floats.first ?? 0),"
+                    + " accumulation length \(Int(accumulationLength)))"))
         return verdict
     }
 }

@@ -11,7 +11,8 @@ enum DirectoryScan {
     }
 
     /// Why `isIgnored` names are skipped, for the log line that lists them.
-    static let ignoredReason = "hidden (a leading dot), a partial download (.part, .crdownload) or a backup (a trailing ~): "
+    static let ignoredReason =
+        "hidden (a leading dot), a partial download (.part, .crdownload) or a backup (a trailing ~): "
         + "never ingested; rename to ingest"
 
     /// Longest path the kernel accepts, in bytes, including the terminating NUL (Linux PATH_MAX).

@@ -56,8 +56,9 @@ public final class FileWatcher: @unchecked Sendable {
 
     // MARK: The watcher thread
 
-    private static let eventMask = Int32(IN_CLOSE_WRITE | IN_MOVED_TO | IN_MOVED_FROM | IN_CREATE | IN_DELETE
-        | IN_DELETE_SELF | IN_MOVE_SELF | IN_ATTRIB)
+    private static let eventMask = Int32(
+        IN_CLOSE_WRITE | IN_MOVED_TO | IN_MOVED_FROM | IN_CREATE | IN_DELETE
+            | IN_DELETE_SELF | IN_MOVE_SELF | IN_ATTRIB)
 
     private var tracker = SettleTracker(interval: 2)
     private var degradedReason: String?
@@ -99,7 +100,9 @@ public final class FileWatcher: @unchecked Sendable {
             movesOut[cookie] = nil
             inotifytools_remove_watch_by_filename(move.path + "/")
         }
-        let requested = lock.withLock { () -> Set<String> in defer { rescanRequested = [] }; return rescanRequested }
+        let requested = lock.withLock { () -> Set<String> in
+            defer { rescanRequested = [] }; return rescanRequested
+        }
         for root in requested.sorted() {
             if unwatchedRoots.contains(root) { addWatches(root: root) }
             scan(root: root, under: root)
@@ -145,7 +148,9 @@ public final class FileWatcher: @unchecked Sendable {
             let code = inotifytools_error()
             unwatchedRoots.insert(root)
             if code == ENOSPC {
-                setDegraded("out of inotify watches (fs.inotify.max_user_watches=\(inotifytools_get_max_user_watches())) under \(target): rescanning every \(Int(settings.degradedRescanInterval)) s")
+                setDegraded(
+                    "out of inotify watches (fs.inotify.max_user_watches=\(inotifytools_get_max_user_watches())) under \(target): rescanning every \(Int(settings.degradedRescanInterval)) s"
+                )
             } else {
                 setDegraded("cannot watch \(target): \(String(cString: strerror(code))): rescanning every \(Int(settings.degradedRescanInterval)) s")
             }

@@ -1,6 +1,6 @@
 // Why a file was refused: every rejection names the file and a reason a user can act on.
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// A file that could not be decoded into a usable scan.

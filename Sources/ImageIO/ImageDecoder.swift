@@ -1,6 +1,6 @@
 // The entry point for reading a scan: sniff the format from the content, check limits, decode to gray.
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// Decodes PNG and JPEG files to `GrayImage`, refusing anything else with a typed reason.

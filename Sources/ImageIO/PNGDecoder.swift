@@ -12,8 +12,10 @@ enum PNGDecoder {
             let length = (0..<4).reduce(0) { $0 << 8 | Int(bytes[offset + $1]) }
             let type = String(decoding: bytes[(offset + 4)..<(offset + 8)], as: UTF8.self)
             guard length <= bytes.count - offset - 12 else {
-                throw ImageDecodeError(file: file, reason: .truncated(
-                    "chunk \(type) at byte \(offset) declares \(length) bytes, but only \(max(0, bytes.count - offset - 12)) remain"))
+                throw ImageDecodeError(
+                    file: file,
+                    reason: .truncated(
+                        "chunk \(type) at byte \(offset) declares \(length) bytes, but only \(max(0, bytes.count - offset - 12)) remain"))
             }
             if type == "IEND" { return }
             offset += 12 + length

@@ -43,7 +43,9 @@ public enum ActivationKernel {
     }
 
     /// dx = dy · f′ computed from the output y, for sigmoid (y(1−y)) and tanh (1−y²).
-    public static func backwardFromOutput(_ f: Activation, dx: UnsafeMutablePointer<Float>, dy: UnsafePointer<Float>, y: UnsafePointer<Float>, count: Int) {
+    public static func backwardFromOutput(
+        _ f: Activation, dx: UnsafeMutablePointer<Float>, dy: UnsafePointer<Float>, y: UnsafePointer<Float>, count: Int
+    ) {
         Parallel.forEachChunk(count, minimumPerChunk: 16384) { range in
             switch f {
             case .sigmoid: for i in range { dx[i] = dy[i] * y[i] * (1 - y[i]) }

@@ -4,7 +4,7 @@
 // unbiased one, as PyTorch does: https://pytorch.org/docs/stable/generated/torch.nn.BatchNorm2d.html
 // Backward recomputes the pre-activation from x instead of storing it (one buffer less per layer).
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 public enum BatchNormKernel {

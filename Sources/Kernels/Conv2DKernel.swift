@@ -140,8 +140,9 @@ public enum Conv2DKernel {
                     let dOutTile = dOut + images.lowerBound * s.oh * s.ow * s.cout
                     if packedWeightGrad != nil {
                         Im2Col.im2col(x, g, images: images, into: cols)
-                        BLAS.sgemm(transA: true, m: s.cout, n: s.k, k: rows, a: dOutTile, lda: s.cout, b: cols, ldb: s.k,
-                                   beta: 1, c: partial, ldc: s.k)
+                        BLAS.sgemm(
+                            transA: true, m: s.cout, n: s.k, k: rows, a: dOutTile, lda: s.cout, b: cols, ldb: s.k,
+                            beta: 1, c: partial, ldc: s.k)
                     }
                     if let dx {
                         (dx + images.lowerBound * s.h * s.w * s.cin).update(repeating: 0, count: images.count * s.h * s.w * s.cin)

@@ -109,13 +109,14 @@ public enum ConvTranspose2DKernel {
             let rows = images.count * s.h * s.w
             let offset = images.lowerBound * s.h * s.w * s.cin
             Im2Col.im2col(dOut, s.geometry, images: images, into: dcols)
-            let multiply: (Bool, Bool, Int, Int, Int, UnsafePointer<Float>, Int, UnsafePointer<Float>, Int, Float, UnsafeMutablePointer<Float>, Int) -> Void = {
-                if parallelGEMM {
-                    GEMM.multiply(transA: $0, transB: $1, m: $2, n: $3, k: $4, a: $5, lda: $6, b: $7, ldb: $8, beta: $9, c: $10, ldc: $11)
-                } else {
-                    BLAS.sgemm(transA: $0, transB: $1, m: $2, n: $3, k: $4, a: $5, lda: $6, b: $7, ldb: $8, beta: $9, c: $10, ldc: $11)
+            let multiply:
+                (Bool, Bool, Int, Int, Int, UnsafePointer<Float>, Int, UnsafePointer<Float>, Int, Float, UnsafeMutablePointer<Float>, Int) -> Void = {
+                    if parallelGEMM {
+                        GEMM.multiply(transA: $0, transB: $1, m: $2, n: $3, k: $4, a: $5, lda: $6, b: $7, ldb: $8, beta: $9, c: $10, ldc: $11)
+                    } else {
+                        BLAS.sgemm(transA: $0, transB: $1, m: $2, n: $3, k: $4, a: $5, lda: $6, b: $7, ldb: $8, beta: $9, c: $10, ldc: $11)
+                    }
                 }
-            }
             if let dx {
                 multiply(false, true, rows, s.cin, s.columns, dcols, s.columns, packedWeight, s.columns, 0, dx + offset, s.cin)
             }

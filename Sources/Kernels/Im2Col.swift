@@ -63,7 +63,8 @@ public enum Im2Col {
     }
 
     /// The adjoint of `im2col` for the images in `images`: x[…] += cols[…] (x is not cleared).
-    public static func col2im(_ cols: UnsafePointer<Float>, _ g: WindowGeometry, images: Range<Int>, accumulatingInto x: UnsafeMutablePointer<Float>) {
+    public static func col2im(_ cols: UnsafePointer<Float>, _ g: WindowGeometry, images: Range<Int>, accumulatingInto x: UnsafeMutablePointer<Float>)
+    {
         let k = g.columnCount
         for n in images {
             for oy in 0..<g.oh {

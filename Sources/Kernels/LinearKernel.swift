@@ -21,7 +21,9 @@ public enum LinearKernel {
             GEMM.multiply(m: n, n: inFeatures, k: outFeatures, a: dOut, lda: outFeatures, b: weight, ldb: inFeatures, c: dx, ldc: inFeatures)
         }
         if let weightGrad {
-            GEMM.multiply(transA: true, m: outFeatures, n: inFeatures, k: n, a: dOut, lda: outFeatures, b: x, ldb: inFeatures, beta: 1, c: weightGrad, ldc: inFeatures)
+            GEMM.multiply(
+                transA: true, m: outFeatures, n: inFeatures, k: n, a: dOut, lda: outFeatures, b: x, ldb: inFeatures, beta: 1, c: weightGrad,
+                ldc: inFeatures)
         }
         if let biasGrad { Conv2DKernel.sumRows(dOut, rows: n, channels: outFeatures, accumulatingInto: biasGrad) }
     }

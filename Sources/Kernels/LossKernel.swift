@@ -7,7 +7,7 @@
 // BCE-with-logits in its stable form max(x,0) − x·t + log(1 + e^−|x|).
 // Hinge GAN losses as in Miyato & Koyama (2018), projection discriminator.
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 public enum LossKernel {
@@ -59,7 +59,9 @@ public enum LossKernel {
     }
 
     /// Mean binary cross-entropy of logits against targets in [0, 1]; writes dLogits.
-    public static func bceWithLogits(logits: UnsafePointer<Float>, targets: UnsafePointer<Float>, count n: Int, dLogits: UnsafeMutablePointer<Float>?) -> Float {
+    public static func bceWithLogits(logits: UnsafePointer<Float>, targets: UnsafePointer<Float>, count n: Int, dLogits: UnsafeMutablePointer<Float>?)
+        -> Float
+    {
         var loss = 0.0
         for i in 0..<n {
             let x = Double(logits[i]), t = Double(targets[i])

@@ -18,7 +18,9 @@ public enum PoolKernel {
     }
 
     /// dx[n, p, c] (+)= dy[n, c] / pixels.
-    public static func globalAverageBackward(dx: UnsafeMutablePointer<Float>, dy: UnsafePointer<Float>, n: Int, pixels: Int, channels c: Int, accumulate: Bool) {
+    public static func globalAverageBackward(
+        dx: UnsafeMutablePointer<Float>, dy: UnsafePointer<Float>, n: Int, pixels: Int, channels c: Int, accumulate: Bool
+    ) {
         let scale = 1 / Float(pixels)
         Parallel.forEachChunk(n) { images in
             for i in images {

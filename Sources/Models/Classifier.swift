@@ -26,8 +26,10 @@ public final class Classifier {
         public var stages: [Stage]
         public var headChannels: Int
         public var dropout: Float
-        public init(classes: Int = 4, stemChannels: Int = 24, stages: [Stage] = Configuration.efficientNetV2Stages,
-                    headChannels: Int = 640, dropout: Float = 0.2) {
+        public init(
+            classes: Int = 4, stemChannels: Int = 24, stages: [Stage] = Configuration.efficientNetV2Stages,
+            headChannels: Int = 640, dropout: Float = 0.2
+        ) {
             self.classes = classes; self.stemChannels = stemChannels; self.stages = stages
             self.headChannels = headChannels; self.dropout = dropout
         }
@@ -37,7 +39,7 @@ public final class Classifier {
             Stage(fused: true, expansion: 4, channels: 48, stride: 2, blocks: 2),
             Stage(fused: false, expansion: 4, channels: 64, stride: 2, blocks: 2),
             Stage(fused: false, expansion: 4, channels: 128, stride: 2, blocks: 3),
-            Stage(fused: false, expansion: 6, channels: 160, stride: 1, blocks: 3),
+            Stage(fused: false, expansion: 6, channels: 160, stride: 1, blocks: 3)
         ]
 
         /// Channel widths scaled by `width` (rounded to multiples of 8) and block counts by `depth`.
@@ -47,8 +49,9 @@ public final class Classifier {
             copy.stemChannels = round8(stemChannels)
             copy.headChannels = round8(headChannels)
             copy.stages = stages.map {
-                Stage(fused: $0.fused, expansion: $0.expansion, channels: round8($0.channels), stride: $0.stride,
-                      blocks: max(1, Int((Double($0.blocks) * depth).rounded(.up))))
+                Stage(
+                    fused: $0.fused, expansion: $0.expansion, channels: round8($0.channels), stride: $0.stride,
+                    blocks: max(1, Int((Double($0.blocks) * depth).rounded(.up))))
             }
             return copy
         }
@@ -68,8 +71,9 @@ public final class Classifier {
         self.configuration = configuration
         var rng = RandomGenerator(seed: seed)
         let c = configuration
-        stem = ConvBN("stem", store: store, workspace: workspace, inChannels: 1, outChannels: c.stemChannels, kernel: 3, stride: 2,
-                      activation: .silu, rng: &rng)
+        stem = ConvBN(
+            "stem", store: store, workspace: workspace, inChannels: 1, outChannels: c.stemChannels, kernel: 3, stride: 2,
+            activation: .silu, rng: &rng)
         var blocks: [Layer] = []
         var channels = c.stemChannels
         for (s, stage) in c.stages.enumerated() {
@@ -77,18 +81,23 @@ public final class Classifier {
                 let name = "stages.\(s).\(b)"
                 let stride = b == 0 ? stage.stride : 1
                 if stage.fused {
-                    blocks.append(FusedMBConv(name, store: store, workspace: workspace, inChannels: channels, outChannels: stage.channels,
-                                              expansion: stage.expansion, stride: stride, rng: &rng))
+                    blocks.append(
+                        FusedMBConv(
+                            name, store: store, workspace: workspace, inChannels: channels, outChannels: stage.channels,
+                            expansion: stage.expansion, stride: stride, rng: &rng))
                 } else {
-                    blocks.append(MBConv(name, store: store, workspace: workspace, inChannels: channels, outChannels: stage.channels,
-                                         expansion: stage.expansion, stride: stride, rng: &rng))
+                    blocks.append(
+                        MBConv(
+                            name, store: store, workspace: workspace, inChannels: channels, outChannels: stage.channels,
+                            expansion: stage.expansion, stride: stride, rng: &rng))
                 }
                 channels = stage.channels
             }
         }
         self.blocks = blocks
-        head = ConvBN("head", store: store, workspace: workspace, inChannels: channels, outChannels: c.headChannels, kernel: 1,
-                      activation: .silu, rng: &rng)
+        head = ConvBN(
+            "head", store: store, workspace: workspace, inChannels: channels, outChannels: c.headChannels, kernel: 1,
+            activation: .silu, rng: &rng)
         dropout = Dropout(probability: c.dropout, seed: rng.next())
         classifier = Linear("classifier", store: store, inFeatures: c.headChannels, outFeatures: c.classes, rng: &rng)
         store.finalize()
@@ -108,8 +117,9 @@ public final class Classifier {
 
     /// Accumulates parameter gradients from dL/dlogits.
     public func backward(_ dLogits: Tensor, slot: Int = 0) {
-        var d = pool.backward(dropout.backward(classifier.backward(dLogits, slot: slot, parameterGradients: true), slot: slot, parameterGradients: true),
-                              slot: slot, parameterGradients: true)
+        var d = pool.backward(
+            dropout.backward(classifier.backward(dLogits, slot: slot, parameterGradients: true), slot: slot, parameterGradients: true),
+            slot: slot, parameterGradients: true)
         d = head.backward(d, slot: slot, parameterGradients: true)
         for block in blocks.reversed() { d = block.backward(d, slot: slot, parameterGradients: true) }
         // The stem's input is the image: its gradient is never needed.

@@ -1,3 +1,4 @@
+import Kernels
 // Convolution (no bias) followed by batch norm with a fused activation: the unit every
 // EfficientNetV2 block and the discriminator's down-blocks are built from. Names: `<name>.conv.*`,
 // `<name>.bn.*` unless the caller passes its own (the GAN uses Sequential indices).
@@ -17,8 +18,9 @@ public final class ConvBN: Layer {
         _ name: String, store: ParameterStore, workspace: Workspace, inChannels: Int, outChannels: Int, kernel: Int,
         stride: Int = 1, groups: Int = 1, activation: Kernels.Activation, rng: inout RandomGenerator
     ) {
-        let conv = Conv2D("\(name).conv", store: store, workspace: workspace, inChannels: inChannels, outChannels: outChannels,
-                          kernel: kernel, stride: stride, padding: kernel / 2, groups: groups, bias: false, rng: &rng)
+        let conv = Conv2D(
+            "\(name).conv", store: store, workspace: workspace, inChannels: inChannels, outChannels: outChannels,
+            kernel: kernel, stride: stride, padding: kernel / 2, groups: groups, bias: false, rng: &rng)
         let bn = BatchNorm("\(name).bn", store: store, channels: outChannels, activation: activation, rng: &rng)
         self.init(conv: conv, bn: bn)
     }
@@ -33,5 +35,3 @@ public final class ConvBN: Layer {
 
     public func macs(h: Int, w: Int) -> Int { conv.macs(h: h, w: w) }
 }
-
-import Kernels

@@ -42,14 +42,17 @@ public final class Discriminator {
         self.configuration = configuration
         var rng = RandomGenerator(seed: seed)
         let c = configuration
-        conv0 = Conv2D("conv0", store: store, workspace: workspace, inChannels: 1, outChannels: c.baseChannels, kernel: 4, stride: 2,
-                       padding: 1, bias: true, initializer: initializer, rng: &rng)
+        conv0 = Conv2D(
+            "conv0", store: store, workspace: workspace, inChannels: 1, outChannels: c.baseChannels, kernel: 4, stride: 2,
+            padding: 1, bias: true, initializer: initializer, rng: &rng)
         var downs: [ConvBN] = []
         var channels = c.baseChannels
         for i in 0..<c.downBlocks {
-            let conv = Conv2D("blocks.\(3 * i)", store: store, workspace: workspace, inChannels: channels, outChannels: channels * 2,
-                              kernel: 4, stride: 2, padding: 1, bias: false, initializer: initializer, rng: &rng)
-            let bn = BatchNorm("blocks.\(3 * i + 1)", store: store, channels: channels * 2, activation: .leakyReLU(0.2), initializer: initializer, rng: &rng)
+            let conv = Conv2D(
+                "blocks.\(3 * i)", store: store, workspace: workspace, inChannels: channels, outChannels: channels * 2,
+                kernel: 4, stride: 2, padding: 1, bias: false, initializer: initializer, rng: &rng)
+            let bn = BatchNorm(
+                "blocks.\(3 * i + 1)", store: store, channels: channels * 2, activation: .leakyReLU(0.2), initializer: initializer, rng: &rng)
             downs.append(ConvBN(conv: conv, bn: bn))
             channels *= 2
         }
@@ -109,8 +112,9 @@ public final class Discriminator {
         FeatureLayout.unflatten(df, into: dx, n: n, c: c.finalChannels, h: 4, w: 4)
         var d = dx
         for down in downs.reversed() { d = down.backward(d, slot: slot, parameterGradients: parameterGradients) }
-        return conv0.backward(act0.backward(d, slot: slot, parameterGradients: parameterGradients), slot: slot,
-                              parameterGradients: parameterGradients, inputGradient: inputGradient)
+        return conv0.backward(
+            act0.backward(d, slot: slot, parameterGradients: parameterGradients), slot: slot,
+            parameterGradients: parameterGradients, inputGradient: inputGradient)
     }
 
     /// The weights spectral normalization applies to: every convolution and the linear head (the class

@@ -12,19 +12,24 @@ public final class FusedMBConv: Layer {
     let residual: Bool
     private var inputGrad: Tensor?
 
-    public init(_ name: String, store: ParameterStore, workspace: Workspace, inChannels: Int, outChannels: Int, expansion: Int,
-                stride: Int, rng: inout RandomGenerator) {
+    public init(
+        _ name: String, store: ParameterStore, workspace: Workspace, inChannels: Int, outChannels: Int, expansion: Int,
+        stride: Int, rng: inout RandomGenerator
+    ) {
         residual = stride == 1 && inChannels == outChannels
         if expansion == 1 {
-            expand = ConvBN("\(name).conv", store: store, workspace: workspace, inChannels: inChannels, outChannels: outChannels,
-                            kernel: 3, stride: stride, activation: .silu, rng: &rng)
+            expand = ConvBN(
+                "\(name).conv", store: store, workspace: workspace, inChannels: inChannels, outChannels: outChannels,
+                kernel: 3, stride: stride, activation: .silu, rng: &rng)
             project = nil
         } else {
             let hidden = inChannels * expansion
-            expand = ConvBN("\(name).expand", store: store, workspace: workspace, inChannels: inChannels, outChannels: hidden,
-                            kernel: 3, stride: stride, activation: .silu, rng: &rng)
-            project = ConvBN("\(name).project", store: store, workspace: workspace, inChannels: hidden, outChannels: outChannels,
-                             kernel: 1, activation: .identity, rng: &rng)
+            expand = ConvBN(
+                "\(name).expand", store: store, workspace: workspace, inChannels: inChannels, outChannels: hidden,
+                kernel: 3, stride: stride, activation: .silu, rng: &rng)
+            project = ConvBN(
+                "\(name).project", store: store, workspace: workspace, inChannels: hidden, outChannels: outChannels,
+                kernel: 1, activation: .identity, rng: &rng)
         }
     }
 
@@ -56,17 +61,22 @@ public final class MBConv: Layer {
     let project: ConvBN
     let residual: Bool
 
-    public init(_ name: String, store: ParameterStore, workspace: Workspace, inChannels: Int, outChannels: Int, expansion: Int,
-                stride: Int, rng: inout RandomGenerator) {
+    public init(
+        _ name: String, store: ParameterStore, workspace: Workspace, inChannels: Int, outChannels: Int, expansion: Int,
+        stride: Int, rng: inout RandomGenerator
+    ) {
         residual = stride == 1 && inChannels == outChannels
         let hidden = inChannels * expansion
-        expand = ConvBN("\(name).expand", store: store, workspace: workspace, inChannels: inChannels, outChannels: hidden,
-                        kernel: 1, activation: .silu, rng: &rng)
-        depthwise = ConvBN("\(name).depthwise", store: store, workspace: workspace, inChannels: hidden, outChannels: hidden,
-                           kernel: 3, stride: stride, groups: hidden, activation: .silu, rng: &rng)
+        expand = ConvBN(
+            "\(name).expand", store: store, workspace: workspace, inChannels: inChannels, outChannels: hidden,
+            kernel: 1, activation: .silu, rng: &rng)
+        depthwise = ConvBN(
+            "\(name).depthwise", store: store, workspace: workspace, inChannels: hidden, outChannels: hidden,
+            kernel: 3, stride: stride, groups: hidden, activation: .silu, rng: &rng)
         se = SqueezeExcitation("\(name).se", store: store, channels: hidden, reduced: max(1, inChannels / 4), rng: &rng)
-        project = ConvBN("\(name).project", store: store, workspace: workspace, inChannels: hidden, outChannels: outChannels,
-                         kernel: 1, activation: .identity, rng: &rng)
+        project = ConvBN(
+            "\(name).project", store: store, workspace: workspace, inChannels: hidden, outChannels: outChannels,
+            kernel: 1, activation: .identity, rng: &rng)
     }
 
     public func forward(_ x: Tensor, mode: Mode, slot: Int) -> Tensor {
@@ -77,8 +87,10 @@ public final class MBConv: Layer {
     }
 
     public func backward(_ dy: Tensor, slot: Int, parameterGradients: Bool) -> Tensor {
-        let d = se.backward(project.backward(dy, slot: slot, parameterGradients: parameterGradients), slot: slot, parameterGradients: parameterGradients)
-        let dx = expand.backward(depthwise.backward(d, slot: slot, parameterGradients: parameterGradients), slot: slot, parameterGradients: parameterGradients)
+        let d = se.backward(
+            project.backward(dy, slot: slot, parameterGradients: parameterGradients), slot: slot, parameterGradients: parameterGradients)
+        let dx = expand.backward(
+            depthwise.backward(d, slot: slot, parameterGradients: parameterGradients), slot: slot, parameterGradients: parameterGradients)
         if residual { addInPlace(dx, dy) }
         return dx
     }

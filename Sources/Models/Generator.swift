@@ -19,8 +19,10 @@ public final class Generator {
         public var imageSize: Int
         /// Class-conditional batch norm in the up-blocks.
         public var conditionalNorm: Bool
-        public init(classes: Int = 4, latentDimension: Int = 128, embeddingDimension: Int = 128, baseChannels: Int = 256, imageSize: Int = 64,
-                    conditionalNorm: Bool = false) {
+        public init(
+            classes: Int = 4, latentDimension: Int = 128, embeddingDimension: Int = 128, baseChannels: Int = 256, imageSize: Int = 64,
+            conditionalNorm: Bool = false
+        ) {
             self.classes = classes; self.latentDimension = latentDimension; self.embeddingDimension = embeddingDimension
             self.baseChannels = baseChannels; self.imageSize = imageSize; self.conditionalNorm = conditionalNorm
         }
@@ -46,31 +48,38 @@ public final class Generator {
     private var dEmbedding: Tensor?
 
     public init(_ configuration: Configuration = Configuration(), initializer: Initializer = .pytorchDefault, seed rngSeed: UInt64) {
-        precondition(configuration.imageSize >= 16 && configuration.imageSize.nonzeroBitCount == 1, "Generator: image size must be a power of two ≥ 16")
+        precondition(
+            configuration.imageSize >= 16 && configuration.imageSize.nonzeroBitCount == 1, "Generator: image size must be a power of two ≥ 16")
         self.configuration = configuration
         var rng = RandomGenerator(seed: rngSeed)
         let c = configuration
         embed = Embedding("embed", store: store, rows: c.classes, dimension: c.embeddingDimension, rng: &rng)
-        fc = Linear("fc", store: store, inFeatures: c.latentDimension + c.embeddingDimension, outFeatures: 16 * c.baseChannels,
-                    bias: false, initializer: initializer, rng: &rng)
+        fc = Linear(
+            "fc", store: store, inFeatures: c.latentDimension + c.embeddingDimension, outFeatures: 16 * c.baseChannels,
+            bias: false, initializer: initializer, rng: &rng)
         bn0 = BatchNorm("bn0", store: store, channels: 16 * c.baseChannels, activation: .relu, initializer: initializer, rng: &rng)
         var ups: [ConvTranspose2D] = [], norms: [BatchNorm] = [], conditional: [ConditionalBatchNorm] = []
         var channels = c.baseChannels
         for i in 0..<c.upBlocks {
-            ups.append(ConvTranspose2D("blocks.\(3 * i)", store: store, workspace: workspace, inChannels: channels, outChannels: channels / 2,
-                                       kernel: 4, stride: 2, padding: 1, bias: false, initializer: initializer, rng: &rng))
+            ups.append(
+                ConvTranspose2D(
+                    "blocks.\(3 * i)", store: store, workspace: workspace, inChannels: channels, outChannels: channels / 2,
+                    kernel: 4, stride: 2, padding: 1, bias: false, initializer: initializer, rng: &rng))
             if c.conditionalNorm {
-                conditional.append(ConditionalBatchNorm("blocks.\(3 * i + 1)", store: store, channels: channels / 2, classes: c.classes, activation: .relu))
+                conditional.append(
+                    ConditionalBatchNorm("blocks.\(3 * i + 1)", store: store, channels: channels / 2, classes: c.classes, activation: .relu))
             } else {
-                norms.append(BatchNorm("blocks.\(3 * i + 1)", store: store, channels: channels / 2, activation: .relu, initializer: initializer, rng: &rng))
+                norms.append(
+                    BatchNorm("blocks.\(3 * i + 1)", store: store, channels: channels / 2, activation: .relu, initializer: initializer, rng: &rng))
             }
             channels /= 2
         }
         self.ups = ups
         upNorms = norms
         conditionalNorms = conditional
-        out = ConvTranspose2D("out", store: store, workspace: workspace, inChannels: channels, outChannels: 1, kernel: 4, stride: 2,
-                              padding: 1, bias: true, initializer: initializer, rng: &rng)
+        out = ConvTranspose2D(
+            "out", store: store, workspace: workspace, inChannels: channels, outChannels: 1, kernel: 4, stride: 2,
+            padding: 1, bias: true, initializer: initializer, rng: &rng)
         store.finalize()
     }
 
@@ -95,7 +104,9 @@ public final class Generator {
         var x = x0
         for (i, up) in ups.enumerated() {
             let h = up.forward(x, mode: mode, slot: slot)
-            x = c.conditionalNorm ? conditionalNorms[i].forward(h, labels: labels, mode: mode, slot: slot) : upNorms[i].forward(h, mode: mode, slot: slot)
+            x =
+                c.conditionalNorm
+                ? conditionalNorms[i].forward(h, labels: labels, mode: mode, slot: slot) : upNorms[i].forward(h, mode: mode, slot: slot)
         }
         return tanh.forward(out.forward(x, mode: mode, slot: slot), mode: mode, slot: slot)
     }
@@ -105,8 +116,10 @@ public final class Generator {
         let c = configuration
         var d = out.backward(tanh.backward(dImage, slot: slot, parameterGradients: true), slot: slot, parameterGradients: true)
         for (i, up) in ups.enumerated().reversed() {
-            let dNorm = c.conditionalNorm ? conditionalNorms[i].backward(d, slot: slot, parameterGradients: true)
-                                          : upNorms[i].backward(d, slot: slot, parameterGradients: true)
+            let dNorm =
+                c.conditionalNorm
+                ? conditionalNorms[i].backward(d, slot: slot, parameterGradients: true)
+                : upNorms[i].backward(d, slot: slot, parameterGradients: true)
             d = up.backward(dNorm, slot: slot, parameterGradients: true)
         }
         let n = d.shape[0]

@@ -15,8 +15,10 @@ public final class BatchNorm: Layer {
     private var outputs = Slots<Tensor?>()
     private var inputGrad: Tensor?
 
-    public init(_ name: String, store: ParameterStore, channels: Int, activation: Activation = .identity,
-                initializer: Initializer = .pytorchDefault, rng: inout RandomGenerator) {
+    public init(
+        _ name: String, store: ParameterStore, channels: Int, activation: Activation = .identity,
+        initializer: Initializer = .pytorchDefault, rng: inout RandomGenerator
+    ) {
         self.channels = channels; self.activation = activation; self.store = store
         weight = store.register("\(name).weight", shape: [channels], initial: initializer.batchNormScale(channels, rng: &rng))
         bias = store.register("\(name).bias", shape: [channels], initial: [Float](repeating: 0, count: channels))

@@ -29,7 +29,9 @@ public enum Checkpoint {
 
     /// Loads every entry of `store` (and the optimizer's state when present in the file) from `file`.
     /// Throws naming the first missing or mis-shaped tensor; nothing is changed in that case.
-    public static func load(_ store: ParameterStore, optimizer: Optimizer? = nil, prefix: String = "", from file: SafeTensorsFile, path: String) throws {
+    public static func load(_ store: ParameterStore, optimizer: Optimizer? = nil, prefix: String = "", from file: SafeTensorsFile, path: String)
+        throws
+    {
         for entry in store.entries {
             let name = prefix + entry.name
             guard let tensor = file[name] else { throw SafeTensorsError(file: path, tensor: name, reason: "missing") }
@@ -43,7 +45,9 @@ public enum Checkpoint {
                 for entry in store.entries where entry.kind == .parameter {
                     let name = "\(prefix)optimizer.\(stateName).\(entry.name)"
                     guard let saved = file[name] else { throw SafeTensorsError(file: path, tensor: name, reason: "missing optimizer state") }
-                    guard saved.shape == entry.shape else { throw SafeTensorsError(file: path, tensor: name, reason: "shape \(saved.shape) does not match \(entry.shape)") }
+                    guard saved.shape == entry.shape else {
+                        throw SafeTensorsError(file: path, tensor: name, reason: "shape \(saved.shape) does not match \(entry.shape)")
+                    }
                     optimizerStates.append((tensor, entry, saved))
                 }
             }

@@ -28,8 +28,12 @@ public final class ConditionalBatchNorm: RunningStatistics {
     let store: ParameterStore
     public let gamma, beta, runningMean, runningVar, batchesTracked: ParameterRef
     private let ones: [Float], zeros: [Float]
-    private var saved = Slots<(input: Tensor, normalized: Tensor, preActivation: Tensor, labels: [Int],
-                               stats: BatchNormKernel.Statistics, training: Bool)>()
+    private var saved = Slots<
+        (
+            input: Tensor, normalized: Tensor, preActivation: Tensor, labels: [Int],
+            stats: BatchNormKernel.Statistics, training: Bool
+        )
+    >()
     private var normalizedOutputs = Slots<Tensor?>()
     private var preActivations = Slots<Tensor?>()
     private var outputs = Slots<Tensor?>()
@@ -58,14 +62,16 @@ public final class ConditionalBatchNorm: RunningStatistics {
         (normalizedOutputs[slot], preActivations[slot], outputs[slot]) = (slotNormalized, slotPre, slotOutput)
         var stats = BatchNormKernel.Statistics(channels: channels)
         if mode == .training {
-            BatchNormKernel.forwardTraining(y: xhat.data, x: x.data, rows: rows, channels: channels, gamma: ones, beta: zeros,
-                                            runningMean: store.value(runningMean), runningVar: store.value(runningVar),
-                                            momentum: momentum, epsilon: epsilon, activation: .identity, stats: &stats)
+            BatchNormKernel.forwardTraining(
+                y: xhat.data, x: x.data, rows: rows, channels: channels, gamma: ones, beta: zeros,
+                runningMean: store.value(runningMean), runningVar: store.value(runningVar),
+                momentum: momentum, epsilon: epsilon, activation: .identity, stats: &stats)
             store.value(batchesTracked).pointee += 1
         } else {
-            BatchNormKernel.forwardInference(y: xhat.data, x: x.data, rows: rows, channels: channels, gamma: ones, beta: zeros,
-                                             runningMean: store.value(runningMean), runningVar: store.value(runningVar),
-                                             epsilon: epsilon, activation: .identity, stats: &stats)
+            BatchNormKernel.forwardInference(
+                y: xhat.data, x: x.data, rows: rows, channels: channels, gamma: ones, beta: zeros,
+                runningMean: store.value(runningMean), runningVar: store.value(runningVar),
+                epsilon: epsilon, activation: .identity, stats: &stats)
         }
         let g = store.value(gamma), b = store.value(beta)
         for (i, label) in labels.enumerated() {
@@ -105,9 +111,10 @@ public final class ConditionalBatchNorm: RunningStatistics {
             }
         }
         let dx = reuse(&inputGrad, x.shape)
-        BatchNormKernel.backward(dx: dx.data, dy: dz.data, x: x.data, rows: x.count / channels, channels: channels,
-                                 gamma: ones, beta: zeros, stats: stats, activation: .identity, training: training,
-                                 gammaGrad: nil, betaGrad: nil)
+        BatchNormKernel.backward(
+            dx: dx.data, dy: dz.data, x: x.data, rows: x.count / channels, channels: channels,
+            gamma: ones, beta: zeros, stats: stats, activation: .identity, training: training,
+            gammaGrad: nil, betaGrad: nil)
         return dx
     }
 }

@@ -35,8 +35,9 @@ public final class Conv2D: Layer {
 
     public func forward(_ x: Tensor, mode: Mode, slot: Int) -> Tensor {
         precondition(x.shape.count == 4 && x.shape[3] == inChannels, "Conv2D: input \(x.shape) is not [N, H, W, \(inChannels)]")
-        let s = Conv2DShape(n: x.shape[0], h: x.shape[1], w: x.shape[2], cin: inChannels, cout: outChannels,
-                            kernel: kernel, stride: stride, padding: padding, groups: groups)
+        let s = Conv2DShape(
+            n: x.shape[0], h: x.shape[1], w: x.shape[2], cin: inChannels, cout: outChannels,
+            kernel: kernel, stride: stride, padding: padding, groups: groups)
         var slotOutput = outputs[slot] ?? nil
         let y = reuse(&slotOutput, [s.n, s.oh, s.ow, outChannels])
         outputs[slot] = slotOutput
@@ -70,8 +71,9 @@ public final class Conv2D: Layer {
             DepthwiseConv2DKernel.backward(dx: dx?.data, packedWeightGrad: pg, biasGrad: bg, dOut: dy.data, x: x.data, packedWeight: p.data, shape: s)
             if let pg { DepthwiseConv2DKernel.unpackAccumulate(pg, s, into: store.gradient(weight)) }
         } else {
-            Conv2DKernel.backward(dx: dx?.data, packedWeightGrad: pg, biasGrad: bg, dOut: dy.data, x: x.data, packedWeight: p.data,
-                                  shape: s, scratch: workspace.scratch)
+            Conv2DKernel.backward(
+                dx: dx?.data, packedWeightGrad: pg, biasGrad: bg, dOut: dy.data, x: x.data, packedWeight: p.data,
+                shape: s, scratch: workspace.scratch)
             if let pg { Conv2DKernel.unpackAccumulate(pg, s, into: store.gradient(weight)) }
         }
         return dx

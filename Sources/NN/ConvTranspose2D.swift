@@ -30,15 +30,17 @@ public final class ConvTranspose2D: Layer {
 
     public func forward(_ x: Tensor, mode: Mode, slot: Int) -> Tensor {
         precondition(x.shape.count == 4 && x.shape[3] == inChannels, "ConvTranspose2D: input \(x.shape) is not [N, H, W, \(inChannels)]")
-        let s = ConvTranspose2DShape(n: x.shape[0], h: x.shape[1], w: x.shape[2], cin: inChannels, cout: outChannels,
-                                     kernel: kernel, stride: stride, padding: padding)
+        let s = ConvTranspose2DShape(
+            n: x.shape[0], h: x.shape[1], w: x.shape[2], cin: inChannels, cout: outChannels,
+            kernel: kernel, stride: stride, padding: padding)
         var slotOutput = outputs[slot] ?? nil
         let y = reuse(&slotOutput, [s.n, s.oh, s.ow, outChannels])
         outputs[slot] = slotOutput
         let p = reuse(&packed, [inChannels * s.columns])
         ConvTranspose2DKernel.packWeights(store.value(weight), s, into: p.data)
-        ConvTranspose2DKernel.forward(out: y.data, x: x.data, packedWeight: p.data, bias: bias.map { UnsafePointer(store.value($0)) },
-                                      shape: s, scratch: workspace.scratch)
+        ConvTranspose2DKernel.forward(
+            out: y.data, x: x.data, packedWeight: p.data, bias: bias.map { UnsafePointer(store.value($0)) },
+            shape: s, scratch: workspace.scratch)
         saved[slot] = (x, s)
         return y
     }
@@ -47,8 +49,9 @@ public final class ConvTranspose2D: Layer {
         guard let (x, s) = saved[slot] else { preconditionFailure("ConvTranspose2D: backward without forward in slot \(slot)") }
         let dx = reuse(&inputGrad, x.shape)
         let pg = parameterGradients ? reuse(&packedGrad, [inChannels * s.columns]).data : nil
-        ConvTranspose2DKernel.backward(dx: dx.data, packedWeightGrad: pg, biasGrad: parameterGradients ? bias.map { store.gradient($0) } : nil,
-                                       dOut: dy.data, x: x.data, packedWeight: packed!.data, shape: s, scratch: workspace.scratch)
+        ConvTranspose2DKernel.backward(
+            dx: dx.data, packedWeightGrad: pg, biasGrad: parameterGradients ? bias.map { store.gradient($0) } : nil,
+            dOut: dy.data, x: x.data, packedWeight: packed!.data, shape: s, scratch: workspace.scratch)
         if let pg { ConvTranspose2DKernel.unpackAccumulate(pg, s, into: store.gradient(weight)) }
         return dx
     }

@@ -21,7 +21,8 @@ public final class Linear: Layer {
         let shape = weightShape ?? [outFeatures, inFeatures]
         precondition(shape.reduce(1, *) == inFeatures * outFeatures, "Linear \(name): weight shape \(shape)")
         weight = store.register("\(name).weight", shape: shape, initial: initializer.weights(inFeatures * outFeatures, fanIn: inFeatures, rng: &rng))
-        self.bias = bias ? store.register("\(name).bias", shape: [outFeatures], initial: initializer.bias(outFeatures, fanIn: inFeatures, rng: &rng)) : nil
+        self.bias =
+            bias ? store.register("\(name).bias", shape: [outFeatures], initial: initializer.bias(outFeatures, fanIn: inFeatures, rng: &rng)) : nil
     }
 
     public func forward(_ x: Tensor, mode: Mode, slot: Int) -> Tensor {
@@ -30,8 +31,9 @@ public final class Linear: Layer {
         var slotOutput = outputs[slot] ?? nil
         let y = reuse(&slotOutput, [n, outFeatures])
         outputs[slot] = slotOutput
-        LinearKernel.forward(out: y.data, x: x.data, weight: store.value(weight), bias: bias.map { UnsafePointer(store.value($0)) },
-                             n: n, inFeatures: inFeatures, outFeatures: outFeatures)
+        LinearKernel.forward(
+            out: y.data, x: x.data, weight: store.value(weight), bias: bias.map { UnsafePointer(store.value($0)) },
+            n: n, inFeatures: inFeatures, outFeatures: outFeatures)
         saved[slot] = x
         return y
     }
@@ -39,9 +41,10 @@ public final class Linear: Layer {
     public func backward(_ dy: Tensor, slot: Int, parameterGradients: Bool) -> Tensor {
         guard let x = saved[slot] else { preconditionFailure("Linear: backward without forward in slot \(slot)") }
         let dx = reuse(&inputGrad, x.shape)
-        LinearKernel.backward(dx: dx.data, weightGrad: parameterGradients ? store.gradient(weight) : nil,
-                              biasGrad: parameterGradients ? bias.map { store.gradient($0) } : nil,
-                              dOut: dy.data, x: x.data, weight: store.value(weight), n: x.shape[0], inFeatures: inFeatures, outFeatures: outFeatures)
+        LinearKernel.backward(
+            dx: dx.data, weightGrad: parameterGradients ? store.gradient(weight) : nil,
+            biasGrad: parameterGradients ? bias.map { store.gradient($0) } : nil,
+            dOut: dy.data, x: x.data, weight: store.value(weight), n: x.shape[0], inFeatures: inFeatures, outFeatures: outFeatures)
         return dx
     }
 }

@@ -25,8 +25,10 @@ public final class Adam: Optimizer {
     public let firstMoment: Tensor
     public let secondMoment: Tensor
 
-    public init(parameterCount: Int, learningRate: Float, beta1: Float = 0.9, beta2: Float = 0.999, epsilon: Float = 1e-8,
-                weightDecay: Float = 0, decoupledWeightDecay: Bool = false) {
+    public init(
+        parameterCount: Int, learningRate: Float, beta1: Float = 0.9, beta2: Float = 0.999, epsilon: Float = 1e-8,
+        weightDecay: Float = 0, decoupledWeightDecay: Bool = false
+    ) {
         self.learningRate = learningRate; self.beta1 = beta1; self.beta2 = beta2; self.epsilon = epsilon
         self.weightDecay = weightDecay; self.decoupledWeightDecay = decoupledWeightDecay
         firstMoment = Tensor(shape: [parameterCount])
@@ -34,10 +36,13 @@ public final class Adam: Optimizer {
     }
 
     /// AdamW: Adam with decoupled weight decay (default 0.01 as PyTorch).
-    public static func adamW(parameterCount: Int, learningRate: Float, beta1: Float = 0.9, beta2: Float = 0.999,
-                             epsilon: Float = 1e-8, weightDecay: Float = 0.01) -> Adam {
-        Adam(parameterCount: parameterCount, learningRate: learningRate, beta1: beta1, beta2: beta2, epsilon: epsilon,
-             weightDecay: weightDecay, decoupledWeightDecay: true)
+    public static func adamW(
+        parameterCount: Int, learningRate: Float, beta1: Float = 0.9, beta2: Float = 0.999,
+        epsilon: Float = 1e-8, weightDecay: Float = 0.01
+    ) -> Adam {
+        Adam(
+            parameterCount: parameterCount, learningRate: learningRate, beta1: beta1, beta2: beta2, epsilon: epsilon,
+            weightDecay: weightDecay, decoupledWeightDecay: true)
     }
 
     public var state: [(name: String, tensor: Tensor)] { [("exp_avg", firstMoment), ("exp_avg_sq", secondMoment)] }
@@ -93,5 +98,5 @@ public final class SGD: Optimizer {
 }
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif

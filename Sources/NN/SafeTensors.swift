@@ -89,7 +89,7 @@ public struct SafeTensorsFile: Sendable {
                 continue
             }
             guard let info = value as? [String: Any], let dtype = info["dtype"] as? String,
-                  let shape = info["shape"] as? [Int], let offsets = info["data_offsets"] as? [Int], offsets.count == 2
+                let shape = info["shape"] as? [Int], let offsets = info["data_offsets"] as? [Int], offsets.count == 2
             else { throw SafeTensorsError(file: file, tensor: name, reason: "malformed header entry") }
             let (begin, end) = (dataStart + offsets[0], dataStart + offsets[1])
             let count = shape.reduce(1, *)
@@ -105,10 +105,26 @@ public struct SafeTensorsFile: Sendable {
             let tensor: SafeTensor = bytes.withUnsafeBytes { raw in
                 let base = raw.baseAddress! + begin
                 switch dtype {
-                case "F32": return SafeTensor(shape: shape, floats: (0..<count).map { Float(bitPattern: base.loadUnaligned(fromByteOffset: 4 * $0, as: UInt32.self).littleEndian) })
-                case "F64": return SafeTensor(shape: shape, floats: (0..<count).map { Float(Double(bitPattern: base.loadUnaligned(fromByteOffset: 8 * $0, as: UInt64.self).littleEndian)) })
-                case "I32": return SafeTensor(shape: shape, integers: (0..<count).map { Int64(Int32(bitPattern: base.loadUnaligned(fromByteOffset: 4 * $0, as: UInt32.self).littleEndian)) })
-                default: return SafeTensor(shape: shape, integers: (0..<count).map { Int64(bitPattern: base.loadUnaligned(fromByteOffset: 8 * $0, as: UInt64.self).littleEndian) })
+                case "F32":
+                    return SafeTensor(
+                        shape: shape,
+                        floats: (0..<count).map { Float(bitPattern: base.loadUnaligned(fromByteOffset: 4 * $0, as: UInt32.self).littleEndian) })
+                case "F64":
+                    return SafeTensor(
+                        shape: shape,
+                        floats: (0..<count).map {
+                            Float(Double(bitPattern: base.loadUnaligned(fromByteOffset: 8 * $0, as: UInt64.self).littleEndian))
+                        })
+                case "I32":
+                    return SafeTensor(
+                        shape: shape,
+                        integers: (0..<count).map {
+                            Int64(Int32(bitPattern: base.loadUnaligned(fromByteOffset: 4 * $0, as: UInt32.self).littleEndian))
+                        })
+                default:
+                    return SafeTensor(
+                        shape: shape,
+                        integers: (0..<count).map { Int64(bitPattern: base.loadUnaligned(fromByteOffset: 8 * $0, as: UInt64.self).littleEndian) })
                 }
             }
             result.add(name, tensor)
@@ -124,7 +140,8 @@ public struct SafeTensorsFile: Sendable {
             let tensor = tensors[name]!
             let width = 4 * (tensor.values.isInteger ? 2 : 1)
             let size = tensor.shape.reduce(1, *) * width
-            header[name] = ["dtype": tensor.values.isInteger ? "I64" : "F32", "shape": tensor.shape, "data_offsets": [offset, offset + size]] as [String: Any]
+            header[name] =
+                ["dtype": tensor.values.isInteger ? "I64" : "F32", "shape": tensor.shape, "data_offsets": [offset, offset + size]] as [String: Any]
             offset += size
         }
         if !metadata.isEmpty { header["__metadata__"] = metadata }

@@ -60,8 +60,9 @@ public final class SpectralNorm {
     public var uVectors: [[Float]] {
         get { entries.map(\.u) }
         set {
-            precondition(newValue.count == entries.count && zip(newValue, entries).allSatisfy { $0.count == $1.rows },
-                         "SpectralNorm: u vectors do not fit the weights")
+            precondition(
+                newValue.count == entries.count && zip(newValue, entries).allSatisfy { $0.count == $1.rows },
+                "SpectralNorm: u vectors do not fit the weights")
             for (e, u) in zip(entries, newValue) {
                 e.u = u
                 e.initialized = true

@@ -23,7 +23,10 @@ public final class SqueezeExcitation: Layer {
     }
 
     public func forward(_ x: Tensor, mode: Mode, slot: Int) -> Tensor {
-        let g = gate.forward(fc2.forward(act.forward(fc1.forward(pool.forward(x, mode: mode, slot: slot), mode: mode, slot: slot), mode: mode, slot: slot), mode: mode, slot: slot), mode: mode, slot: slot)
+        let g = gate.forward(
+            fc2.forward(
+                act.forward(fc1.forward(pool.forward(x, mode: mode, slot: slot), mode: mode, slot: slot), mode: mode, slot: slot), mode: mode,
+                slot: slot), mode: mode, slot: slot)
         var slotOutput = outputs[slot] ?? nil
         let y = reuse(&slotOutput, x.shape)
         outputs[slot] = slotOutput
@@ -61,11 +64,14 @@ public final class SqueezeExcitation: Layer {
                 }
             }
         }
-        let dPooled = (
-            fc1.backward(act.backward(fc2.backward(gate.backward(dg, slot: slot, parameterGradients: parameterGradients),
-                                                   slot: slot, parameterGradients: parameterGradients),
-                                      slot: slot, parameterGradients: parameterGradients),
-                         slot: slot, parameterGradients: parameterGradients))
+        let dPooled =
+            (fc1.backward(
+                act.backward(
+                    fc2.backward(
+                        gate.backward(dg, slot: slot, parameterGradients: parameterGradients),
+                        slot: slot, parameterGradients: parameterGradients),
+                    slot: slot, parameterGradients: parameterGradients),
+                slot: slot, parameterGradients: parameterGradients))
         // The pool's own backward would overwrite dx; add its broadcast instead.
         PoolKernel.globalAverageBackward(dx: dx.data, dy: dPooled.data, n: n, pixels: pixels, channels: c, accumulate: true)
         return dx

@@ -1,8 +1,9 @@
+import Tensor
+
 // Learning-rate schedule, gradient clipping and weight averaging — the pieces around an optimizer.
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
-import Tensor
 
 /// Linear warm-up to the base rate, then cosine decay to `minimum` at `totalSteps`
 /// (as timm's CosineLRScheduler with warmup_t; PyTorch: LinearLR then CosineAnnealingLR).

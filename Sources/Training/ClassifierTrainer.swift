@@ -83,9 +83,11 @@ public final class ClassifierTrainer {
     /// With `monitor` (a *validation* set — never a test set), the evaluation weights are scored on it
     /// after every epoch's worth of steps (`TrainingTrace.validationCurve`).
     @discardableResult
-    public func train(on data: LabeledImages, synthetic: LabeledImages? = nil, mixing: MixingPolicy = MixingPolicy(),
-                      monitor: LabeledImages? = nil,
-                      shouldStop: () -> Bool = { false }, progress: (Int, Int, Float) -> Void = { _, _, _ in }) -> TrainingTrace {
+    public func train(
+        on data: LabeledImages, synthetic: LabeledImages? = nil, mixing: MixingPolicy = MixingPolicy(),
+        monitor: LabeledImages? = nil,
+        shouldStop: () -> Bool = { false }, progress: (Int, Int, Float) -> Void = { _, _, _ in }
+    ) -> TrainingTrace {
         let start = Date()
         var synthetic = synthetic.flatMap { $0.count > 0 ? $0 : nil }
         var note: String?
@@ -100,10 +102,12 @@ public final class ClassifierTrainer {
         let realSteps = settings.realOnlySteps(images: data.count)
         let total = synthetic == nil ? realSteps : mixing.steps(realOnlySteps: realSteps)
         let mixingEnds = synthetic == nil ? 0 : total - Int((Double(total) * mixing.realOnlyFinalFraction).rounded())
-        let step = ClassifierTrainingStep(model: model, learningRate: settings.learningRate, weightDecay: settings.weightDecay,
-                                          labelSmoothing: settings.labelSmoothing)
-        let schedule = WarmupCosineSchedule(base: settings.learningRate, minimum: settings.learningRate * 0.01,
-                                            warmupSteps: max(1, Int(Float(total) * settings.warmupFraction)), totalSteps: total)
+        let step = ClassifierTrainingStep(
+            model: model, learningRate: settings.learningRate, weightDecay: settings.weightDecay,
+            labelSmoothing: settings.labelSmoothing)
+        let schedule = WarmupCosineSchedule(
+            base: settings.learningRate, minimum: settings.learningRate * 0.01,
+            warmupSteps: max(1, Int(Float(total) * settings.warmupFraction)), totalSteps: total)
         average = settings.emaDecay.map { ExponentialMovingAverage(copying: model.store, decay: $0, averagingBuffers: true) }
         var sampler = MixedSampler(real: data, synthetic: synthetic, mixing: mixing, balanced: settings.balancedSampling)
         let syntheticWeight: Float? = mixing.syntheticLossWeight == 1 ? nil : Float(mixing.syntheticLossWeight)
@@ -144,8 +148,10 @@ public final class ClassifierTrainer {
 
     /// Runs `body(indices, batch)` over `data` in inference-sized batches (in `view`, when given, then
     /// standardized like training inputs), with the evaluation weights in place.
-    private func forEachBatch(_ data: LabeledImages, batchSize: Int, view: TestTimeAugmentation.View? = nil,
-                              _ body: ([Int], Tensor) -> Void) {
+    private func forEachBatch(
+        _ data: LabeledImages, batchSize: Int, view: TestTimeAugmentation.View? = nil,
+        _ body: ([Int], Tensor) -> Void
+    ) {
         let batch = Tensor(shape: [1, data.size, data.size, 1])
         let viewed = view.map { _ in Tensor(shape: [1, data.size, data.size, 1]) }
         withEvaluationWeights {
@@ -203,7 +209,9 @@ public final class ClassifierTrainer {
 
     /// The metrics and, per image, whether the prediction was right (for paired tests on the same images);
     /// with `testTimeAugmentation`, from the probabilities averaged over its views.
-    public func evaluatePerImage(_ data: LabeledImages, testTimeAugmentation: TestTimeAugmentation? = nil) -> (metrics: ClassificationMetrics, correct: [Bool]) {
+    public func evaluatePerImage(_ data: LabeledImages, testTimeAugmentation: TestTimeAugmentation? = nil) -> (
+        metrics: ClassificationMetrics, correct: [Bool]
+    ) {
         let probabilities = probabilities(data, testTimeAugmentation: testTimeAugmentation)
         let predictions = probabilities.map { p in p.indices.max { p[$0] < p[$1] }! }
         let metrics = ClassificationMetrics(labels: data.labels, predictions: predictions, scores: probabilities, classes: data.classes)

@@ -26,8 +26,9 @@ public final class ClassifierTrainingStep {
         model.store.zeroGradients()
         let logits = model.forward(images, mode: .training)
         let d = reuse(&dLogits, logits.shape)
-        let loss = LossKernel.crossEntropy(logits: logits.data, targets: labels, classes: model.configuration.classes,
-                                           classWeights: classWeights, sampleWeights: sampleWeights, labelSmoothing: labelSmoothing, dLogits: d.data)
+        let loss = LossKernel.crossEntropy(
+            logits: logits.data, targets: labels, classes: model.configuration.classes,
+            classWeights: classWeights, sampleWeights: sampleWeights, labelSmoothing: labelSmoothing, dLogits: d.data)
         model.backward(d)
         if let clipNorm { GradientClipping.clipGlobalNorm(model.store, maxNorm: clipNorm) }
         optimizer.update(model.store)

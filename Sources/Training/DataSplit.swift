@@ -38,8 +38,9 @@ public enum DataSplit: String, Codable, Sendable {
         for (i, g) in groups.enumerated() { members[g, default: []].append(i) }
         var sides: [Int: DataSplit] = [:]
         for (g, indices) in members {
-            sides[g] = side(contentHashes: indices.map { contentHashes[$0] }, keys: indices.map { keys?[$0] ?? nil },
-                            validationFraction: validationFraction)
+            sides[g] = side(
+                contentHashes: indices.map { contentHashes[$0] }, keys: indices.map { keys?[$0] ?? nil },
+                validationFraction: validationFraction)
         }
         return groups.map { sides[$0]! }
     }

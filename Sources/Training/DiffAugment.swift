@@ -34,9 +34,10 @@ public final class DiffAugment {
         y.reshapeForReuse(x.shape)
         outputs[slot] = y
         for i in 0..<n {
-            let draw = Draw(brightness: rng.uniform() - 0.5, contrast: rng.uniform() + 0.5,
-                            shiftX: rng.integer(below: 2 * maxShift + 1) - maxShift, shiftY: rng.integer(below: 2 * maxShift + 1) - maxShift,
-                            cutX: rng.integer(below: s + (1 - cut % 2)) - cut / 2, cutY: rng.integer(below: s + (1 - cut % 2)) - cut / 2)
+            let draw = Draw(
+                brightness: rng.uniform() - 0.5, contrast: rng.uniform() + 0.5,
+                shiftX: rng.integer(below: 2 * maxShift + 1) - maxShift, shiftY: rng.integer(below: 2 * maxShift + 1) - maxShift,
+                cutX: rng.integer(below: s + (1 - cut % 2)) - cut / 2, cutY: rng.integer(below: s + (1 - cut % 2)) - cut / 2)
             let src = x.data + i * s * s, dst = y.data + i * s * s
             // Colour: brightness then contrast about the (brightened) image mean.
             var mean: Float = 0

@@ -57,8 +57,9 @@ public enum Experiment {
         let folder = try ImageFolder(root: configuration.data)
         let classes = folder.classes
         var (train, validation, summary) = timed("load") {
-            DatasetLoader.load(folder, size: size, validationFraction: configuration.test == nil ? configuration.validationFraction : 0,
-                               groupPattern: configuration.groupPattern)
+            DatasetLoader.load(
+                folder, size: size, validationFraction: configuration.test == nil ? configuration.validationFraction : 0,
+                groupPattern: configuration.groupPattern)
         }
         let evaluation: LabeledImages
         if let test = configuration.test {
@@ -74,8 +75,9 @@ public enum Experiment {
             train = train.subset(train.labels.indices.filter { train.labels[$0] != c || keep.contains($0) })
         }
         let counts = train.classCounts
-        log("data: \(train.count) train images \(counts), \(evaluation.count) evaluation images; \(summary.exactDuplicatesDropped) exact duplicates dropped; "
-            + "\(summary.groups) groups (largest \(summary.largestGroup))" + (configuration.groupPattern.map { " by pattern \($0)" } ?? ""))
+        log(
+            "data: \(train.count) train images \(counts), \(evaluation.count) evaluation images; \(summary.exactDuplicatesDropped) exact duplicates dropped; "
+                + "\(summary.groups) groups (largest \(summary.largestGroup))" + (configuration.groupPattern.map { " by pattern \($0)" } ?? ""))
         let cache = configuration.cache
         let dataKey = ExperimentCache.fingerprint(train)
 
@@ -92,9 +94,11 @@ public enum Experiment {
             gan = GANTrainer(classes: classes, imageSize: size, settings: ganSettings)
             var meter = ProgressMeter(phase: "gan", total: configuration.ganSteps)
             timed("gan") {
-                gan.train(on: train, steps: configuration.ganSteps, progress: { step, losses in
-                    meter.update(step, detail: String(format: "D %.3f, G %.3f", losses.discriminator, losses.generator), log: log)
-                })
+                gan.train(
+                    on: train, steps: configuration.ganSteps,
+                    progress: { step, losses in
+                        meter.update(step, detail: String(format: "D %.3f, G %.3f", losses.discriminator, losses.generator), log: log)
+                    })
             }
             try cache.prepare()
             try GANCheckpoint.save(gan, to: ganPath)
@@ -109,22 +113,28 @@ public enum Experiment {
             return s
         }
         var validationCurve: [CurvePoint] = []
-        func trainClassifier(_ name: String, seed: UInt64, data: LabeledImages, synthetic: LabeledImages? = nil,
-                             mixing: MixingPolicy = MixingPolicy(), monitor: LabeledImages? = nil) -> (ClassifierTrainer, Int) {
+        func trainClassifier(
+            _ name: String, seed: UInt64, data: LabeledImages, synthetic: LabeledImages? = nil,
+            mixing: MixingPolicy = MixingPolicy(), monitor: LabeledImages? = nil
+        ) -> (ClassifierTrainer, Int) {
             let trainer = ClassifierTrainer(model: Classifier(modelConfiguration, seed: seed), settings: settings(seed: seed))
             var steps = 0
             timed("classifier_\(name)_s\(seed)") {
                 let realSteps = trainer.settings.realOnlySteps(images: data.count)
                 let total = synthetic == nil ? realSteps : mixing.steps(realOnlySteps: realSteps)
                 var meter = ProgressMeter(phase: "classifier \(name) seed \(seed)", total: total)
-                let trace = trainer.train(on: data, synthetic: synthetic, mixing: mixing, monitor: monitor, progress: { step, _, loss in
-                    meter.update(step, detail: String(format: "loss %.3f", loss), log: log)
-                })
+                let trace = trainer.train(
+                    on: data, synthetic: synthetic, mixing: mixing, monitor: monitor,
+                    progress: { step, _, loss in
+                        meter.update(step, detail: String(format: "loss %.3f", loss), log: log)
+                    })
                 steps = trace.losses.count
                 if let note = trace.note { log("classifier \(name) seed \(seed): \(note)") }
                 if !trace.validationCurve.isEmpty {
                     validationCurve = trace.validationCurve
-                    log("validation curve (\(name), seed \(seed)): " + trace.validationCurve.map { String(format: "%.0f:%.1f", $0.epoch, $0.macroF1 * 100) }.joined(separator: " "))
+                    log(
+                        "validation curve (\(name), seed \(seed)): "
+                            + trace.validationCurve.map { String(format: "%.0f:%.1f", $0.epoch, $0.macroF1 * 100) }.joined(separator: " "))
                 }
             }
             return (trainer, steps)
@@ -134,8 +144,9 @@ public enum Experiment {
             var images = LabeledImages(size: size, classes: classes)
             var draws: [Int: SyntheticDrawing] = [:]
             for c in classes.indices where counts[c] > 0 {
-                let drawn = SyntheticDrawing.draw(label: c, count: counts[c], gan: gan, realOfClass: realRows[c],
-                                                  seed: Self.sampleSeed(seed, label: c), acceptance: acceptance)
+                let drawn = SyntheticDrawing.draw(
+                    label: c, count: counts[c], gan: gan, realOfClass: realRows[c],
+                    seed: Self.sampleSeed(seed, label: c), acceptance: acceptance)
                 for sample in drawn.accepted { images.append(sample.pixels[...], label: c, path: "synthetic") }
                 draws[c] = drawn
             }
@@ -146,7 +157,8 @@ public enum Experiment {
         var variants = [policyName]
         if configuration.compareTopUp && configuration.mixing.kind != .topUp { variants.append("real+synthetic (top-up)") }
         var outcomes: [String: [(metrics: ClassificationMetrics, correct: [Bool], images: Int, steps: Int)]] = [:]
-        let tta = configuration.testTimeAugmentation
+        let tta =
+            configuration.testTimeAugmentation
             ? TestTimeAugmentation.standard(horizontalFlip: configuration.classifier.augmentation.horizontalFlip) : nil
         let ttaSuffix = " + TTA"
         var featureNetwork: ClassifierTrainer?
@@ -160,7 +172,9 @@ public enum Experiment {
             let realModel: ClassifierTrainer
             var realSteps = settings(seed: seed).realOnlySteps(images: train.count)
             if let cached = cache.existing(realPath),
-               let loaded = try? ClassifierTrainer.loadEvaluationWeights(from: cached, configuration: modelConfiguration, settings: settings(seed: seed)) {
+                let loaded = try? ClassifierTrainer.loadEvaluationWeights(
+                    from: cached, configuration: modelConfiguration, settings: settings(seed: seed))
+            {
                 realModel = loaded
                 cachedPhases.append("classifier_real_s\(seed)")
                 log("classifier real seed \(seed): from the cache")
@@ -173,7 +187,9 @@ public enum Experiment {
                 try realModel.saveEvaluationWeights(to: realPath)
             }
             outcomes["real", default: []].append(judge(realModel, evaluation, images: train.count, steps: realSteps))
-            if let tta { outcomes["real" + ttaSuffix, default: []].append(judge(realModel, evaluation, images: train.count, steps: realSteps, tta: tta)) }
+            if let tta {
+                outcomes["real" + ttaSuffix, default: []].append(judge(realModel, evaluation, images: train.count, steps: realSteps, tta: tta))
+            }
             log("real seed \(seed): macro-F1 \(pct(outcomes["real"]!.last!.metrics.macroF1))")
             if featureNetwork == nil { featureNetwork = realModel }
 
@@ -197,7 +213,8 @@ public enum Experiment {
                     mixing.maxSyntheticPerReal = configuration.mixing.maxSyntheticPerReal
                 }
                 let wanted = mixing.syntheticCounts(realCounts: counts)
-                let acceptance = mixing.acceptanceThreshold > 0
+                let acceptance =
+                    mixing.acceptanceThreshold > 0
                     ? AcceptanceJudge(classifier: realModel, classes: classes, threshold: mixing.acceptanceThreshold) : nil
                 let (mix, draws) = timed("draw_\(mixing.kind.rawValue)_s\(seed)") { drawSet(wanted, seed: seed, acceptance: acceptance) }
                 if variant == policyName && seed == configuration.seeds[0] {
@@ -208,7 +225,10 @@ public enum Experiment {
                 log("\(variant) seed \(seed): synthetic per class \(mix.classCounts) (wanted \(wanted))")
                 let (model, steps) = trainClassifier(mixing.kind.rawValue, seed: seed, data: train, synthetic: mix, mixing: mixing)
                 outcomes[variant, default: []].append(judge(model, evaluation, images: train.count + mix.count, steps: steps))
-                if let tta { outcomes[variant + ttaSuffix, default: []].append(judge(model, evaluation, images: train.count + mix.count, steps: steps, tta: tta)) }
+                if let tta {
+                    outcomes[variant + ttaSuffix, default: []].append(
+                        judge(model, evaluation, images: train.count + mix.count, steps: steps, tta: tta))
+                }
                 log("\(variant) seed \(seed): macro-F1 \(pct(outcomes[variant]!.last!.metrics.macroF1))")
             }
         }
@@ -242,8 +262,9 @@ public enum Experiment {
         return ExperimentResult(
             rows: rows, cas: cas, fcd: fcd, diversity: diversity, nearCopies: nearCopies, acceptance: acceptance,
             syntheticPerClass: syntheticPerClass, seconds: seconds,
-            evaluatedOn: configuration.test == nil ? "validation split (real images; near-duplicate groups"
-                + (configuration.groupPattern == nil ? "" : " and file-name groups") + " kept whole)" : "test tree \(configuration.test!)",
+            evaluatedOn: configuration.test == nil
+                ? "validation split (real images; near-duplicate groups"
+                    + (configuration.groupPattern == nil ? "" : " and file-name groups") + " kept whole)" : "test tree \(configuration.test!)",
             trainCounts: Dictionary(uniqueKeysWithValues: zip(classes, counts)),
             evaluationCounts: Dictionary(uniqueKeysWithValues: zip(classes, evaluation.classCounts)),
             dataset: summary, imageSize: size, ganSteps: configuration.ganSteps, ganSeed: ganSettings.seed, seeds: configuration.seeds,
@@ -272,8 +293,9 @@ extension Experiment {
             auc: runs.allSatisfy { $0.metrics.auc != nil } ? SeedStatistic(runs.map { $0.metrics.auc! }) : nil)
         if let baseline, let evaluation, baseline.count == runs.count {
             row.pairedTest = PairedComparison(first: baseline.map(\.correct), second: runs.map(\.correct))
-            row.pairedTestByClass = PairedComparison.byClass(first: baseline.map(\.correct), second: runs.map(\.correct),
-                                                             labels: evaluation.labels, classes: classes)
+            row.pairedTestByClass = PairedComparison.byClass(
+                first: baseline.map(\.correct), second: runs.map(\.correct),
+                labels: evaluation.labels, classes: classes)
         }
         return row
     }

@@ -66,8 +66,10 @@ extension ClassifierTrainer {
     }
 
     /// A trainer holding the evaluation weights saved at `path` (no moving average: they are it).
-    public static func loadEvaluationWeights(from path: String, configuration: Classifier.Configuration,
-                                             settings: ClassifierTrainingSettings) throws -> ClassifierTrainer {
+    public static func loadEvaluationWeights(
+        from path: String, configuration: Classifier.Configuration,
+        settings: ClassifierTrainingSettings
+    ) throws -> ClassifierTrainer {
         var settings = settings
         settings.emaDecay = nil
         let trainer = ClassifierTrainer(model: Classifier(configuration, seed: settings.seed), settings: settings)

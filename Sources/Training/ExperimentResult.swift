@@ -82,48 +82,68 @@ extension Experiment {
     public static func markdown(_ r: ExperimentResult, command: String) -> String {
         let classes = r.trainCounts.keys.sorted()
         let seedText = r.seeds.count == 1 ? "seed \(r.seeds[0])" : "seeds \(r.seeds.map(String.init).joined(separator: ", ")) (mean ± SD)"
-        var lines = ["Command: `\(command)`", "",
-                     "Image size \(r.imageSize) px; GAN \(r.ganSteps) steps (seed \(r.ganSeed))"
-                        + (r.spectralNormalization ? ", spectral normalization in D" : "") + "; classifier \(r.epochs) epochs of the real set; "
-                        + "\(seedText); evaluated on \(r.evaluatedOn)."
-                        + (r.dataset.groupPattern.map { " Split grouped by file-name pattern `\($0)`: \(r.dataset.groups) groups, the largest \(r.dataset.largestGroup) images." } ?? ""),
-                     "Mixing: \(r.mixing.kind.rawValue), synthetic share f = \(r.mixing.syntheticShare), "
-                        + "real-only final \(Int(r.mixing.realOnlyFinalFraction * 100))%, acceptance τ = \(r.mixing.acceptanceThreshold)"
-                        + (r.mixing.maxSyntheticPerReal.map { ", at most \($0) synthetic per real" } ?? "")
-                        + (r.mixing.syntheticLossWeight == 1 ? "" : ", synthetic loss weight \(r.mixing.syntheticLossWeight)") + ".",
-                     "Train images per class: " + classes.map { "\($0) \(r.trainCounts[$0]!)" }.joined(separator: ", ")
-                        + "; synthetic: " + classes.map { "\($0) \(r.syntheticPerClass[$0] ?? 0)" }.joined(separator: ", ")
-                        + "; evaluation: " + classes.map { "\($0) \(r.evaluationCounts[$0] ?? 0)" }.joined(separator: ", ") + ".", "",
-                     "| training | images | steps | accuracy | balanced accuracy | macro-F1 | " + classes.map { "recall \($0)" }.joined(separator: " | ") + " | AUC | vs real-only |",
-                     "| --- | ---: | ---: | ---: | ---: | ---: | " + classes.map { _ in "---:" }.joined(separator: " | ") + " | ---: | --- |"]
+        var lines = [
+            "Command: `\(command)`", "",
+            "Image size \(r.imageSize) px; GAN \(r.ganSteps) steps (seed \(r.ganSeed))"
+                + (r.spectralNormalization ? ", spectral normalization in D" : "") + "; classifier \(r.epochs) epochs of the real set; "
+                + "\(seedText); evaluated on \(r.evaluatedOn)."
+                + (r.dataset.groupPattern.map {
+                    " Split grouped by file-name pattern `\($0)`: \(r.dataset.groups) groups, the largest \(r.dataset.largestGroup) images."
+                } ?? ""),
+            "Mixing: \(r.mixing.kind.rawValue), synthetic share f = \(r.mixing.syntheticShare), "
+                + "real-only final \(Int(r.mixing.realOnlyFinalFraction * 100))%, acceptance τ = \(r.mixing.acceptanceThreshold)"
+                + (r.mixing.maxSyntheticPerReal.map { ", at most \($0) synthetic per real" } ?? "")
+                + (r.mixing.syntheticLossWeight == 1 ? "" : ", synthetic loss weight \(r.mixing.syntheticLossWeight)") + ".",
+            "Train images per class: " + classes.map { "\($0) \(r.trainCounts[$0]!)" }.joined(separator: ", ")
+                + "; synthetic: " + classes.map { "\($0) \(r.syntheticPerClass[$0] ?? 0)" }.joined(separator: ", ")
+                + "; evaluation: " + classes.map { "\($0) \(r.evaluationCounts[$0] ?? 0)" }.joined(separator: ", ") + ".", "",
+            "| training | images | steps | accuracy | balanced accuracy | macro-F1 | " + classes.map { "recall \($0)" }.joined(separator: " | ")
+                + " | AUC | vs real-only |",
+            "| --- | ---: | ---: | ---: | ---: | ---: | " + classes.map { _ in "---:" }.joined(separator: " | ") + " | ---: | --- |"
+        ]
         for row in r.rows {
-            lines.append("| \(row.training) | \(row.images) | \(row.steps) | \(row.accuracy.percent) | \(row.balancedAccuracy.percent) | \(row.macroF1.percent) | "
-                + classes.map { row.recall[$0]?.percent ?? "–" }.joined(separator: " | ")
-                + " | \(row.auc.map { String(format: "%.3f", $0.mean) } ?? "–") | \(row.pairedTest?.verdict ?? "–") |")
+            lines.append(
+                "| \(row.training) | \(row.images) | \(row.steps) | \(row.accuracy.percent) | \(row.balancedAccuracy.percent) | \(row.macroF1.percent) | "
+                    + classes.map { row.recall[$0]?.percent ?? "–" }.joined(separator: " | ")
+                    + " | \(row.auc.map { String(format: "%.3f", $0.mean) } ?? "–") | \(row.pairedTest?.verdict ?? "–") |")
         }
-        lines += ["", "| class | CAS recall (synthetic only) | FCD (validation, fixed network; not Inception FID) | diversity (pixels) | diversity (features) | accepted by real-only classifier | near-copies rejected |",
-                  "| --- | ---: | ---: | ---: | ---: | ---: | ---: |"]
+        lines += [
+            "",
+            "| class | CAS recall (synthetic only) | FCD (validation, fixed network; not Inception FID) | diversity (pixels) | diversity (features) | accepted by real-only classifier | near-copies rejected |",
+            "| --- | ---: | ---: | ---: | ---: | ---: | ---: |"
+        ]
         for c in classes {
-            lines.append("| \(c) | \(r.cas[c].map { pct($0) } ?? "–") | \(r.fcd[c].map { String(format: "%.2f", $0) } ?? "–") | "
-                + "\(r.diversity[c].map { String(format: "%.2f", $0) } ?? "–") | \(r.featureDiversity[c].map { String(format: "%.2f", $0) } ?? "–") | "
-                + "\(r.acceptance[c].map { pct($0) } ?? "–") | \(r.nearCopies[c] ?? 0) |")
+            lines.append(
+                "| \(c) | \(r.cas[c].map { pct($0) } ?? "–") | \(r.fcd[c].map { String(format: "%.2f", $0) } ?? "–") | "
+                    + "\(r.diversity[c].map { String(format: "%.2f", $0) } ?? "–") | \(r.featureDiversity[c].map { String(format: "%.2f", $0) } ?? "–") | "
+                    + "\(r.acceptance[c].map { pct($0) } ?? "–") | \(r.nearCopies[c] ?? 0) |")
         }
         for row in r.rows where row.pairedTestByClass != nil {
             lines.append("")
-            lines.append("\(row.training), per class vs real-only: " + classes.compactMap { c in row.pairedTestByClass?[c].map { "\(c) \($0.verdict)" } }.joined(separator: "; "))
+            lines.append(
+                "\(row.training), per class vs real-only: "
+                    + classes.compactMap { c in row.pairedTestByClass?[c].map { "\(c) \($0.verdict)" } }.joined(separator: "; "))
         }
         if !r.validationCurve.isEmpty {
-            lines += ["", "Real-only validation macro-F1 by epoch (first seed): "
-                + r.validationCurve.map { String(format: "%.0f: %.1f%%", $0.epoch, $0.macroF1 * 100) }.joined(separator: ", ")]
+            lines += [
+                "",
+                "Real-only validation macro-F1 by epoch (first seed): "
+                    + r.validationCurve.map { String(format: "%.0f: %.1f%%", $0.epoch, $0.macroF1 * 100) }.joined(separator: ", ")
+            ]
         }
-        lines += ["", "Wall time (s, 2 cores): " + r.seconds.sorted { $0.key < $1.key }.map { "\($0.key) \(Int($0.value.rounded()))" }.joined(separator: ", ")
-                    + (r.cachedPhases.isEmpty ? "" : "; from the cache: " + r.cachedPhases.joined(separator: ", "))]
+        lines += [
+            "",
+            "Wall time (s, 2 cores): " + r.seconds.sorted { $0.key < $1.key }.map { "\($0.key) \(Int($0.value.rounded()))" }.joined(separator: ", ")
+                + (r.cachedPhases.isEmpty ? "" : "; from the cache: " + r.cachedPhases.joined(separator: ", "))
+        ]
         if let real = r.rows.first(where: { $0.training == "real" }) {
             for mixed in r.rows where mixed.training.hasPrefix("real+synthetic") {
                 let delta = (mixed.macroF1.mean - real.macroF1.mean) * 100
                 lines.append("")
-                lines.append(String(format: "%@: macro-F1 %@ vs real-only %@ (%+.1f points); paired test: %@.", mixed.training,
-                                    mixed.macroF1.percent, real.macroF1.percent, delta, mixed.pairedTest?.verdict ?? "–"))
+                lines.append(
+                    String(
+                        format: "%@: macro-F1 %@ vs real-only %@ (%+.1f points); paired test: %@.", mixed.training,
+                        mixed.macroF1.percent, real.macroF1.percent, delta, mixed.pairedTest?.verdict ?? "–"))
             }
         }
         return lines.joined(separator: "\n") + "\n"

@@ -18,8 +18,10 @@ public enum GANCheckpoint {
         for entry in trainer.generator.store.entries {
             let slab = entry.kind == .parameter ? trainer.ema.values : trainer.ema.buffers
             let values = Array(UnsafeBufferPointer(start: slab.data + entry.offset, count: entry.count))
-            file.add("ema.\(entry.name)", entry.kind == .counter
-                ? SafeTensor(shape: entry.shape, integers: values.map { Int64($0) }) : SafeTensor(shape: entry.shape, floats: values))
+            file.add(
+                "ema.\(entry.name)",
+                entry.kind == .counter
+                    ? SafeTensor(shape: entry.shape, integers: values.map { Int64($0) }) : SafeTensor(shape: entry.shape, floats: values))
         }
         for (i, u) in (trainer.step.spectralNorm?.uVectors ?? []).enumerated() {
             file.add("discriminator.spectral_norm.u.\(i)", SafeTensor(shape: [u.count], floats: u))
@@ -41,8 +43,8 @@ public enum GANCheckpoint {
     /// Class names and image size recorded in a checkpoint.
     public static func configuration(of file: SafeTensorsFile, path: String) throws -> (classes: [String], imageSize: Int) {
         guard file.metadata["format"] == format, let json = file.metadata["classes"],
-              let classes = try? JSONDecoder().decode([String].self, from: Data(json.utf8)),
-              let size = file.metadata["image_size"].flatMap(Int.init)
+            let classes = try? JSONDecoder().decode([String].self, from: Data(json.utf8)),
+            let size = file.metadata["image_size"].flatMap(Int.init)
         else { throw SafeTensorsError(file: path, reason: "not a Cohort GAN checkpoint (format \(file.metadata["format"] ?? "none"))") }
         return (classes, size)
     }
@@ -64,7 +66,7 @@ public enum GANCheckpoint {
         var file = try SafeTensorsFile.read(path)
         let (saved, size) = try configuration(of: file, path: path)
         guard let json = file.metadata["settings"],
-              let settings = try? JSONDecoder().decode(GANTrainingSettings.self, from: Data(json.utf8))
+            let settings = try? JSONDecoder().decode(GANTrainingSettings.self, from: Data(json.utf8))
         else { throw SafeTensorsError(file: path, reason: "checkpoint has no training settings") }
         let wanted = choose(saved)
         guard Array(wanted.prefix(saved.count)) == saved else {
@@ -86,7 +88,8 @@ public enum GANCheckpoint {
         }
         let trainer = GANTrainer(classes: wanted, imageSize: size, settings: settings)
         try Checkpoint.load(trainer.generator.store, optimizer: trainer.step.generatorOptimizer, prefix: "generator.", from: file, path: path)
-        try Checkpoint.load(trainer.discriminator.store, optimizer: trainer.step.discriminatorOptimizer, prefix: "discriminator.", from: file, path: path)
+        try Checkpoint.load(
+            trainer.discriminator.store, optimizer: trainer.step.discriminatorOptimizer, prefix: "discriminator.", from: file, path: path)
         for entry in trainer.generator.store.entries {
             guard let tensor = file["ema.\(entry.name)"], tensor.shape == entry.shape else {
                 throw SafeTensorsError(file: path, tensor: "ema.\(entry.name)", reason: "missing or mis-shaped")
@@ -105,8 +108,9 @@ public enum GANCheckpoint {
             trainer.step.lecam!.anchorFake = Float(bitPattern: parts[1])
             trainer.step.lecam!.updates = Int(parts[2])
         }
-        trainer.restore(iteration: Int(file.metadata["iteration"] ?? "0") ?? 0,
-                        rng: words(file.metadata["rng"]), augmentRNG: words(file.metadata["augment_rng"]))
+        trainer.restore(
+            iteration: Int(file.metadata["iteration"] ?? "0") ?? 0,
+            rng: words(file.metadata["rng"]), augmentRNG: words(file.metadata["augment_rng"]))
         return trainer
     }
 

@@ -82,13 +82,17 @@ public final class GANTrainer {
         self.classes = classes
         self.settings = settings
         var seeds = RandomGenerator(seed: settings.seed)
-        let g = Generator(.init(classes: classes.count, latentDimension: settings.latentDimension, embeddingDimension: settings.embeddingDimension,
-                                baseChannels: settings.generatorChannels, imageSize: imageSize,
-                                conditionalNorm: settings.conditionalBatchNorm == true), initializer: .dcgan, seed: seeds.next())
-        let d = Discriminator(.init(classes: classes.count, baseChannels: settings.discriminatorChannels, imageSize: imageSize),
-                              initializer: .dcgan, seed: seeds.next())
-        step = GANTrainingStep(generator: g, discriminator: d, learningRate: settings.learningRate,
-                               discriminatorLearningRate: settings.discriminatorLearningRate, beta1: settings.beta1 ?? 0.5)
+        let g = Generator(
+            .init(
+                classes: classes.count, latentDimension: settings.latentDimension, embeddingDimension: settings.embeddingDimension,
+                baseChannels: settings.generatorChannels, imageSize: imageSize,
+                conditionalNorm: settings.conditionalBatchNorm == true), initializer: .dcgan, seed: seeds.next())
+        let d = Discriminator(
+            .init(classes: classes.count, baseChannels: settings.discriminatorChannels, imageSize: imageSize),
+            initializer: .dcgan, seed: seeds.next())
+        step = GANTrainingStep(
+            generator: g, discriminator: d, learningRate: settings.learningRate,
+            discriminatorLearningRate: settings.discriminatorLearningRate, beta1: settings.beta1 ?? 0.5)
         if let weight = settings.lecamWeight, weight > 0 { step.lecam = LeCamRegularizer(weight: weight) }
         step.augment = settings.diffAugment ? DiffAugment() : nil
         if settings.spectralNormalization == true {
@@ -102,9 +106,12 @@ public final class GANTrainer {
     /// Runs up to `steps` iterations on `data`; `progress(iteration, losses)` after each. `shouldStop` is
     /// asked before every iteration (a shutdown stops at a step boundary). Returns the iterations run.
     @discardableResult
-    public func train(on data: LabeledImages, steps: Int, shouldStop: () -> Bool = { false },
-                      progress: (Int, GANTrainingStep.Losses) -> Void = { _, _ in }) -> Int {
-        precondition(data.size == generator.configuration.imageSize, "GANTrainer: data at \(data.size) px, model at \(generator.configuration.imageSize)")
+    public func train(
+        on data: LabeledImages, steps: Int, shouldStop: () -> Bool = { false },
+        progress: (Int, GANTrainingStep.Losses) -> Void = { _, _ in }
+    ) -> Int {
+        precondition(
+            data.size == generator.configuration.imageSize, "GANTrainer: data at \(data.size) px, model at \(generator.configuration.imageSize)")
         let byClass = (0..<classes.count).map { c in data.labels.indices.filter { data.labels[$0] == c } }
         let present = byClass.indices.filter { !byClass[$0].isEmpty }
         precondition(!present.isEmpty, "GANTrainer: no images")

@@ -30,13 +30,16 @@ public final class GANTrainingStep {
     }
 
     /// `discriminatorLearningRate` (default: the generator's) allows the two time-scale rule (Heusel et al. 2017).
-    public init(generator: Generator, discriminator: Discriminator, learningRate: Float = 2e-4, discriminatorLearningRate: Float? = nil,
-                beta1: Float = 0.5, beta2: Float = 0.999) {
+    public init(
+        generator: Generator, discriminator: Discriminator, learningRate: Float = 2e-4, discriminatorLearningRate: Float? = nil,
+        beta1: Float = 0.5, beta2: Float = 0.999
+    ) {
         self.generator = generator
         self.discriminator = discriminator
         generatorOptimizer = Adam(parameterCount: generator.store.parameterCount, learningRate: learningRate, beta1: beta1, beta2: beta2)
-        discriminatorOptimizer = Adam(parameterCount: discriminator.store.parameterCount, learningRate: discriminatorLearningRate ?? learningRate,
-                                      beta1: beta1, beta2: beta2)
+        discriminatorOptimizer = Adam(
+            parameterCount: discriminator.store.parameterCount, learningRate: discriminatorLearningRate ?? learningRate,
+            beta1: beta1, beta2: beta2)
     }
 
     /// Runs one iteration on real images [N, S, S, 1] with `labels`, latents z [M, latent] with `fakeLabels`.
@@ -52,12 +55,14 @@ public final class GANTrainingStep {
         let realScores = d.forward(realInput, labels: labels, mode: .training, slot: 0)
         let fakeScores = d.forward(fakeInput, labels: fakeLabels, mode: .training, slot: 1)
         let dr = reuse(&dReal, [labels.count]), df = reuse(&dFake, [fakeLabels.count])
-        var dLoss = LossKernel.hingeDiscriminator(real: realScores.data, realCount: labels.count, fake: fakeScores.data,
-                                                  fakeCount: fakeLabels.count, dReal: dr.data, dFake: df.data)
+        var dLoss = LossKernel.hingeDiscriminator(
+            real: realScores.data, realCount: labels.count, fake: fakeScores.data,
+            fakeCount: fakeLabels.count, dReal: dr.data, dFake: df.data)
         if lecam != nil {
             lecam!.updateAnchors(real: realScores.data, realCount: labels.count, fake: fakeScores.data, fakeCount: fakeLabels.count)
-            dLoss += lecam!.addPenalty(real: realScores.data, realCount: labels.count, fake: fakeScores.data, fakeCount: fakeLabels.count,
-                                       dReal: dr.data, dFake: df.data)
+            dLoss += lecam!.addPenalty(
+                real: realScores.data, realCount: labels.count, fake: fakeScores.data, fakeCount: fakeLabels.count,
+                dReal: dr.data, dFake: df.data)
         }
         d.backward(dr, slot: 0, inputGradient: false)
         d.backward(df, slot: 1, inputGradient: false)

@@ -38,7 +38,8 @@ public struct GroupPattern: Sendable, CustomStringConvertible {
         let name = (path as NSString).lastPathComponent
         let range = NSRange(name.startIndex..<name.endIndex, in: name)
         guard let match = expression.firstMatch(in: name, range: range), match.range(at: 1).location != NSNotFound,
-              let captured = Range(match.range(at: 1), in: name) else { return nil }
+            let captured = Range(match.range(at: 1), in: name)
+        else { return nil }
         let key = String(name[captured])
         return key.isEmpty ? nil : key
     }

@@ -2,6 +2,7 @@
 // difference hashes (the image and its mirror: near-duplicate candidates), and a small normalized
 // thumbnail (to confirm a candidate by pixel distance after aligning).
 import Crypto
+import Foundation
 import ImageIO
 
 /// Fingerprints of one scan at model size.
@@ -63,5 +64,3 @@ public struct ImageFingerprint: Sendable {
         return hash
     }
 }
-
-import Foundation

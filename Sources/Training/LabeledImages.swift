@@ -114,8 +114,9 @@ public enum DatasetLoader {
         let pairs = NearDuplicates.pairs(keptPrints)
         let keys = kept.map { groupPattern?.key(forPath: folder.items[$0].path) }
         let groups = NearDuplicates.groups(count: kept.count, pairs: pairs, keys: keys)
-        let sides = DataSplit.assign(contentHashes: keptPrints.map(\.contentHash), groups: groups, keys: keys,
-                                     validationFraction: validationFraction)
+        let sides = DataSplit.assign(
+            contentHashes: keptPrints.map(\.contentHash), groups: groups, keys: keys,
+            validationFraction: validationFraction)
         var train = LabeledImages(size: size, classes: folder.classes), validation = train
         var seen = Set<String>()
         var dropped = 0
@@ -133,10 +134,11 @@ public enum DatasetLoader {
         }
         var groupSizes: [Int: Int] = [:]
         for g in groups { groupSizes[g, default: 0] += 1 }
-        let summary = DatasetSummary(files: folder.items.count, refused: refused, exactDuplicatesDropped: dropped,
-                                     nearDuplicateGroups: groupSizes.values.filter { $0 > 1 }.count,
-                                     train: train.count, validation: validation.count, groupPattern: groupPattern?.pattern,
-                                     groups: groupSizes.count, largestGroup: groupSizes.values.max() ?? 0)
+        let summary = DatasetSummary(
+            files: folder.items.count, refused: refused, exactDuplicatesDropped: dropped,
+            nearDuplicateGroups: groupSizes.values.filter { $0 > 1 }.count,
+            train: train.count, validation: validation.count, groupPattern: groupPattern?.pattern,
+            groups: groupSizes.count, largestGroup: groupSizes.values.max() ?? 0)
         return (train, validation, summary)
     }
 }

@@ -37,8 +37,10 @@ public struct LeCamRegularizer: Sendable, Equatable {
 
     /// weight · R, adding its gradient to dReal and dFake (dL/dD outputs); returns the weighted penalty.
     @discardableResult
-    public func addPenalty(real: UnsafePointer<Float>, realCount: Int, fake: UnsafePointer<Float>, fakeCount: Int,
-                           dReal: UnsafeMutablePointer<Float>, dFake: UnsafeMutablePointer<Float>) -> Float {
+    public func addPenalty(
+        real: UnsafePointer<Float>, realCount: Int, fake: UnsafePointer<Float>, fakeCount: Int,
+        dReal: UnsafeMutablePointer<Float>, dFake: UnsafeMutablePointer<Float>
+    ) -> Float {
         var penalty: Float = 0
         let (anchorReal, anchorFake) = correctedAnchors
         for i in 0..<realCount {

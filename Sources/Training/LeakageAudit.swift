@@ -111,8 +111,9 @@ public enum LeakageAudit {
         let groups = NearDuplicates.groups(count: trainCount, pairs: within)
         let exactGroups = NearDuplicates.groups(count: trainCount, pairs: within.filter(\.exact))
         var counts = train.classes.map {
-            LeakageReport.ClassCounts(name: $0, trainImages: 0, exactDuplicateGroups: 0, redundantExactCopies: 0, nearDuplicateGroups: 0,
-                                      imagesInNearDuplicateGroups: 0, testImages: 0, testImagesDuplicatingTrain: 0)
+            LeakageReport.ClassCounts(
+                name: $0, trainImages: 0, exactDuplicateGroups: 0, redundantExactCopies: 0, nearDuplicateGroups: 0,
+                imagesInNearDuplicateGroups: 0, testImages: 0, testImagesDuplicatingTrain: 0)
         }
         var exactSizes: [Int: Int] = [:], groupSizes: [Int: Int] = [:]
         for i in 0..<trainCount {
@@ -138,8 +139,9 @@ public enum LeakageAudit {
             }
         }
         let entries = (within.map { ($0, "train") } + across.map { ($0, "train-test") }).map { pair, scope in
-            LeakageReport.PairEntry(first: path(pair.first), second: path(pair.second), firstClass: className(pair.first),
-                                    secondClass: className(pair.second), distance: pair.distance, exact: pair.exact, scope: scope)
+            LeakageReport.PairEntry(
+                first: path(pair.first), second: path(pair.second), firstClass: className(pair.first),
+                secondClass: className(pair.second), distance: pair.distance, exact: pair.exact, scope: scope)
         }
         return LeakageReport(
             classes: counts,

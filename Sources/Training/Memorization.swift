@@ -21,8 +21,10 @@ public struct MemorizationCheck: Sendable {
     /// classifier's penultimate features of the same images (or empty to skip the feature test).
     /// `pixelThreshold`, when given, is a threshold already computed from the same real images
     /// (`MemorizationCheck.pixelThreshold(real:)`): drawing in rounds need not redo the real→real search.
-    public init(real: [[Float]], synthetic: [[Float]], realFeatures: [[Float]] = [], syntheticFeatures: [[Float]] = [], percentile: Double = 0.01,
-                pixelThreshold known: Float? = nil) {
+    public init(
+        real: [[Float]], synthetic: [[Float]], realFeatures: [[Float]] = [], syntheticFeatures: [[Float]] = [], percentile: Double = 0.01,
+        pixelThreshold known: Float? = nil
+    ) {
         pixelThreshold = known ?? Self.pixelThreshold(real: real, percentile: percentile)
         pixelDistances = Self.nearest(synthetic, real, excludeSelf: false).distances
         if !realFeatures.isEmpty && syntheticFeatures.count == synthetic.count {
@@ -87,8 +89,9 @@ public struct MemorizationCheck: Sendable {
         flatA.withUnsafeBufferPointer { pa in
             flatB.withUnsafeBufferPointer { pb in
                 out.withUnsafeMutableBufferPointer { pc in
-                    BLAS.parallelSgemm(transB: true, m: a.count, n: b.count, k: d, a: pa.baseAddress!, lda: d, b: pb.baseAddress!, ldb: d,
-                                       c: pc.baseAddress!, ldc: b.count, workers: ProcessInfo.processInfo.activeProcessorCount)
+                    BLAS.parallelSgemm(
+                        transB: true, m: a.count, n: b.count, k: d, a: pa.baseAddress!, lda: d, b: pb.baseAddress!, ldb: d,
+                        c: pc.baseAddress!, ldc: b.count, workers: ProcessInfo.processInfo.activeProcessorCount)
                 }
             }
         }

@@ -51,7 +51,9 @@ struct MixedSampler {
                 if useSynthetic && !syntheticMembers.isEmpty {
                     if let p = mixing.syntheticDrawProbability {
                         // Symmetric: the same synthetic share in every class's draws.
-                        if Double(rng.uniform()) < p { return Draw(synthetic: true, index: syntheticMembers[rng.integer(below: syntheticMembers.count)]) }
+                        if Double(rng.uniform()) < p {
+                            return Draw(synthetic: true, index: syntheticMembers[rng.integer(below: syntheticMembers.count)])
+                        }
                     } else {
                         // Top-up: the class's pool (real and synthetic together) as it is.
                         let i = rng.integer(below: realMembers.count + syntheticMembers.count)

@@ -80,7 +80,8 @@ public struct PairedComparison: Codable, Sendable, Equatable {
         for (c, name) in classes.enumerated() {
             let members = labels.indices.filter { labels[$0] == c }
             guard !members.isEmpty else { continue }
-            result[name] = PairedComparison(first: first.map { run in members.map { run[$0] } }, second: second.map { run in members.map { run[$0] } })
+            result[name] = PairedComparison(
+                first: first.map { run in members.map { run[$0] } }, second: second.map { run in members.map { run[$0] } })
         }
         return result
     }

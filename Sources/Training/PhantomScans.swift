@@ -21,8 +21,10 @@ public enum PhantomScans {
         // Low-frequency "anatomy": a few broad bright and dark patches and a gradient, different in every
         // scan, so phantoms are as varied as real scans are (and not near-duplicates of each other).
         let patches = (0..<5).map { _ in
-            (x: s * Double(rng.uniform()), y: s * Double(rng.uniform()), r: s * (0.1 + 0.2 * Double(rng.uniform())),
-             a: (Double(rng.uniform()) - 0.5) * 90)
+            (
+                x: s * Double(rng.uniform()), y: s * Double(rng.uniform()), r: s * (0.1 + 0.2 * Double(rng.uniform())),
+                a: (Double(rng.uniform()) - 0.5) * 90
+            )
         }
         let (gx, gy) = ((Double(rng.uniform()) - 0.5) * 60 / s, (Double(rng.uniform()) - 0.5) * 60 / s)
         struct Lesion { var x, y, r, contrast: Double; var ring: Bool }
@@ -30,9 +32,11 @@ public enum PhantomScans {
         let count = label == 1 ? 2 : 1
         for _ in 0..<count {
             let angle = Double(rng.uniform()) * 2 * .pi, reach = 0.45 * Double(rng.uniform())
-            lesions.append(Lesion(x: cx + cos(angle) * ax * reach, y: cy + sin(angle) * ay * reach,
-                                  r: s * (label == 2 ? 0.11 + 0.04 * Double(rng.uniform()) : 0.06 + 0.04 * Double(rng.uniform())),
-                                  contrast: 70 + 50 * Double(rng.uniform()), ring: label == 2))
+            lesions.append(
+                Lesion(
+                    x: cx + cos(angle) * ax * reach, y: cy + sin(angle) * ay * reach,
+                    r: s * (label == 2 ? 0.11 + 0.04 * Double(rng.uniform()) : 0.06 + 0.04 * Double(rng.uniform())),
+                    contrast: 70 + 50 * Double(rng.uniform()), ring: label == 2))
         }
         var samples = [UInt16](repeating: 0, count: size * size)
         for y in 0..<size {

@@ -69,8 +69,10 @@ public struct RadiographAugmentation: Sendable, Equatable {
     /// One bilinear affine warp of `source` [S·S] into `image`: rotation by `angle` (radians) and zoom
     /// about the centre, then a shift in pixels, an optional horizontal mirror, and `value·gain + offset`
     /// clipped to [-1, 1]; pixels that map outside the source are −1 (black).
-    static func warp(_ source: [Float], into image: UnsafeMutablePointer<Float>, size s: Int, angle: Float, zoom: Float,
-                     shift: (x: Float, y: Float), flip: Bool, gain: Float = 1, offset: Float = 0) {
+    static func warp(
+        _ source: [Float], into image: UnsafeMutablePointer<Float>, size s: Int, angle: Float, zoom: Float,
+        shift: (x: Float, y: Float), flip: Bool, gain: Float = 1, offset: Float = 0
+    ) {
         let (c, sn) = (cos(angle) / zoom, sin(angle) / zoom)
         let centre = Float(s - 1) / 2
         for y in 0..<s {
@@ -106,8 +108,10 @@ public struct RadiographAugmentation: Sendable, Equatable {
                 for pass in 0..<2 {
                     for y in 0..<s {
                         for x in 0..<s {
-                            let (a, b) = pass == 0 ? ((y * s + max(x - 1, 0)), (y * s + min(x + 1, s - 1)))
-                                                   : ((max(y - 1, 0) * s + x), (min(y + 1, s - 1) * s + x))
+                            let (a, b) =
+                                pass == 0
+                                ? ((y * s + max(x - 1, 0)), (y * s + min(x + 1, s - 1)))
+                                : ((max(y - 1, 0) * s + x), (min(y + 1, s - 1) * s + x))
                             image[y * s + x] = 0.25 * copy[a] + 0.5 * copy[y * s + x] + 0.25 * copy[b]
                         }
                     }

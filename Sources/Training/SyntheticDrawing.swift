@@ -59,8 +59,10 @@ public struct SyntheticDrawing: Sendable {
     ///   - realOfClass: the class's real training images [count][size·size] (the near-copy reference).
     ///   - acceptance: the real-only classifier and τ; nil (or τ ≤ 0, or a judge that does not know the
     ///     class) accepts every non-copy. The judge's output for the class is found by class name.
-    public static func draw(label: Int, count: Int, gan: GANTrainer, realOfClass: [[Float]], seed: UInt64,
-                            acceptance: AcceptanceJudge? = nil) -> SyntheticDrawing {
+    public static func draw(
+        label: Int, count: Int, gan: GANTrainer, realOfClass: [[Float]], seed: UInt64,
+        acceptance: AcceptanceJudge? = nil
+    ) -> SyntheticDrawing {
         let size = gan.generator.configuration.imageSize
         let area = size * size
         var result = SyntheticDrawing(seed: seed, accepted: [], drawn: 0, nearCopiesRejected: 0, belowThreshold: 0, pixelThreshold: 0)
@@ -86,7 +88,8 @@ public struct SyntheticDrawing: Sendable {
                 if check.nearCopies[i] { result.nearCopiesRejected += 1; continue }
                 if let judge, let score = scores[i], Double(score) < judge.threshold { result.belowThreshold += 1; continue }
                 if result.accepted.count < count {
-                    result.accepted.append(Sample(pixels: rows[i], index: result.drawn + i, nearestRealDistance: check.pixelDistances[i], score: scores[i]))
+                    result.accepted.append(
+                        Sample(pixels: rows[i], index: result.drawn + i, nearestRealDistance: check.pixelDistances[i], score: scores[i]))
                 }
             }
             result.drawn += n

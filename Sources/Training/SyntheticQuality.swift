@@ -15,8 +15,9 @@ public enum SyntheticQuality {
             let real = realValidation.labels.indices.filter { realValidation.labels[$0] == c }
             let samples = synthetic.labels.indices.filter { synthetic.labels[$0] == c }
             guard real.count >= 2, samples.count >= 2 else { continue }
-            result[name] = FrechetDistance.between(featureNetwork.features(realValidation.subset(real)),
-                                                   featureNetwork.features(synthetic.subset(samples)))
+            result[name] = FrechetDistance.between(
+                featureNetwork.features(realValidation.subset(real)),
+                featureNetwork.features(synthetic.subset(samples)))
         }
         return result
     }
@@ -25,8 +26,10 @@ public enum SyntheticQuality {
     /// images', per class, in the fixed network (at most `limit` images a side, the first ones): near 1 the
     /// samples vary as much as scans do in what the classifier sees; near 0 they are one image repeated.
     /// Pixel spread misses a generator that varies brightness but not anatomy; this does not.
-    public static func featureDiversity(featureNetwork: ClassifierTrainer, realValidation: LabeledImages, synthetic: LabeledImages,
-                                        limit: Int = 200) -> [String: Double] {
+    public static func featureDiversity(
+        featureNetwork: ClassifierTrainer, realValidation: LabeledImages, synthetic: LabeledImages,
+        limit: Int = 200
+    ) -> [String: Double] {
         func meanPairwiseDistance(_ rows: [[Float]]) -> Double {
             guard rows.count >= 2 else { return 0 }
             var total = 0.0, pairs = 0

@@ -42,8 +42,9 @@ public struct TestTimeAugmentation: Sendable, Equatable {
         }
         for i in 0..<n {
             let image = Array(UnsafeBufferPointer(start: source.data + i * s * s, count: s * s))
-            RadiographAugmentation.warp(image, into: output.data + i * s * s, size: s, angle: 0, zoom: view.zoom,
-                                        shift: (view.shift * Float(s), 0), flip: view.flip)
+            RadiographAugmentation.warp(
+                image, into: output.data + i * s * s, size: s, angle: 0, zoom: view.zoom,
+                shift: (view.shift * Float(s), 0), flip: view.flip)
         }
     }
 }

@@ -1,13 +1,14 @@
-// `cohort bench train`: throughput of the benchmark models' training and inference steps, printed in
-// the same JSON as bench/torch_reference.py so the two compare directly (make bench prints ratios).
-#if canImport(Glibc)
-import Glibc
-#endif
 import BLAS
 import Kernels
 import Models
 import NN
 import Tensor
+
+// `cohort bench train`: throughput of the benchmark models' training and inference steps, printed in
+// the same JSON as bench/torch_reference.py so the two compare directly (make bench prints ratios).
+#if canImport(Glibc)
+    import Glibc
+#endif
 
 public enum TrainingBenchmark {
     public struct Result: Codable, Sendable {
@@ -67,9 +68,10 @@ public enum TrainingBenchmark {
 
     static func result(_ model: Model, _ threads: Int, _ batch: Int, _ steps: Int, _ train: Double, _ infer: Double, flops: Double) -> Result {
         let trainRate = Double(batch) / train
-        return Result(model: model.rawValue, threads: threads, batch: batch, trainImagesPerSecond: trainRate,
-                      inferenceImagesPerSecond: Double(batch) / infer, peakRSSBytes: peakRSS(), gflops: trainRate * flops / 1e9,
-                      trainGflopPerImage: flops / 1e9, steps: steps)
+        return Result(
+            model: model.rawValue, threads: threads, batch: batch, trainImagesPerSecond: trainRate,
+            inferenceImagesPerSecond: Double(batch) / infer, peakRSSBytes: peakRSS(), gflops: trainRate * flops / 1e9,
+            trainGflopPerImage: flops / 1e9, steps: steps)
     }
 
     static func randomImages(_ n: Int, size: Int, rng: inout RandomGenerator) -> Tensor {

@@ -24,7 +24,10 @@ struct AuditCommand: ParsableCommand {
     @Option(help: "Model size the scans are compared at.")
     var imageSize = 128
 
-    @Option(help: "Regular expression with one capture group applied to file names: images with the same captured key (a patient) form one group, e.g. '^(person[0-9]+)_' for chest X-rays.")
+    @Option(
+        help:
+            "Regular expression with one capture group applied to file names: images with the same captured key (a patient) form one group, e.g. '^(person[0-9]+)_' for chest X-rays."
+    )
     var groupPattern: String?
 
     func validate() throws {
@@ -46,13 +49,20 @@ struct AuditCommand: ParsableCommand {
             try encoder.encode(report).write(to: URL(fileURLWithPath: json), options: .atomic)
         }
         if let g = report.groups {
-            print("group pattern \(g.pattern): \(g.groups) groups, the largest \(g.largestGroup) images (\(g.largestGroupKey ?? "-")), "
-                + "\(g.unmatchedFiles) file names unmatched" + (g.groupsAlsoInTest.map { "; \($0) groups also in the test tree (patient leakage)" } ?? ""))
+            print(
+                "group pattern \(g.pattern): \(g.groups) groups, the largest \(g.largestGroup) images (\(g.largestGroupKey ?? "-")), "
+                    + "\(g.unmatchedFiles) file names unmatched"
+                    + (g.groupsAlsoInTest.map { "; \($0) groups also in the test tree (patient leakage)" } ?? ""))
         }
-        var rows = [["CLASS", "TRAIN", "EXACT GROUPS", "REDUNDANT", "NEAR GROUPS", "IN NEAR GROUPS"] + (testFolder != nil ? ["TEST", "TEST DUP TRAIN"] : [])]
+        var rows = [
+            ["CLASS", "TRAIN", "EXACT GROUPS", "REDUNDANT", "NEAR GROUPS", "IN NEAR GROUPS"] + (testFolder != nil ? ["TEST", "TEST DUP TRAIN"] : [])
+        ]
         for c in report.classes {
-            rows.append([c.name, "\(c.trainImages)", "\(c.exactDuplicateGroups)", "\(c.redundantExactCopies)", "\(c.nearDuplicateGroups)",
-                         "\(c.imagesInNearDuplicateGroups)"] + (testFolder != nil ? ["\(c.testImages)", "\(c.testImagesDuplicatingTrain)"] : []))
+            rows.append(
+                [
+                    c.name, "\(c.trainImages)", "\(c.exactDuplicateGroups)", "\(c.redundantExactCopies)", "\(c.nearDuplicateGroups)",
+                    "\(c.imagesInNearDuplicateGroups)"
+                ] + (testFolder != nil ? ["\(c.testImages)", "\(c.testImagesDuplicatingTrain)"] : []))
         }
         print(TextTable.render(rows))
         if report.crossClassPairs > 0 { print("\n\(report.crossClassPairs) duplicate pairs carry different labels (label conflicts)") }

@@ -72,8 +72,10 @@ struct BenchDecodeCommand: ParsableCommand {
         if json { return try printJSON(results) }
         var rows = [["SIZE", "THREADS", "FILES", "REFUSED", "IMAGES/S"]]
         for r in results {
-            rows.append([String(r.size), String(r.threads), String(r.files), String(r.failures),
-                         String(format: "%.1f", r.imagesPerSecond)])
+            rows.append([
+                String(r.size), String(r.threads), String(r.files), String(r.failures),
+                String(format: "%.1f", r.imagesPerSecond)
+            ])
         }
         print(TextTable.render(rows))
     }
@@ -105,8 +107,10 @@ struct BenchTrainCommand: ParsableCommand {
         }
         let result = TrainingBenchmark.run(model: kind, batch: batch ?? (kind == .cgan ? 64 : 32), steps: steps, threads: threads)
         if json { return try printJSON(result) }
-        print(String(format: "%@: batch %d, %d threads: train %.1f images/s (%.1f GFLOP/s), inference %.1f images/s, peak RSS %.0f MiB",
-                     result.model, result.batch, result.threads, result.trainImagesPerSecond, result.gflops,
-                     result.inferenceImagesPerSecond, Double(result.peakRSSBytes) / 1_048_576))
+        print(
+            String(
+                format: "%@: batch %d, %d threads: train %.1f images/s (%.1f GFLOP/s), inference %.1f images/s, peak RSS %.0f MiB",
+                result.model, result.batch, result.threads, result.trainImagesPerSecond, result.gflops,
+                result.inferenceImagesPerSecond, Double(result.peakRSSBytes) / 1_048_576))
     }
 }

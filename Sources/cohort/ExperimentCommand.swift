@@ -26,10 +26,16 @@ struct ExperimentCommand: ParsableCommand {
     @Option(help: "Keep only a fraction of one class's training images, e.g. viral=0.1.")
     var scarce: String?
 
-    @Option(help: "Regular expression with one capture group applied to file names; images with the same key (a patient) stay on one side of the split. Chest X-rays: '^((?:NORMAL2-)?IM-[0-9]+|person[0-9]+)[-_]'.")
+    @Option(
+        help:
+            "Regular expression with one capture group applied to file names; images with the same key (a patient) stay on one side of the split. Chest X-rays: '^((?:NORMAL2-)?IM-[0-9]+|person[0-9]+)[-_]'."
+    )
     var groupPattern: String?
 
-    @Option(help: "Mixing policy: symmetric (every class gets synthetic images, the same share of every class's draws) or top-up (each class up to the largest, the paper's set-up).")
+    @Option(
+        help:
+            "Mixing policy: symmetric (every class gets synthetic images, the same share of every class's draws) or top-up (each class up to the largest, the paper's set-up)."
+    )
     var mixing = MixingPolicy.Kind.symmetric
 
     @Option(help: "Synthetic share f: the balanced target is largest × (1 + f).")
@@ -49,7 +55,9 @@ struct ExperimentCommand: ParsableCommand {
     @Flag(help: "Also train the top-up policy with the same GAN and seeds (an A/B).")
     var compareTopUp = false
 
-    @Flag(inversion: .prefixedNo, help: "Spectral normalization of the discriminator (Miyato et al. 2018; on by default, --no-spectral-norm for A/B runs).")
+    @Flag(
+        inversion: .prefixedNo,
+        help: "Spectral normalization of the discriminator (Miyato et al. 2018; on by default, --no-spectral-norm for A/B runs).")
     var spectralNorm = true
 
     @Flag(help: "Class-conditional batch norm in every generator up-block (per-class γ and β; BigGAN, SNGAN-projection).")

@@ -38,13 +38,14 @@ struct InspectCommand: ParsableCommand {
         var rows = [["FILE", "STATUS", "FORMAT", "SIZE", "DEPTH", "COLOR", "DETAIL"]]
         for report in reports {
             let size = report.width.map { "\($0)×\(report.height ?? 0)" } ?? "-"
-            let detail = report.ok
+            let detail =
+                report.ok
                 ? (report.metadata.map { $0.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: " ") } ?? "")
                 : (report.reason ?? "")
             rows.append([
                 report.path, report.ok ? "ok" : "refused", report.format ?? "-", size,
                 report.bitDepth.map(String.init) ?? "-",
-                (report.colorType ?? "-") + (report.interlaced == true ? " (interlaced)" : ""), detail,
+                (report.colorType ?? "-") + (report.interlaced == true ? " (interlaced)" : ""), detail
             ])
         }
         print(TextTable.render(rows))

@@ -33,7 +33,10 @@ struct SplitCommand: ParsableCommand {
     @Option(help: "The CSV file to write.")
     var out: String
 
-    @Option(help: "Also write the images as Cohort feeds them to its models: float32 little-endian [rows, size, size] in the CSV's row order, values in [-1, 1] (8-bit luma, shorter side resized Pillow-exactly, centre-cropped), for a trainer that must see exactly Cohort's pixels.")
+    @Option(
+        help:
+            "Also write the images as Cohort feeds them to its models: float32 little-endian [rows, size, size] in the CSV's row order, values in [-1, 1] (8-bit luma, shorter side resized Pillow-exactly, centre-cropped), for a trainer that must see exactly Cohort's pixels."
+    )
     var pixels: String?
 
     func validate() throws {
@@ -61,9 +64,10 @@ struct SplitCommand: ParsableCommand {
             let all = train.pixels + validation.pixels  // little-endian on every platform Cohort builds for
             try all.withUnsafeBytes { try AtomicFile.write($0, to: pixels) }
         }
-        print("\(out): \(train.count) train and \(validation.count) validation images of \(summary.files) files "
-              + "(\(summary.exactDuplicatesDropped) exact duplicates and \(summary.refused.count) refused files left out; "
-              + "\(summary.groups) groups, the largest \(summary.largestGroup))")
+        print(
+            "\(out): \(train.count) train and \(validation.count) validation images of \(summary.files) files "
+                + "(\(summary.exactDuplicatesDropped) exact duplicates and \(summary.refused.count) refused files left out; "
+                + "\(summary.groups) groups, the largest \(summary.largestGroup))")
     }
 
     /// A CSV field (RFC 4180): quoted when it holds a comma, a quote or a line break.

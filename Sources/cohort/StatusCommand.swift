@@ -33,21 +33,28 @@ struct StatusCommand: ParsableCommand {
             }
             let encoder = JSONEncoder()
             encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
-            let slim = quarantined.map { var r = $0; r.thumbnail = nil; return r }
+            let slim = quarantined.map {
+                var r = $0; r.thumbnail = nil; return r
+            }
             print(String(decoding: try encoder.encode(Output(classes: counts, jobs: jobs, reports: reports, quarantine: slim)), as: UTF8.self))
             return
         }
         var rows = [["DATASET", "CLASS", "REAL", "SYNTHETIC", "DUPLICATES", "QUARANTINED"]]
         for c in counts {
-            rows.append([c.dataset, c.className.isEmpty ? "(no class)" : c.className, String(c.real), String(c.synthetic), String(c.duplicates), String(c.quarantined)])
+            rows.append([
+                c.dataset, c.className.isEmpty ? "(no class)" : c.className, String(c.real), String(c.synthetic), String(c.duplicates),
+                String(c.quarantined)
+            ])
         }
         print(TextTable.render(rows))
         if !jobs.isEmpty {
             print("\nrecent jobs:")
             var jobRows = [["ID", "DATASET", "KIND", "STATE", "STEP", "OUTCOME"]]
             for j in jobs {
-                jobRows.append([String(j.id ?? 0), j.dataset, j.kind.rawValue, j.state.rawValue, "\(j.step)/\(j.totalSteps)",
-                                String((j.outcome ?? j.detail ?? j.reason ?? "").prefix(90))])
+                jobRows.append([
+                    String(j.id ?? 0), j.dataset, j.kind.rawValue, j.state.rawValue, "\(j.step)/\(j.totalSteps)",
+                    String((j.outcome ?? j.detail ?? j.reason ?? "").prefix(90))
+                ])
             }
             print(TextTable.render(jobRows))
         }

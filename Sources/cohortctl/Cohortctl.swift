@@ -12,10 +12,12 @@ struct Cohortctl: ParsableCommand {
         abstract: "Query and steer cohortd over its control socket.",
         discussion: "Shell completions: `cohortctl --generate-completion-script bash|zsh|fish`.",
         version: "cohortctl \(ControlProtocol.release) (control protocol v\(ControlProtocol.version))",
-        subcommands: [StatusCommand.self, DatasetsCommand.self, JobsCommand.self, QuarantineCommand.self, ReportCommand.self,
-                      TrainCommand.self, GenerateCommand.self, ExportCommand.self, PauseCommand.self, ResumeCommand.self,
-                      CancelCommand.self, RescanCommand.self, ReloadCommand.self, MetricsCommand.self, SubscribeCommand.self,
-                      BackupCommand.self, VersionCommand.self])
+        subcommands: [
+            StatusCommand.self, DatasetsCommand.self, JobsCommand.self, QuarantineCommand.self, ReportCommand.self,
+            TrainCommand.self, GenerateCommand.self, ExportCommand.self, PauseCommand.self, ResumeCommand.self,
+            CancelCommand.self, RescanCommand.self, ReloadCommand.self, MetricsCommand.self, SubscribeCommand.self,
+            BackupCommand.self, VersionCommand.self
+        ])
 
     /// Connection options may come before the subcommand too, as with systemctl, kubectl or tailscale
     /// (`cohortctl --socket PATH status`): they are moved after it for the parser.

@@ -9,7 +9,8 @@ enum ProgressLine {
         var text = "\(job.kind) job \(job.jobID) on \(job.dataset) · \(job.phase) \(job.step)/\(job.totalSteps)"
         if let width, width > 0 {
             let filled = Int((fraction * Double(width)).rounded())
-            text += " [" + String(repeating: "#", count: filled) + String(repeating: "-", count: width - filled) + "] "
+            text +=
+                " [" + String(repeating: "#", count: filled) + String(repeating: "-", count: width - filled) + "] "
                 + String(format: "%3.0f%%", fraction * 100)
         }
         if !job.detail.isEmpty { text += " · " + job.detail }

@@ -3,7 +3,8 @@ import CohortControl
 
 struct ReloadCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "reload", abstract: "Re-read the configuration file (like `systemctl reload cohortd`); says what applied and what needs a restart.")
+        commandName: "reload",
+        abstract: "Re-read the configuration file (like `systemctl reload cohortd`); says what applied and what needs a restart.")
     @OptionGroup var connection: ConnectionOptions
 
     func run() throws {

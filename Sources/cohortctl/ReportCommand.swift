@@ -3,7 +3,8 @@ import CohortControl
 
 struct ReportCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "report", abstract: "A classifier report: the latest, or the one at --time; its HTML path and headline, or all of it with --full.")
+        commandName: "report",
+        abstract: "A classifier report: the latest, or the one at --time; its HTML path and headline, or all of it with --full.")
     @OptionGroup var connection: ConnectionOptions
     @Option(help: "Dataset.") var dataset: String?
     @Option(help: "Report time (its folder name, or a prefix such as 2026-11-28T20).") var time: String?

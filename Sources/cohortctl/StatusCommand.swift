@@ -3,7 +3,8 @@ import CohortControl
 import Foundation
 
 struct StatusCommand: ParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "status", abstract: "Per dataset and class: real, synthetic, quarantined, target, deficit; the running job.")
+    static let configuration = CommandConfiguration(
+        commandName: "status", abstract: "Per dataset and class: real, synthetic, quarantined, target, deficit; the running job.")
     @OptionGroup var connection: ConnectionOptions
     @Flag(help: "Keep watching: redraw with a progress bar on a terminal, one line per change otherwise.") var watch = false
     @Option(help: "Seconds between polls with --watch.") var interval = 1.0
@@ -26,7 +27,8 @@ struct StatusCommand: ParsableCommand {
                 if let job = status.job { text += "\n\n" + ProgressLine.render(job, width: 30) }
                 print("\u{1B}[H\u{1B}[2J" + text)
             } else {
-                let line = status.job.map { ProgressLine.render($0, width: nil) }
+                let line =
+                    status.job.map { ProgressLine.render($0, width: nil) }
                     ?? (status.paused ? "training paused" : "idle") + " · queued jobs \(status.queuedJobs)"
                 if line != last { print(ISO8601DateFormatter().string(from: Date()) + " " + line) }
                 last = line

@@ -33,13 +33,15 @@ struct SubscribeCommand: ParsableCommand {
         switch event {
         case .progress(let job): return "\(time) progress  \(ProgressLine.render(job, width: nil))"
         case .jobStarted(let job), .jobFinished(let job):
-            return "\(time) \(name)  \(job.kind.rawValue) job \(job.jobID) on \(job.dataset) \(job.state.rawValue)" + (job.outcome.map { ": " + $0 } ?? "")
+            return "\(time) \(name)  \(job.kind.rawValue) job \(job.jobID) on \(job.dataset) \(job.state.rawValue)"
+                + (job.outcome.map { ": " + $0 } ?? "")
         case .ingested(let i):
             return "\(time) \(name)  active=\(i.active) duplicates=\(i.duplicates) quarantined=\(i.quarantined) removed=\(i.removed)"
         case .degraded(let d): return "\(time) \(name)  component=\(d.component) reason=\(d.reason ?? "–")"
         case .reloaded(let r):
             if let error = r.error { return "\(time) \(name)  error=\(error)" }
-            return "\(time) \(name)  applied=\((r.applied ?? []).joined(separator: ",")) needs_restart=\((r.needsRestart ?? []).joined(separator: ","))"
+            return
+                "\(time) \(name)  applied=\((r.applied ?? []).joined(separator: ",")) needs_restart=\((r.needsRestart ?? []).joined(separator: ","))"
         }
     }
 }

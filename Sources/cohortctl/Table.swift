@@ -1,5 +1,6 @@
 // Aligned text tables and number cells for human output.
 import Foundation
+
 enum Table {
     static func render(_ rows: [[String]]) -> String {
         guard let columns = rows.map(\.count).max() else { return "" }

@@ -1,5 +1,6 @@
 // The re-exec rules, branch by branch (the real process replacement is exercised by `cohort`).
 import Testing
+
 @testable import BLAS
 
 @Suite struct CoreSelectionTests {

@@ -1,5 +1,6 @@
 // sgemm through the wrapper against a naive product: transposes, padded strides, alpha/beta.
 import Testing
+
 @testable import BLAS
 
 @Suite struct SgemmTests {

@@ -5,6 +5,7 @@ import CohortTestSupport
 import Foundation
 import GRDB
 import Testing
+
 @testable import Catalog
 
 @Suite struct CatalogRepositoryTests {
@@ -52,8 +53,9 @@ import Testing
     @Test func anUnknownSplitValueIsAnErrorNotAMissingSplit() throws {
         let dir = try TemporaryDirectory()
         let catalog = try CatalogDatabase(path: dir.file("catalog.sqlite"))
-        var image = ImageRecord(dataset: "d", className: "a", path: "/in/a/1.png", fileSize: 1, modified: 1, contentHash: "ab",
-                                groupID: 1, split: .validation, state: .active, ingestedAt: 1)
+        var image = ImageRecord(
+            dataset: "d", className: "a", path: "/in/a/1.png", fileSize: 1, modified: 1, contentHash: "ab",
+            groupID: 1, split: .validation, state: .active, ingestedAt: 1)
         try catalog.writeImages { tx in
             try tx.insert(&image)
             try tx.insertPixels(imageID: image.id!, side: 1, data: Data([7]))
@@ -69,13 +71,18 @@ import Testing
         let dir = try TemporaryDirectory()
         let catalog = try CatalogDatabase(path: dir.file("catalog.sqlite"))
         func sample(_ name: String, generation: Int) -> SyntheticRecord {
-            SyntheticRecord(dataset: "d", className: "a", path: "/out/a/\(name).png", checkpointSHA256: "c", seed: 1, sampleIndex: 0,
-                            generation: generation, nearestRealDistance: 1, createdAt: 1)
+            SyntheticRecord(
+                dataset: "d", className: "a", path: "/out/a/\(name).png", checkpointSHA256: "c", seed: 1, sampleIndex: 0,
+                generation: generation, nearestRealDistance: 1, createdAt: 1)
         }
-        #expect(try catalog.publishSynthetic(dataset: "d", className: "a", records: [sample("1", generation: 1), sample("2", generation: 1)],
-                                             replacing: true).isEmpty)
-        let replaced = try catalog.publishSynthetic(dataset: "d", className: "a", records: [sample("3", generation: 2), sample("4", generation: 2)],
-                                                    replacing: true)
+        #expect(
+            try catalog.publishSynthetic(
+                dataset: "d", className: "a", records: [sample("1", generation: 1), sample("2", generation: 1)],
+                replacing: true
+            ).isEmpty)
+        let replaced = try catalog.publishSynthetic(
+            dataset: "d", className: "a", records: [sample("3", generation: 2), sample("4", generation: 2)],
+            replacing: true)
         #expect(replaced.map(\.path) == ["/out/a/1.png", "/out/a/2.png"])
         _ = try catalog.publishSynthetic(dataset: "d", className: "a", records: [sample("5", generation: 2)], replacing: false)
         // The newest (generation, then id) go first.

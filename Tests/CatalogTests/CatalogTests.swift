@@ -3,6 +3,7 @@ import CohortTestSupport
 import Foundation
 import GRDB
 import Testing
+
 @testable import Catalog
 
 @Suite struct CatalogTests {
@@ -10,9 +11,10 @@ import Testing
         let dir = try TemporaryDirectory()
         let catalog = try CatalogDatabase(path: dir.file("state/catalog.sqlite"))
         #expect(try catalog.journalMode() == "wal")
-        var image = ImageRecord(dataset: "d", className: "a", path: "/in/a/1.png", fileSize: 10, modified: 5,
-                                contentHash: "ab", perceptualHash: -1, mirroredHash: 7, thumbnail: Data([1, 2, 3]),
-                                split: .train, state: .active, ingestedAt: 1)
+        var image = ImageRecord(
+            dataset: "d", className: "a", path: "/in/a/1.png", fileSize: 10, modified: 5,
+            contentHash: "ab", perceptualHash: -1, mirroredHash: 7, thumbnail: Data([1, 2, 3]),
+            split: .train, state: .active, ingestedAt: 1)
         var job = JobRecord(dataset: "d", kind: .gan, totalSteps: 100, reason: "test", createdAt: 2)
         try catalog.write { db in
             try image.insert(db)

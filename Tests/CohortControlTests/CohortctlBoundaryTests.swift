@@ -18,7 +18,9 @@ import Testing
             }
         }
         let package = try String(contentsOf: sources.appendingPathComponent("../../Package.swift").standardized, encoding: .utf8)
-        #expect(package.contains(#"name: "cohortctl",\#n            dependencies: ["CohortControl", "CohortControlClient", .product(name: "ArgumentParser""#),
-                "cohortctl's declared dependencies are the protocol, its client and the argument parser")
+        #expect(
+            package.contains(
+                #"name: "cohortctl",\#n            dependencies: ["CohortControl", "CohortControlClient", .product(name: "ArgumentParser""#),
+            "cohortctl's declared dependencies are the protocol, its client and the argument parser")
     }
 }

@@ -2,6 +2,7 @@
 // malformed input and version mismatches answered with typed errors.
 import Foundation
 import Testing
+
 @testable import CohortControl
 
 @Suite struct FrameCodecTests {
@@ -51,7 +52,7 @@ import Testing
             (#"{"v":1,"cmd":"status"}"#, #""id" is missing"#),
             (#"{"v":1,"id":"seven","cmd":"status"}"#, #""id" must be a number"#),
             (#"{"v":1,"id":1,"cmd":5}"#, #""cmd" must be a string"#),
-            (#"{"v":1,"id":1,"cmd":null}"#, #""cmd" must be a string, not null"#),
+            (#"{"v":1,"id":1,"cmd":null}"#, #""cmd" must be a string, not null"#)
         ]
         for (frame, expected) in cases {
             let text = message(frame)

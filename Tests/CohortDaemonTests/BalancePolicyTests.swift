@@ -1,11 +1,12 @@
 // The balance policy, table-driven: target, deficit, the per-real cap, tolerance, suppression and the
 // symmetric synthetic share (f = 0 is the earlier top-up rule).
 import Catalog
-import Testing
-@testable import CohortDaemon
 import ImageIO
 import Tensor
+import Testing
 import Training
+
+@testable import CohortDaemon
 
 @Suite struct BalancePolicyTests {
     /// The harm gate fails closed: a withheld-classes list the catalog cannot decode is an error that stops
@@ -35,28 +36,39 @@ import Training
     }
 
     static let cases: [Case] = [
-        Case(name: "largest class sets the target", counts: ["a": 100, "b": 60, "c": 100],
-             expected: ["a": (100, 0, 0, false), "b": (100, 40, 40, true), "c": (100, 0, 0, false)]),
-        Case(name: "one synthetic per real caps a tiny class", counts: ["a": 100, "b": 10],
-             expected: ["a": (100, 0, 0, false), "b": (100, 90, 10, true)]),
-        Case(name: "ratio 2.5 rounds down", counts: ["a": 100, "b": 11], ratio: 2.5,
-             expected: ["a": (100, 0, 0, false), "b": (100, 89, 27, true)]),
-        Case(name: "within tolerance is balanced but still topped up", counts: ["a": 100, "b": 96],
-             expected: ["a": (100, 0, 0, false), "b": (100, 4, 4, false)]),
-        Case(name: "fixed target above every class", counts: ["a": 30, "b": 50], target: .fixed(60),
-             expected: ["a": (60, 30, 30, true), "b": (60, 10, 10, true)]),
-        Case(name: "fixed target below a class: no negative deficit", counts: ["a": 80, "b": 20], target: .fixed(50),
-             expected: ["a": (50, 0, 0, false), "b": (50, 30, 20, true)]),
-        Case(name: "a class with no real images gets nothing", counts: ["a": 50, "b": 0],
-             expected: ["a": (50, 0, 0, false), "b": (50, 50, 0, true)]),
-        Case(name: "a suppressed class gets nothing", counts: ["a": 50, "b": 25], suppressed: ["b"],
-             expected: ["a": (50, 0, 0, false), "b": (50, 25, 0, true)]),
-        Case(name: "ratio 0 publishes nothing", counts: ["a": 50, "b": 25], ratio: 0,
-             expected: ["a": (50, 0, 0, false), "b": (50, 25, 0, true)]),
-        Case(name: "symmetric share: the largest class gets samples too", counts: ["a": 100, "b": 60], share: 0.5,
-             expected: ["a": (150, 50, 50, true), "b": (150, 90, 60, true)]),
-        Case(name: "symmetric share with a larger cap", counts: ["a": 100, "b": 60], ratio: 2, share: 0.25,
-             expected: ["a": (125, 25, 25, true), "b": (125, 65, 65, true)]),
+        Case(
+            name: "largest class sets the target", counts: ["a": 100, "b": 60, "c": 100],
+            expected: ["a": (100, 0, 0, false), "b": (100, 40, 40, true), "c": (100, 0, 0, false)]),
+        Case(
+            name: "one synthetic per real caps a tiny class", counts: ["a": 100, "b": 10],
+            expected: ["a": (100, 0, 0, false), "b": (100, 90, 10, true)]),
+        Case(
+            name: "ratio 2.5 rounds down", counts: ["a": 100, "b": 11], ratio: 2.5,
+            expected: ["a": (100, 0, 0, false), "b": (100, 89, 27, true)]),
+        Case(
+            name: "within tolerance is balanced but still topped up", counts: ["a": 100, "b": 96],
+            expected: ["a": (100, 0, 0, false), "b": (100, 4, 4, false)]),
+        Case(
+            name: "fixed target above every class", counts: ["a": 30, "b": 50], target: .fixed(60),
+            expected: ["a": (60, 30, 30, true), "b": (60, 10, 10, true)]),
+        Case(
+            name: "fixed target below a class: no negative deficit", counts: ["a": 80, "b": 20], target: .fixed(50),
+            expected: ["a": (50, 0, 0, false), "b": (50, 30, 20, true)]),
+        Case(
+            name: "a class with no real images gets nothing", counts: ["a": 50, "b": 0],
+            expected: ["a": (50, 0, 0, false), "b": (50, 50, 0, true)]),
+        Case(
+            name: "a suppressed class gets nothing", counts: ["a": 50, "b": 25], suppressed: ["b"],
+            expected: ["a": (50, 0, 0, false), "b": (50, 25, 0, true)]),
+        Case(
+            name: "ratio 0 publishes nothing", counts: ["a": 50, "b": 25], ratio: 0,
+            expected: ["a": (50, 0, 0, false), "b": (50, 25, 0, true)]),
+        Case(
+            name: "symmetric share: the largest class gets samples too", counts: ["a": 100, "b": 60], share: 0.5,
+            expected: ["a": (150, 50, 50, true), "b": (150, 90, 60, true)]),
+        Case(
+            name: "symmetric share with a larger cap", counts: ["a": 100, "b": 60], ratio: 2, share: 0.25,
+            expected: ["a": (125, 25, 25, true), "b": (125, 65, 65, true)])
     ]
 
     @Test(arguments: cases) func balance(_ c: Case) {
@@ -95,7 +107,10 @@ import Training
         let tests = PairedComparison.byClass(first: [real], second: [mixed], labels: labels, classes: ["normal", "viral"])
         #expect(tests["normal"]?.secondWorse == false, "one scan: \(tests["normal"]!.verdict)")
         #expect(tests["viral"]?.secondWorse == true, "27 vs 2: \(tests["viral"]!.verdict)")
-        #expect(PairedComparison.byClass(first: [real], second: [real], labels: labels, classes: ["normal", "viral"]).values.allSatisfy { !$0.secondWorse })
+        #expect(
+            PairedComparison.byClass(first: [real], second: [real], labels: labels, classes: ["normal", "viral"]).values.allSatisfy {
+                !$0.secondWorse
+            })
     }
 }
 

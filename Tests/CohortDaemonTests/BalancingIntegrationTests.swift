@@ -7,6 +7,7 @@ import Foundation
 import ImageIO
 import Testing
 import Training
+
 @testable import Catalog
 @testable import CohortDaemon
 
@@ -62,8 +63,9 @@ import Training
         #expect(files.count == 43, "exactly the published samples in the output tree: \(files)")
 
         // The first report: both variants, per-class counts, a self-contained HTML page.
-        #expect(daemon.wait(timeout: 600) { (daemon.status()?["datasets"] as? [[String: Any]])?.first?["latest_report"] is String },
-                "no report\n\(daemon.log)")
+        #expect(
+            daemon.wait(timeout: 600) { (daemon.status()?["datasets"] as? [[String: Any]])?.first?["latest_report"] is String },
+            "no report\n\(daemon.log)")
         let reportDir = ((daemon.status()?["datasets"] as? [[String: Any]])?.first?["latest_report"] as? String) ?? ""
         let report = try JSONDecoder().decode(ClassifierReport.self, from: Data(contentsOf: URL(fileURLWithPath: reportDir + "/report.json")))
         #expect(report.variants.map(\.training) == ["real", "real+synthetic"])
@@ -71,8 +73,9 @@ import Training
         #expect(report.variants[1].trainImages == report.variants[0].trainImages + 43)
         #expect(report.pairedTest?.images == report.variants[0].validation.confusion.joined().reduce(0, +))
         #expect(report.pairedTestByClass?.count == 3 && report.mixing?.kind == .symmetric)
-        #expect(FileManager.default.fileExists(atPath: h.state + "/checkpoints/phantom/classifier-real.safetensors"),
-                "the real-only classifier is kept as the publisher's acceptance judge")
+        #expect(
+            FileManager.default.fileExists(atPath: h.state + "/checkpoints/phantom/classifier-real.safetensors"),
+            "the real-only classifier is kept as the publisher's acceptance judge")
         #expect(!report.findings.isEmpty)
         #expect(report.diversity["ring_lesion"].map { $0 > 0 } == true, "diversity is measured per class with samples")
         for (name, counts) in report.counts where counts.realValidation >= 2 && counts.synthetic >= 2 {
@@ -87,8 +90,9 @@ import Training
         for name in oneLesion { try FileManager.default.removeItem(atPath: h.incoming + "/one_lesion/" + name) }
         let withheld = Set(report.withheldClasses)
         let expected = ["one_lesion": 10, "two_lesions": 10, "ring_lesion": 8].filter { !withheld.contains($0.key) }
-        #expect(daemon.wait(timeout: 120) { daemon.counts(h.dataset, "synthetic").filter { !withheld.contains($0.key) } == expected },
-                "after the deletion: \(expected) expected; got \(daemon.counts(h.dataset, "synthetic"))")
+        #expect(
+            daemon.wait(timeout: 120) { daemon.counts(h.dataset, "synthetic").filter { !withheld.contains($0.key) } == expected },
+            "after the deletion: \(expected) expected; got \(daemon.counts(h.dataset, "synthetic"))")
         #expect(daemon.terminate().status == 0)
     }
 
@@ -98,8 +102,9 @@ import Training
         try h.phantoms(label: 0, count: 20, seed: 1, into: h.incoming + "/one_lesion")
         try h.phantoms(label: 1, count: 8, seed: 2, into: h.incoming + "/two_lesions")
         var daemon = try h.start()
-        #expect(daemon.wait(timeout: 300) { ((daemon.status()?["job"] as? [String: Any])?["step"] as? Int ?? 0) >= 3 },
-                "GAN job never progressed\n\(daemon.log)")
+        #expect(
+            daemon.wait(timeout: 300) { ((daemon.status()?["job"] as? [String: Any])?["step"] as? Int ?? 0) >= 3 },
+            "GAN job never progressed\n\(daemon.log)")
         let stop = daemon.terminate()
         #expect(stop.status == 0, "\(daemon.log)")
         #expect(stop.seconds < 10, "SIGTERM during training took \(stop.seconds) s")
@@ -109,8 +114,9 @@ import Training
         let stepAtStop = jobs[0].step
 
         daemon = try h.start(log: "cohortd-2.log")
-        #expect(daemon.wait(timeout: 120) { daemon.log.contains("\(100_000 - stepAtStop) of 100000 steps") },
-                "the interrupted job resumes where it stopped\n\(daemon.log)")
+        #expect(
+            daemon.wait(timeout: 120) { daemon.log.contains("\(100_000 - stepAtStop) of 100000 steps") },
+            "the interrupted job resumes where it stopped\n\(daemon.log)")
         #expect(try h.jobs().count == 1, "resumed, not re-queued")
         #expect(daemon.terminate().status == 0)
     }

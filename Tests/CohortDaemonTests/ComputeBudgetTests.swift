@@ -4,6 +4,7 @@
 import CohortTestSupport
 import Foundation
 import Testing
+
 @testable import CohortDaemon
 
 @Suite struct ComputeBudgetTests {
@@ -39,7 +40,11 @@ import Testing
         let stop = Flag()
         let ingestDone = DispatchSemaphore(value: 0)
         Thread.detachNewThread {
-            while !stop.value { budget.ingestChunk { _ in counts.add("ingest"); Thread.sleep(forTimeInterval: 0.002) } }
+            while !stop.value {
+                budget.ingestChunk { _ in
+                    counts.add("ingest"); Thread.sleep(forTimeInterval: 0.002)
+                }
+            }
             ingestDone.signal()
         }
         budget.whileJobRuns {
@@ -68,19 +73,20 @@ import Testing
     /// while the job runs.
     @Test(.enabled(if: DaemonHarness.executable != nil, "build cohortd first (swift build)"))
     func threadsOneKeepsTheWholeDaemonOnOneCore() throws {
-        let h = try DaemonHarness(extra: """
-            gan:
-              quiet_seconds: 1
-              base_steps: 100000
-              max_steps: 100000
-              batch_size: 16
-              generator_channels: 32
-              discriminator_channels: 16
-              checkpoint_every_steps: 100000
-            classifier:
-              interval_minutes: 0
-              min_new_images: 0
-            """, threads: 1)
+        let h = try DaemonHarness(
+            extra: """
+                gan:
+                  quiet_seconds: 1
+                  base_steps: 100000
+                  max_steps: 100000
+                  batch_size: 16
+                  generator_channels: 32
+                  discriminator_channels: 16
+                  checkpoint_every_steps: 100000
+                classifier:
+                  interval_minutes: 0
+                  min_new_images: 0
+                """, threads: 1)
         try h.phantoms(label: 0, count: 12, seed: 1, into: h.incoming + "/one_lesion")
         try h.phantoms(label: 1, count: 6, seed: 2, into: h.incoming + "/two_lesions")
         let daemon = try h.start()

@@ -2,6 +2,7 @@
 import CohortTestSupport
 import Foundation
 import Testing
+
 @testable import CohortDaemon
 
 @Suite struct ConfigurationTests {
@@ -46,10 +47,11 @@ import Testing
         // The installed service starts as shipped only if systemd-tmpfiles creates every root the default
         // configuration names (and its parents): cohortd cannot, under ProtectSystem=strict.
         let tmpfiles = try String(contentsOfFile: SharedData.repositoryRoot + "/systemd/cohort.tmpfiles", encoding: .utf8)
-        let created = Set(tmpfiles.split(separator: "\n").compactMap { line -> String? in
-            let fields = line.split(separator: " ")
-            return fields.count >= 2 && fields[0] == "d" ? String(fields[1]) : nil
-        })
+        let created = Set(
+            tmpfiles.split(separator: "\n").compactMap { line -> String? in
+                let fields = line.split(separator: " ")
+                return fields.count >= 2 && fields[0] == "d" ? String(fields[1]) : nil
+            })
         for dataset in c.datasets {
             for root in [dataset.watchRoot, dataset.outputRoot] {
                 var path = root
@@ -62,9 +64,11 @@ import Testing
     }
 
     @Test func environmentOverridesTheFile() async throws {
-        let c = try await load(Self.minimal + "\ngan:\n  max_steps: 900\n", environment: [
-            "COHORT_GAN_MAX_STEPS": "1200", "COHORT_DATASET_CHEST_IMAGE_SIZE": "128", "COHORT_BALANCE_TARGET": "500",
-        ])
+        let c = try await load(
+            Self.minimal + "\ngan:\n  max_steps: 900\n",
+            environment: [
+                "COHORT_GAN_MAX_STEPS": "1200", "COHORT_DATASET_CHEST_IMAGE_SIZE": "128", "COHORT_BALANCE_TARGET": "500"
+            ])
         #expect(c.gan.maxSteps == 1200)
         #expect(c.datasets[0].imageSize == 128)
         #expect(c.balance.target == .fixed(500))
@@ -76,14 +80,19 @@ import Testing
             (Self.minimal.replacingOccurrences(of: "/srv/in/chest", with: "relative/path"), "dataset.chest.watch_root", "absolute"),
             (Self.minimal + "\n    image_size: 96\n", "dataset.chest.image_size", "64 or 128"),
             ("datasets: []\n", "datasets", "at least one"),
-            (Self.minimal.replacingOccurrences(of: "    watch_root: /srv/in/chest", with: "    image_size: 64"), "dataset.chest.watch_root", "missing"),
+            (
+                Self.minimal.replacingOccurrences(of: "    watch_root: /srv/in/chest", with: "    image_size: 64"), "dataset.chest.watch_root",
+                "missing"
+            ),
             (Self.minimal + "\nbalance:\n  target: most\n", "balance.target", "largest"),
             (Self.minimal + "\nbalance:\n  publish_when_harmful: maybe\n", "balance.publish_when_harmful", "true or false"),
             (Self.minimal + "\n    output_root: /srv/in/chest/out\n", "dataset.chest.output_root", "watch root"),
             (Self.minimal + "\ngan:\n  base_steps: 500\n  max_steps: 100\n", "gan.max_steps", "at least"),
-            ("state_directory: /tmp/s\ndatasets: [a, b]\ndataset:\n  a:\n    watch_root: /srv/in/a\n    output_root: /srv/out\n"
-                + "  b:\n    watch_root: /srv/in/b\n    output_root: /srv/out/b\n", "dataset.b.output_root", "overlaps dataset 'a'"),
-            (Self.minimal + "\n    group_pattern: 'person[0-9]+'\n", "dataset.chest.group_pattern", "capture group"),
+            (
+                "state_directory: /tmp/s\ndatasets: [a, b]\ndataset:\n  a:\n    watch_root: /srv/in/a\n    output_root: /srv/out\n"
+                    + "  b:\n    watch_root: /srv/in/b\n    output_root: /srv/out/b\n", "dataset.b.output_root", "overlaps dataset 'a'"
+            ),
+            (Self.minimal + "\n    group_pattern: 'person[0-9]+'\n", "dataset.chest.group_pattern", "capture group")
         ]
         for (yaml, key, words) in bad {
             let error = await problem(yaml)

@@ -6,6 +6,7 @@ import GRDB
 import ImageIO
 import Tensor
 import Training
+
 @testable import Catalog
 
 struct DaemonHarness {

@@ -5,6 +5,7 @@
 import CohortTestSupport
 import Foundation
 import Testing
+
 @testable import Catalog
 
 @Suite(.serialized) struct IngestIntegrationTests {
@@ -32,21 +33,24 @@ import Testing
         let moved = try h.phantoms(label: 1, count: 2, seed: 4, into: staging + "/mv")
         try h.shell("mv \(moved.joined(separator: " ")) \(h.incoming)/two_lesions/")
         try h.phantoms(label: 2, count: 4, seed: 5, into: h.incoming + "/ring_lesion/site-b/2026")
-        #expect(daemon.wait(timeout: 60) {
-            daemon.counts(h.dataset, "real") == ["one_lesion": 15, "two_lesions": 8, "ring_lesion": 4]
-        }, "cp / mv / new directories: \(daemon.counts(h.dataset, "real"))")
+        #expect(
+            daemon.wait(timeout: 60) {
+                daemon.counts(h.dataset, "real") == ["one_lesion": 15, "two_lesions": 8, "ring_lesion": 4]
+            }, "cp / mv / new directories: \(daemon.counts(h.dataset, "real"))")
 
         // Bad input: not an image, a broken PNG, a file outside any class folder, an exact copy.
         try h.dir.write("incoming/phantom/one_lesion/notes.txt", Array("radiologist notes".utf8))
         try h.dir.write("incoming/phantom/two_lesions/broken.png", [0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A, 0, 0, 0])
         try h.dir.write("incoming/phantom/loose.png", [1, 2, 3])
         try h.shell("cp \(h.incoming)/one_lesion/p-1-0.png \(h.incoming)/one_lesion/copy-of-p-1-0.png")
-        #expect(daemon.wait(timeout: 60) {
-            daemon.counts(h.dataset, "quarantined") == ["one_lesion": 1, "two_lesions": 1, "ring_lesion": 0]
-                && daemon.counts(h.dataset, "duplicates")["one_lesion"] == 1
-        }, "quarantine: \(daemon.counts(h.dataset, "quarantined"))")
+        #expect(
+            daemon.wait(timeout: 60) {
+                daemon.counts(h.dataset, "quarantined") == ["one_lesion": 1, "two_lesions": 1, "ring_lesion": 0]
+                    && daemon.counts(h.dataset, "duplicates")["one_lesion"] == 1
+            }, "quarantine: \(daemon.counts(h.dataset, "quarantined"))")
         let rows = try h.images()
-        let reasons = Dictionary(uniqueKeysWithValues: rows.filter { $0.state == .quarantined }.map { (($0.path as NSString).lastPathComponent, $0.reason ?? "") })
+        let reasons = Dictionary(
+            uniqueKeysWithValues: rows.filter { $0.state == .quarantined }.map { (($0.path as NSString).lastPathComponent, $0.reason ?? "") })
         #expect(reasons["notes.txt"]?.contains("not an image") == true)
         #expect(reasons["broken.png"]?.isEmpty == false)
         #expect(reasons["loose.png"]?.contains("not in a class folder") == true)
@@ -61,8 +65,9 @@ import Testing
         try h.phantoms(label: 1, count: 2000, seed: 6, into: staging + "/burst")
         let burstStart = Date()
         try h.shell("cp -r \(staging)/burst \(h.incoming)/two_lesions/burst")
-        #expect(daemon.wait(timeout: 600) { daemon.counts(h.dataset, "real")["two_lesions"] == 2008 },
-                "burst: \(daemon.counts(h.dataset, "real"))")
+        #expect(
+            daemon.wait(timeout: 600) { daemon.counts(h.dataset, "real")["two_lesions"] == 2008 },
+            "burst: \(daemon.counts(h.dataset, "real"))")
         print("2,000-file burst cataloged in \(String(format: "%.1f", Date().timeIntervalSince(burstStart))) s (debug build)")
 
         let stop = daemon.terminate()
@@ -76,10 +81,11 @@ import Testing
         try FileManager.default.removeItem(atPath: h.incoming + "/two_lesions/burst/p-6-1.png")
         try FileManager.default.removeItem(atPath: h.incoming + "/one_lesion/notes.txt")
         daemon = try h.start(log: "cohortd-2.log")
-        #expect(daemon.wait(timeout: 120) {
-            daemon.counts(h.dataset, "real") == ["one_lesion": 14, "two_lesions": 2006, "ring_lesion": 7]
-                && daemon.counts(h.dataset, "quarantined")["one_lesion"] == 0
-        }, "catch-up after restart: \(daemon.counts(h.dataset, "real"))\n\(daemon.log)")
+        #expect(
+            daemon.wait(timeout: 120) {
+                daemon.counts(h.dataset, "real") == ["one_lesion": 14, "two_lesions": 2006, "ring_lesion": 7]
+                    && daemon.counts(h.dataset, "quarantined")["one_lesion"] == 0
+            }, "catch-up after restart: \(daemon.counts(h.dataset, "real"))\n\(daemon.log)")
         let after = try h.images()
         #expect(Set(after.map(\.path)).count == after.count, "no duplicate rows")
         let kept = Set(before.map(\.path)).intersection(after.map(\.path))

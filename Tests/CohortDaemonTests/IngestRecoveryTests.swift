@@ -61,7 +61,8 @@ import Testing
         daemon = try h.start(log: "second.log")
         #expect(daemon.wait(timeout: 60) { daemon.counts(h.dataset, "real") == ["one_lesion": 2] }, "\(daemon.log)")
         let catalog = try DatabaseQueue(path: h.state + "/catalog.sqlite")
-        let stale = try catalog.read { db in try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM image WHERE path NOT LIKE ?", arguments: [moved + "/%"]) }
+        let stale = try catalog.read { db in try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM image WHERE path NOT LIKE ?", arguments: [moved + "/%"])
+        }
         #expect(stale == 0, "rows outside the new root")
         #expect(daemon.log.contains("3 catalog rows name files outside its watch root"), "\(daemon.log)")
         #expect(old.allSatisfy { FileManager.default.fileExists(atPath: $0) }, "the old scans are untouched")
@@ -78,9 +79,10 @@ import Testing
         let bad = Array((h.incoming + "/one_lesion/").utf8) + [0x73, 0xE9, 0x2E, 0x70, 0x6E, 0x67]  // "s\xE9.png" (Latin-1 é)
         #expect((bad + [0]).withUnsafeBufferPointer { rename(good, UnsafeRawPointer($0.baseAddress!).assumingMemoryBound(to: CChar.self)) } == 0)
         let daemon = try h.start()
-        #expect(daemon.wait(timeout: 60) {
-            daemon.counts(h.dataset, "real") == ["one_lesion": 2] && daemon.counts(h.dataset, "quarantined") == ["one_lesion": 1]
-        }, "\(daemon.counts(h.dataset, "quarantined"))\n\(daemon.log)")
+        #expect(
+            daemon.wait(timeout: 60) {
+                daemon.counts(h.dataset, "real") == ["one_lesion": 2] && daemon.counts(h.dataset, "quarantined") == ["one_lesion": 1]
+            }, "\(daemon.counts(h.dataset, "quarantined"))\n\(daemon.log)")
         let catalog = try DatabaseQueue(path: h.state + "/catalog.sqlite")
         let reason = try catalog.read { db in try String.fetchOne(db, sql: "SELECT reason FROM image WHERE state = 'quarantined'") }
         #expect(reason?.contains("not valid UTF-8") == true, "\(reason ?? "no row")")
@@ -98,9 +100,10 @@ import Testing
         #expect(daemon.wait(timeout: 60) { daemon.counts(h.dataset, "real") == ["one_lesion": 3] }, "\(daemon.log)")
         try FileManager.default.moveItem(atPath: scans[0], toPath: h.dir.file("elsewhere.png"))
         #expect(symlink(h.dir.file("elsewhere.png"), scans[0]) == 0)
-        #expect(daemon.wait(timeout: 60) {
-            daemon.counts(h.dataset, "real") == ["one_lesion": 2] && daemon.counts(h.dataset, "quarantined") == ["one_lesion": 1]
-        }, "\(daemon.counts(h.dataset, "real")) \(daemon.counts(h.dataset, "quarantined"))\n\(daemon.log)")
+        #expect(
+            daemon.wait(timeout: 60) {
+                daemon.counts(h.dataset, "real") == ["one_lesion": 2] && daemon.counts(h.dataset, "quarantined") == ["one_lesion": 1]
+            }, "\(daemon.counts(h.dataset, "real")) \(daemon.counts(h.dataset, "quarantined"))\n\(daemon.log)")
         let catalog = try DatabaseQueue(path: h.state + "/catalog.sqlite")
         let reason = try catalog.read { db in try String.fetchOne(db, sql: "SELECT reason FROM image WHERE path = ?", arguments: [scans[0]]) }
         #expect(reason?.hasPrefix("a symbolic link") == true, "\(reason ?? "no row")")
@@ -111,32 +114,36 @@ import Testing
     /// degraded for that job kind and dataset — visible in status — until a later job of the kind succeeds.
     @Test(.enabled(if: DaemonHarness.executable != nil, "build cohortd first (swift build)"))
     func aFailedPublishIsReportedUntilAJobSucceeds() throws {
-        let h = try DaemonHarness(extra: """
-            gan:
-              quiet_seconds: 0.5
-              base_steps: 20
-              steps_per_new_image: 0
-              max_steps: 20
-              batch_size: 8
-              generator_channels: 16
-              discriminator_channels: 8
-              checkpoint_every_steps: 10
-            classifier:
-              interval_minutes: 0
-              min_new_images: 0
-            """)
+        let h = try DaemonHarness(
+            extra: """
+                gan:
+                  quiet_seconds: 0.5
+                  base_steps: 20
+                  steps_per_new_image: 0
+                  max_steps: 20
+                  batch_size: 8
+                  generator_channels: 16
+                  discriminator_channels: 8
+                  checkpoint_every_steps: 10
+                classifier:
+                  interval_minutes: 0
+                  min_new_images: 0
+                """)
         try h.phantoms(label: 0, count: 8, seed: 1, into: h.incoming + "/one_lesion")
         try h.phantoms(label: 1, count: 4, seed: 2, into: h.incoming + "/two_lesions")
         let blocker = try h.dir.write("output/phantom/two_lesions", [0])  // a file, not a folder
         let daemon = try h.start()
         let key = "gan job on phantom"
         func degraded() -> String? { (daemon.status()?["degraded"] as? [String: String])?[key] }
-        #expect(daemon.wait(timeout: 180) { degraded()?.contains("failed") == true }, "\(String(describing: daemon.status()?["degraded"]))\n\(daemon.log)")
+        #expect(
+            daemon.wait(timeout: 180) { degraded()?.contains("failed") == true }, "\(String(describing: daemon.status()?["degraded"]))\n\(daemon.log)"
+        )
         try FileManager.default.removeItem(atPath: blocker)
         let client = try #require(UnixSocketClient(path: h.dir.file("cohortd.sock")))
         #expect(client.request(#"{"v":1,"id":1,"cmd":"train","args":{"kind":"gan","dataset":"phantom"}}"#)?["ok"] as? Bool == true)
-        #expect(daemon.wait(timeout: 180) { degraded() == nil && (daemon.counts(h.dataset, "synthetic")["two_lesions"] ?? 0) > 0 },
-                "\(String(describing: daemon.status()?["degraded"])) \(daemon.counts(h.dataset, "synthetic"))\n\(daemon.log)")
+        #expect(
+            daemon.wait(timeout: 180) { degraded() == nil && (daemon.counts(h.dataset, "synthetic")["two_lesions"] ?? 0) > 0 },
+            "\(String(describing: daemon.status()?["degraded"])) \(daemon.counts(h.dataset, "synthetic"))\n\(daemon.log)")
         #expect(daemon.terminate().status == 0)
     }
 }

@@ -52,9 +52,10 @@ import Testing
         let h = try DaemonHarness(extra: IngestIntegrationTests.noTraining + "\nmetrics:\n  textfile_path: \(path)\n  textfile_interval_seconds: 1\n")
         try h.phantoms(label: 0, count: 2, seed: 1, into: h.incoming + "/one_lesion")
         let daemon = try h.start()
-        #expect(daemon.wait(timeout: 60) {
-            ((try? String(contentsOfFile: path, encoding: .utf8)) ?? "").contains(#"kind="real"} 2"#)
-        }, "\(daemon.log)")
+        #expect(
+            daemon.wait(timeout: 60) {
+                ((try? String(contentsOfFile: path, encoding: .utf8)) ?? "").contains(#"kind="real"} 2"#)
+            }, "\(daemon.log)")
         let text = try String(contentsOfFile: path, encoding: .utf8)
         #expect(Self.formatProblems(text).isEmpty, "\(Self.formatProblems(text))")
         #expect(text.contains("cohort_uptime_seconds") && text.contains("cohort_images"))

@@ -32,7 +32,8 @@ import Testing
           admin_group: \(adminGroup)
         """
 
-    @Test(.enabled(if: DaemonHarness.executable != nil && BuiltExecutable.path("cohortctl") != nil, "build cohortd and cohortctl first (swift build)"))
+    @Test(
+        .enabled(if: DaemonHarness.executable != nil && BuiltExecutable.path("cohortctl") != nil, "build cohortd and cohortctl first (swift build)"))
     func operatorCommands() throws {
         let h = try DaemonHarness(extra: Self.config)
         try h.phantoms(label: 0, count: 12, seed: 1, into: h.incoming + "/one_lesion")
@@ -50,7 +51,8 @@ import Testing
         }
 
         var info = stat()
-        #expect(stat(socket, &info) == 0 && info.st_gid == Self.socketGroup && info.st_mode & 0o777 == 0o660, "socket 0660, group \(Self.socketGroup)")
+        #expect(
+            stat(socket, &info) == 0 && info.st_gid == Self.socketGroup && info.st_mode & 0o777 == 0o660, "socket 0660, group \(Self.socketGroup)")
 
         // A client that connects and says nothing is told why and disconnected (idle_timeout_seconds: 2).
         let silent = try #require(UnixSocketClient(path: socket))
@@ -62,7 +64,8 @@ import Testing
         if getuid() == 0, let setpriv = ["/usr/bin/setpriv", "/bin/setpriv"].first(where: FileManager.default.isExecutableFile) {
             func asNobody(_ groups: [UInt32], _ arguments: [String]) throws -> (status: Int32, stdout: String, stderr: String) {
                 let groupOptions = groups.isEmpty ? ["--clear-groups"] : ["--groups", groups.map(String.init).joined(separator: ",")]
-                return try BuiltExecutable.run(setpriv, ["--reuid", "65534", "--regid", "65534"] + groupOptions + [ctl] + arguments + ["--socket", socket])
+                return try BuiltExecutable.run(
+                    setpriv, ["--reuid", "65534", "--regid", "65534"] + groupOptions + [ctl] + arguments + ["--socket", socket])
             }
             let reader = try asNobody([Self.socketGroup], ["status"])
             #expect(reader.status == 0 && reader.stdout.contains("one_lesion"), "a non-admin uid may read: \(reader.stderr)")
@@ -147,7 +150,8 @@ import Testing
         // metrics: Prometheus text with levels and counters.
         let metrics = try run(["metrics"])
         #expect(metrics.status == 0)
-        #expect(metrics.stdout.contains(#"cohort_images{dataset="phantom",class="one_lesion",kind="real"} 12"#)
+        #expect(
+            metrics.stdout.contains(#"cohort_images{dataset="phantom",class="one_lesion",kind="real"} 12"#)
                 || metrics.stdout.contains(#"cohort_images{class="one_lesion",dataset="phantom",kind="real"} 12"#), "\(metrics.stdout)")
         #expect(metrics.stdout.contains("cohort_jobs_total") && metrics.stdout.contains("cohort_control_requests_total"))
         #expect(metrics.stdout.contains("# TYPE cohort_job_duration_seconds histogram"))
@@ -181,8 +185,10 @@ import Testing
             .replacingOccurrences(of: "settle_seconds: 0.3", with: "settle_seconds: 0.5")
         try yaml.write(toFile: h.config, atomically: true, encoding: .utf8)
         let reloaded = try run(["reload"])
-        #expect(reloaded.status == 0 && reloaded.stdout.contains("applied: gan") && reloaded.stdout.contains("needs a restart (kept for now): settle_seconds"),
-                "\(reloaded.stdout)\(reloaded.stderr)")
+        #expect(
+            reloaded.status == 0 && reloaded.stdout.contains("applied: gan")
+                && reloaded.stdout.contains("needs a restart (kept for now): settle_seconds"),
+            "\(reloaded.stdout)\(reloaded.stderr)")
         try (yaml + "\ngan:\n  max_steps: -1\n").write(toFile: h.config, atomically: true, encoding: .utf8)
         let broken = try run(["reload"])
         #expect(broken.status == 1 && broken.stderr.contains("configuration not reloaded"), "\(broken.stderr)")

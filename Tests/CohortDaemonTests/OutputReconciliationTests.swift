@@ -6,6 +6,7 @@ import Foundation
 import GRDB
 import Logging
 import Testing
+
 @testable import Catalog
 @testable import CohortDaemon
 
@@ -20,8 +21,9 @@ import Testing
             try FileManager.default.createDirectory(atPath: output + "/" + name, withIntermediateDirectories: true)
         }
         func record(_ path: String) -> SyntheticRecord {
-            SyntheticRecord(dataset: "chest", className: (path as NSString).deletingLastPathComponent.split(separator: "/").last.map(String.init)!,
-                            path: path, checkpointSHA256: "abc", seed: 1, sampleIndex: 0, generation: 1, nearestRealDistance: 0.5, createdAt: 0)
+            SyntheticRecord(
+                dataset: "chest", className: (path as NSString).deletingLastPathComponent.split(separator: "/").last.map(String.init)!,
+                path: path, checkpointSHA256: "abc", seed: 1, sampleIndex: 0, generation: 1, nearestRealDistance: 0.5, createdAt: 0)
         }
         let kept = output + "/viral/syn-1-0.png", vanished = output + "/viral/syn-1-1.png", orphan = output + "/normal/syn-2-0.png"
         _ = try dir.write("output/viral/syn-1-0.png", [1])

@@ -3,6 +3,7 @@
 import CohortTestSupport
 import Foundation
 import Testing
+
 @testable import CohortDaemon
 
 @Suite struct ReloadAndAccessTests {
@@ -46,7 +47,8 @@ import Testing
     }
 
     @Test func controlKeysAreReadAndChecked() async throws {
-        let c = try await ConfigurationTests().load(ConfigurationTests.minimal + "\ncontrol:\n  admin_group: \"4343\"\n  socket_group: root\n  idle_timeout_seconds: 5\n")
+        let c = try await ConfigurationTests().load(
+            ConfigurationTests.minimal + "\ncontrol:\n  admin_group: \"4343\"\n  socket_group: root\n  idle_timeout_seconds: 5\n")
         #expect(c.control.adminGID == 4343 && c.control.socketGID == 0 && c.control.idleTimeoutSeconds == 5)
         let zero = await ConfigurationTests().problem(ConfigurationTests.minimal + "\ncontrol:\n  admin_group: root\n")
         #expect(zero?.key == "control.admin_group")

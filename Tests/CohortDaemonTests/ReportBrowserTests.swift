@@ -6,11 +6,13 @@ import Foundation
 import ImageIO
 import Tensor
 import Testing
+
 @testable import CohortDaemon
 @testable import Training
 
 @Suite(.serialized) struct ReportBrowserTests {
-    static let chromium = ["/usr/bin/chromium", "/usr/bin/chromium-browser", "/usr/bin/google-chrome"].first(where: FileManager.default.isExecutableFile)
+    static let chromium = ["/usr/bin/chromium", "/usr/bin/chromium-browser", "/usr/bin/google-chrome"].first(
+        where: FileManager.default.isExecutableFile)
 
     /// A report like a brain-MRI run's: four classes with long names, two variants with a test set,
     /// loss curves, findings, and a sample grid of phantom images.
@@ -24,7 +26,9 @@ import Testing
         }
         let losses = { (offset: Float) in (0..<900).map { i in 1.4 * Foundation.exp(-Float(i) / 250) + offset + 0.05 * rng.uniform() } }
         var real = LabeledImages(size: 64, classes: classes), synthetic = real
-        func phantom(_ c: Int) -> ArraySlice<Float> { PhantomScans.image(label: c % 3, size: 64, rng: &rng).samples.map { Float($0) / 127.5 - 1 }[...] }
+        func phantom(_ c: Int) -> ArraySlice<Float> {
+            PhantomScans.image(label: c % 3, size: 64, rng: &rng).samples.map { Float($0) / 127.5 - 1 }[...]
+        }
         for c in 0..<4 {
             for _ in 0..<6 {
                 real.append(phantom(c), label: c, path: "r")
@@ -33,9 +37,13 @@ import Testing
         }
         let variants = [
             ReportVariant(training: "real", trainImages: 4_185, validation: metrics(0.8), test: metrics(0.7), losses: losses(0.3), seconds: 620),
-            ReportVariant(training: "real+synthetic", trainImages: 9_189, validation: metrics(0.82), test: metrics(0.72), losses: losses(0.35), seconds: 810),
+            ReportVariant(
+                training: "real+synthetic", trainImages: 9_189, validation: metrics(0.82), test: metrics(0.72), losses: losses(0.35), seconds: 810)
         ]
-        let counts = Dictionary(uniqueKeysWithValues: classes.map { ($0, ReportClassCounts(realTrain: 1_000, realValidation: 250, synthetic: 500, duplicates: 3, quarantined: 1)) })
+        let counts = Dictionary(
+            uniqueKeysWithValues: classes.map {
+                ($0, ReportClassCounts(realTrain: 1_000, realValidation: 250, synthetic: 500, duplicates: 3, quarantined: 1))
+            })
         return ClassifierReport(
             dataset: "brain", created: "2026-11-30T08:00:00Z", jobID: 7, imageSize: 64, classes: classes, counts: counts, variants: variants,
             fcd: Dictionary(uniqueKeysWithValues: classes.map { ($0, 7.5) }), nearCopies: [:],
@@ -78,22 +86,28 @@ import Testing
         </script>
         """
 
-    @Test(.enabled(if: chromium != nil, "chromium is not installed (make test installs Debian's chromium); the browser check is skipped"),
-          .timeLimit(.minutes(3)))
+    @Test(
+        .enabled(if: chromium != nil, "chromium is not installed (make test installs Debian's chromium); the browser check is skipped"),
+        .timeLimit(.minutes(3)))
     func theReportReadsWellInABrowser() throws {
         let dir = try TemporaryDirectory()
         let html = ReportHTML.render(Self.report())
         // Script errors anywhere in the page are collected before the report's markup runs.
-        let probed = html.replacingOccurrences(of: "<head>", with: "<head><script>window.__errors=[];window.onerror=function(m){window.__errors.push(String(m))};</script>")
-            .replacingOccurrences(of: "</body>", with: Self.layoutProbe + "</body>")
+        let probed = html.replacingOccurrences(
+            of: "<head>", with: "<head><script>window.__errors=[];window.onerror=function(m){window.__errors.push(String(m))};</script>"
+        )
+        .replacingOccurrences(of: "</body>", with: Self.layoutProbe + "</body>")
         try dir.write("report.html", Array(html.utf8))
         try dir.write("probe.html", Array(probed.utf8))
         let chrome = Self.chromium!
-        let common = ["--headless", "--no-sandbox", "--disable-gpu", "--hide-scrollbars", "--window-size=1280,900", "--user-data-dir=" + dir.file("profile")]
+        let common = [
+            "--headless", "--no-sandbox", "--disable-gpu", "--hide-scrollbars", "--window-size=1280,900", "--user-data-dir=" + dir.file("profile")
+        ]
         let dom = try BuiltExecutable.run(chrome, common + ["--virtual-time-budget=5000", "--dump-dom", "file://" + dir.file("probe.html")])
-        let probe = try #require(dom.stdout.range(of: #"<pre id="layout-probe">"#).map { start in
-            String(dom.stdout[start.upperBound...].prefix { $0 != "<" }).replacingOccurrences(of: "&quot;", with: "\"")
-        }, "chromium rendered nothing: \(dom.stderr.suffix(2000))")
+        let probe = try #require(
+            dom.stdout.range(of: #"<pre id="layout-probe">"#).map { start in
+                String(dom.stdout[start.upperBound...].prefix { $0 != "<" }).replacingOccurrences(of: "&quot;", with: "\"")
+            }, "chromium rendered nothing: \(dom.stderr.suffix(2000))")
         let result = try #require(try JSONSerialization.jsonObject(with: Data(probe.utf8)) as? [String: Any], "\(probe)")
         #expect((result["errors"] as? [Any])?.isEmpty == true, "script errors: \(result["errors"] ?? "")")
         #expect((result["outside"] as? [Any])?.isEmpty == true, "outside the page: \(result["outside"] ?? "")")
@@ -106,8 +120,10 @@ import Testing
         // The screenshot a person would see, kept for the record.
         let artifacts = SharedData.repositoryRoot + "/.build/test-artifacts"
         try FileManager.default.createDirectory(atPath: artifacts, withIntermediateDirectories: true)
-        let shot = try BuiltExecutable.run(chrome, common.map { $0 == "--window-size=1280,900" ? "--window-size=1280,3600" : $0 }
-                                           + ["--screenshot=" + artifacts + "/report.png", "file://" + dir.file("report.html")])
+        let shot = try BuiltExecutable.run(
+            chrome,
+            common.map { $0 == "--window-size=1280,900" ? "--window-size=1280,3600" : $0 }
+                + ["--screenshot=" + artifacts + "/report.png", "file://" + dir.file("report.html")])
         #expect(shot.status == 0 && FileManager.default.fileExists(atPath: artifacts + "/report.png"), "\(shot.stderr.suffix(1000))")
         print("ReportBrowserTests: screenshot at \(artifacts)/report.png")
     }

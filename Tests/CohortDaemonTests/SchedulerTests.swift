@@ -1,6 +1,7 @@
 // The scheduler's decisions: when a GAN job is due (deficit, staleness, quiet period), how many steps
 // it gets, and when the classifier reports.
 import Testing
+
 @testable import CohortDaemon
 
 @Suite struct SchedulerTests {
@@ -48,8 +49,9 @@ import Testing
     }
 
     @Test func staleGANNeedsEnoughNewImages() {
-        var input = SchedulerInput(dataset: "d", now: 5000, balance: Self.balance(["a": 140, "b": 40]), activeImages: 180,
-                                   imagesAtGAN: 140, ganTrainedAt: 1000, imagesAtClassifier: 180, classifierTrainedAt: 4000, lastImageAt: 100)
+        var input = SchedulerInput(
+            dataset: "d", now: 5000, balance: Self.balance(["a": 140, "b": 40]), activeImages: 180,
+            imagesAtGAN: 140, ganTrainedAt: 1000, imagesAtClassifier: 180, classifierTrainedAt: 4000, lastImageAt: 100)
         #expect(decide(input).isEmpty, "40 new images < 50")
         input.activeImages = 190
         input.balance = Self.balance(["a": 150, "b": 40])
@@ -73,8 +75,9 @@ import Testing
     }
 
     @Test func classifierWaitsForTheGANThenFollowsItsSchedule() {
-        var input = SchedulerInput(dataset: "d", now: 10_000, balance: Self.balance(["a": 100, "b": 40]), activeImages: 140,
-                                   imagesAtGAN: 140, ganTrainedAt: 9000)
+        var input = SchedulerInput(
+            dataset: "d", now: 10_000, balance: Self.balance(["a": 100, "b": 40]), activeImages: 140,
+            imagesAtGAN: 140, ganTrainedAt: 9000)
         #expect(decide(input).map(\.kind) == [.classifier], "first report once the GAN has run")
         input.classifierTrainedAt = 9500
         input.imagesAtClassifier = 140
@@ -100,9 +103,10 @@ import Testing
     /// back-off, pause, no generator, or a generator finished under 5 s ago: no top-up.
     @Test func topUpFromAFreshGenerator() {
         // b wants 100 samples (top-up to the largest, f = 0); the GAN ran on all 300 images.
-        let base = SchedulerInput(dataset: "d", now: 2000, balance: Self.balance(["a": 200, "b": 100]), activeImages: 300, imagesAtGAN: 300,
-                                  ganTrainedAt: 1000, imagesAtClassifier: 300, classifierTrainedAt: 1900, lastImageAt: 0,
-                                  synthetic: ["b": 90], hasGenerator: true)
+        let base = SchedulerInput(
+            dataset: "d", now: 2000, balance: Self.balance(["a": 200, "b": 100]), activeImages: 300, imagesAtGAN: 300,
+            ganTrainedAt: 1000, imagesAtClassifier: 300, classifierTrainedAt: 1900, lastImageAt: 0,
+            synthetic: ["b": 90], hasGenerator: true)
         #expect(base.balance.first { $0.className == "b" }?.wanted == 100)
         let jobs = decide(base)
         #expect(jobs.map(\.kind) == [.generate])
@@ -113,7 +117,7 @@ import Testing
             ("generate jobs are backing off", { $0.generateBackingOff = true }),
             ("training is paused", { $0.paused = true }),
             ("no generator yet", { $0.hasGenerator = false }),
-            ("the generator finished 5 s ago", { $0.ganTrainedAt = 1995 }),
+            ("the generator finished 5 s ago", { $0.ganTrainedAt = 1995 })
         ]
         for (why, change) in cases {
             var input = base

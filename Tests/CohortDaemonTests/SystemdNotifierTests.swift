@@ -2,9 +2,11 @@
 import CohortTestSupport
 import Foundation
 import Testing
+
 @testable import CohortDaemon
+
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 @Suite struct SystemdNotifierTests {
@@ -43,7 +45,8 @@ import Glibc
 
     @Test func watchdogIntervalComesFromTheEnvironment() {
         #expect(SystemdNotifier.watchdogInterval(environment: ["WATCHDOG_USEC": "30000000"]) == .seconds(30))
-        #expect(SystemdNotifier.watchdogInterval(environment: ["WATCHDOG_USEC": "30000000", "WATCHDOG_PID": "1"]) == nil, "another process's watchdog")
+        #expect(
+            SystemdNotifier.watchdogInterval(environment: ["WATCHDOG_USEC": "30000000", "WATCHDOG_PID": "1"]) == nil, "another process's watchdog")
         #expect(SystemdNotifier.watchdogInterval(environment: [:]) == nil)
     }
 }

@@ -4,13 +4,14 @@
 // through permissions — so the row a transient refusal leaves is made directly; the classification of
 // each errno is tested by table.)
 import CohortTestSupport
+import FileWatch
 import Foundation
 import GRDB
-import FileWatch
 import ImageIO
 import Tensor
 import Testing
 import Training
+
 @testable import Catalog
 @testable import CohortDaemon
 
@@ -23,7 +24,9 @@ import Training
             #expect(!ImageDecodeError(file: "f", reason: .unreadable("x"), systemError: code).isTransient, "errno \(code)")
         }
         #expect(!ImageDecodeError(file: "f", reason: .corrupt("bad CRC")).isTransient, "content refusals are permanent")
-        #expect(IngestProcessor.retryDelay(attempt: 1) == 30 && IngestProcessor.retryDelay(attempt: 3) == 120 && IngestProcessor.retryDelay(attempt: 20) == 3600)
+        #expect(
+            IngestProcessor.retryDelay(attempt: 1) == 30 && IngestProcessor.retryDelay(attempt: 3) == 120
+                && IngestProcessor.retryDelay(attempt: 20) == 3600)
     }
 
     @Test func dueTransientRefusalsAreIngestedAndPermanentOnesStay() throws {
@@ -45,12 +48,14 @@ import Training
         let now = Date().timeIntervalSince1970
         try catalog.write { db in
             // As a refusal leaves them: the same stamps as the files now have.
-            var transient = ImageRecord(dataset: "d", className: "a", path: passing, fileSize: stamp(passing).size, modified: stamp(passing).modified,
-                                        state: .quarantined, reason: "cannot read file: Permission denied — retried automatically", ingestedAt: now)
+            var transient = ImageRecord(
+                dataset: "d", className: "a", path: passing, fileSize: stamp(passing).size, modified: stamp(passing).modified,
+                state: .quarantined, reason: "cannot read file: Permission denied — retried automatically", ingestedAt: now)
             transient.retryAt = now + 30
             transient.retryCount = 1
-            var permanent = ImageRecord(dataset: "d", className: "a", path: content, fileSize: stamp(content).size, modified: stamp(content).modified,
-                                        state: .quarantined, reason: "damaged", ingestedAt: now)
+            var permanent = ImageRecord(
+                dataset: "d", className: "a", path: content, fileSize: stamp(content).size, modified: stamp(content).modified,
+                state: .quarantined, reason: "damaged", ingestedAt: now)
             try transient.insert(db)
             try permanent.insert(db)
         }

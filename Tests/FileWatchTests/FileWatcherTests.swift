@@ -3,6 +3,7 @@
 import CohortTestSupport
 import Foundation
 import Testing
+
 @testable import FileWatch
 
 /// Collects events from the watcher thread.
@@ -51,7 +52,10 @@ final class EventLog: @unchecked Sendable {
         watcher.start()
         defer { watcher.stop() }
         #expect(log.wait { log.settled.contains(root + "/a/old.png") }, "the start-up scan finds existing files")
-        #expect(log.all.contains { if case .inventory(let r, let paths) = $0 { return r == root && paths == [root + "/a/old.png"] }; return false })
+        #expect(
+            log.all.contains {
+                if case .inventory(let r, let paths) = $0 { return r == root && paths == [root + "/a/old.png"] }; return false
+            })
 
         try dir.write("watched/a/new.png", [4])
         try FileManager.default.moveItem(atPath: dir.file("outside/moved.png"), toPath: root + "/a/moved.png")
@@ -59,9 +63,10 @@ final class EventLog: @unchecked Sendable {
         try dir.write("watched/b/sub/inner.png", [5])
         try FileManager.default.moveItem(atPath: dir.file("outside/tree"), toPath: root + "/c")
         try dir.write("watched/a/.hidden.png", [6])
-        #expect(log.wait {
-            log.settled.isSuperset(of: [root + "/a/new.png", root + "/a/moved.png", root + "/b/sub/inner.png", root + "/c/deep/x.png"])
-        }, "copies, moves in, new directories and moved-in trees: \(log.settled.sorted())")
+        #expect(
+            log.wait {
+                log.settled.isSuperset(of: [root + "/a/new.png", root + "/a/moved.png", root + "/b/sub/inner.png", root + "/c/deep/x.png"])
+            }, "copies, moves in, new directories and moved-in trees: \(log.settled.sorted())")
         #expect(!log.settled.contains(root + "/a/.hidden.png"), "hidden files are ignored")
 
         try FileManager.default.removeItem(atPath: root + "/a/new.png")
@@ -87,7 +92,9 @@ final class EventLog: @unchecked Sendable {
         watcher.start()
         defer { watcher.stop() }
         #expect(log.wait { log.settled.contains(root + "/a/kept.png") })
-        let ignored = log.all.compactMap { if case .ignored(let r, let paths, let reason) = $0, r == root { return (paths, reason) } else { return nil } }
+        let ignored = log.all.compactMap {
+            if case .ignored(let r, let paths, let reason) = $0, r == root { return (paths, reason) } else { return nil }
+        }
         #expect(ignored.first?.0 == [root + "/.git", root + "/a/.hidden.png", root + "/a/scan.png.part", root + "/a/scan.png~"])
         #expect(ignored.first?.1.contains("hidden") == true)
         #expect(!log.settled.contains(root + "/a/.hidden.png"))
@@ -126,7 +133,12 @@ final class EventLog: @unchecked Sendable {
         let watcher = FileWatcher(roots: [root], settings: Self.settings()) { log.append($0) }
         watcher.start()
         defer { watcher.stop() }
-        #expect(log.wait { log.all.contains { if case .degraded(let r?) = $0 { return r.contains("does not exist") }; return false } })
+        #expect(
+            log.wait {
+                log.all.contains {
+                    if case .degraded(let r?) = $0 { return r.contains("does not exist") }; return false
+                }
+            })
         try dir.write("later/a/1.png", [1])
         #expect(log.wait { log.settled.contains(root + "/a/1.png") }, "periodic rescans find files while degraded")
         #expect(log.wait { log.all.contains(.degraded(reason: nil)) }, "healthy again once the root exists and is watched")
@@ -139,7 +151,9 @@ final class EventLog: @unchecked Sendable {
         let fd = open(directory, O_RDONLY | O_DIRECTORY)
         #expect(fd >= 0)
         defer { close(fd) }
-        let file = (name + [0]).withUnsafeBufferPointer { openat(fd, UnsafeRawPointer($0.baseAddress!).assumingMemoryBound(to: CChar.self), O_WRONLY | O_CREAT, 0o644) }
+        let file = (name + [0]).withUnsafeBufferPointer {
+            openat(fd, UnsafeRawPointer($0.baseAddress!).assumingMemoryBound(to: CChar.self), O_WRONLY | O_CREAT, 0o644)
+        }
         #expect(file >= 0)
         _ = write(file, [UInt8(7)], 1)
         close(file)
@@ -157,12 +171,17 @@ final class EventLog: @unchecked Sendable {
         watcher.start()
         defer { watcher.stop() }
         func unusable() -> [String: String] {
-            Dictionary(log.all.compactMap { if case .unusable(let path, _, let reason) = $0 { return (path, reason) } else { return nil } }) { a, _ in a }
+            Dictionary(log.all.compactMap { if case .unusable(let path, _, let reason) = $0 { return (path, reason) } else { return nil } }) { a, _ in
+                a
+            }
         }
         let first = root + "/a/scan-\\xFF\\xFE.png"
         #expect(log.wait { unusable()[first]?.contains("not valid UTF-8") == true }, "\(log.all)")
         #expect(log.wait { log.settled.contains(root + "/a/ok.png") })
-        #expect(log.all.contains { if case .inventory(_, let paths) = $0 { return paths.contains(first) }; return false })
+        #expect(
+            log.all.contains {
+                if case .inventory(_, let paths) = $0 { return paths.contains(first) }; return false
+            })
         try createRaw(root + "/a", Array("later-".utf8) + [0xC3] + Array(".png".utf8))  // a truncated 2-byte sequence
         #expect(log.wait { unusable()[root + "/a/later-\\xC3.png"] != nil }, "from inotify: \(unusable().keys.sorted())")
     }
@@ -190,9 +209,17 @@ final class EventLog: @unchecked Sendable {
         watcher.start()
         defer { watcher.stop() }
         #expect(log.wait { log.settled.contains(root + "/a/ok.png") }, "\(log.all.map { "\($0)".prefix(300) })")
-        #expect(log.wait { log.all.contains { if case .unusable(_, _, let reason) = $0 { return reason.contains("PATH_MAX") }; return false } },
-                "the too-deep part is reported: \(log.all.filter { if case .settled = $0 { return false }; return true })")
-        #expect(!log.all.contains { if case .degraded(let r?) = $0 { return !r.isEmpty }; return false }, "not degraded: \(log.all)")
+        #expect(
+            log.wait {
+                log.all.contains {
+                    if case .unusable(_, _, let reason) = $0 { return reason.contains("PATH_MAX") }; return false
+                }
+            },
+            "the too-deep part is reported: \(log.all.filter { if case .settled = $0 { return false }; return true })")
+        #expect(
+            !log.all.contains {
+                if case .degraded(let r?) = $0 { return !r.isEmpty }; return false
+            }, "not degraded: \(log.all)")
         try dir.write("watched/a/new.png", [2])
         #expect(log.wait { log.settled.contains(root + "/a/new.png") }, "the rest of the root is still watched")
     }
@@ -212,8 +239,11 @@ final class EventLog: @unchecked Sendable {
         func reason(_ path: String) -> String? {
             log.all.lazy.compactMap { if case .unusable(let p, _, let r) = $0, p == path { return r } else { return nil } }.first
         }
-        #expect(log.wait { reason(root + "/a/link.png")?.hasPrefix("a symbolic link") == true && reason(root + "/a/pipe.png")?.hasPrefix("a FIFO") == true },
-                "\(log.all)")
+        #expect(
+            log.wait {
+                reason(root + "/a/link.png")?.hasPrefix("a symbolic link") == true && reason(root + "/a/pipe.png")?.hasPrefix("a FIFO") == true
+            },
+            "\(log.all)")
         #expect(log.wait { log.settled.contains(root + "/a/ok.png") })
         #expect(!log.settled.contains(root + "/a/link.png"))
         #expect(symlink("/etc/passwd", root + "/a/later.png") == 0)

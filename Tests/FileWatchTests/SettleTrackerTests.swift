@@ -1,6 +1,7 @@
 // Settling without a file system: a file counts as arrived only after its size and mtime stay the
 // same for the whole interval.
 import Testing
+
 @testable import FileWatch
 
 @Suite struct SettleTrackerTests {

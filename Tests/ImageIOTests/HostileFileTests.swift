@@ -11,6 +11,7 @@
 import CohortTestSupport
 import Foundation
 import Testing
+
 @testable import ImageIO
 
 @Suite struct HostileFileTests {
@@ -76,9 +77,11 @@ import Testing
         #expect(control.status == 0, "a valid PNG failed under a \(limitKiB / 1024) MiB data limit: \(control.stdout)")
         let result = try inspect(path, dataLimitKiB: limitKiB, timeout: 20)
         #expect(result.status == 1, "cohort inspect did not refuse the file (killed after 20 s, or crashed)")
-        #expect(result.stdout.contains("declares 1073741824 bytes"),
-                "refused, but not by the chunk-length check (libpng tried to allocate the gigabyte?): \(result.stdout)")
-        print("57-byte PNG declaring a 1 GiB zTXt chunk under a \(limitKiB / 1024) MiB data limit: exit \(result.status.map(String.init) ?? "killed")")
+        #expect(
+            result.stdout.contains("declares 1073741824 bytes"),
+            "refused, but not by the chunk-length check (libpng tried to allocate the gigabyte?): \(result.stdout)")
+        print(
+            "57-byte PNG declaring a 1 GiB zTXt chunk under a \(limitKiB / 1024) MiB data limit: exit \(result.status.map(String.init) ?? "killed")")
     }
 
     /// CRC-32 (ISO 3309, as PNG uses it).

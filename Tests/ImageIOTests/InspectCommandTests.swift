@@ -2,6 +2,7 @@
 import CohortTestSupport
 import Foundation
 import Testing
+
 @testable import ImageIO
 
 @Suite struct InspectCommandTests {

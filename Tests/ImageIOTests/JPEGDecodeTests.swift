@@ -1,5 +1,6 @@
 // JPEG variants: grayscale, YCbCr baseline and progressive decode; CMYK/YCCK is refused with a reason.
 import Testing
+
 @testable import ImageIO
 
 @Suite struct JPEGDecodeTests {

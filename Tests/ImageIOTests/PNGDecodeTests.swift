@@ -1,6 +1,7 @@
 // Every PNG variant a PACS export or a public download may hold decodes to the expected gray values.
 import CohortTestSupport
 import Testing
+
 @testable import ImageIO
 
 @Suite struct PNGDecodeTests {

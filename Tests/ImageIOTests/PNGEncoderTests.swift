@@ -3,6 +3,7 @@ import AtomicFile
 import CohortTestSupport
 import Foundation
 import Testing
+
 @testable import ImageIO
 
 @Suite struct PNGEncoderTests {
@@ -10,7 +11,7 @@ import Testing
         let image = GrayImage(width: 7, height: 5, bitDepth: 8, samples: (0..<35).map { UInt16($0 * 7) })
         let text = [
             (key: "synthetic", value: "true"), (key: "class", value: "viral"), (key: "seed", value: "42"),
-            (key: "note", value: "Lésion — ü"),
+            (key: "note", value: "Lésion — ü")
         ]
         let bytes = try PNGEncoder.encode(image, text: text)
         let decoded = try ImageDecoder().decode(bytes: bytes, file: "roundtrip.png")

@@ -1,5 +1,6 @@
 // Resize-shorter-side + centre crop + [-1, 1]: geometry, Pillow exactness, normalization.
 import Testing
+
 @testable import ImageIO
 
 @Suite struct PreprocessorTests {

@@ -3,6 +3,7 @@
 import CohortTestSupport
 import Foundation
 import Testing
+
 @testable import ImageIO
 
 @Suite(.enabled(if: SharedData.root != nil, Comment(rawValue: SharedData.absentMessage)))

@@ -77,7 +77,8 @@ func runCGANIteration(_ file: SafeTensorsFile, bug: InjectedBug = .none) -> CGAN
     let real = d.forward(x, labels: y, mode: .training, slot: 0)
     let fakeScores = d.forward(fake, labels: y2, mode: .training, slot: 1)
     let dReal = Tensor(shape: [n]), dFake = Tensor(shape: [n])
-    let dLoss = LossKernel.hingeDiscriminator(real: real.data, realCount: n, fake: fakeScores.data, fakeCount: n, dReal: dReal.data, dFake: dFake.data)
+    let dLoss = LossKernel.hingeDiscriminator(
+        real: real.data, realCount: n, fake: fakeScores.data, fakeCount: n, dReal: dReal.data, dFake: dFake.data)
     d.backward(dReal, slot: 0, inputGradient: false)
     if case .dropFakeTerm = bug {} else { d.backward(dFake, slot: 1, inputGradient: false) }
     let dGrads = d.store.gradients.array
@@ -144,8 +145,9 @@ func compareState(_ store: ParameterStore, file: SafeTensorsFile, prefix: String
         let v = worst[kind]!
         return "\(kind) \(v.error) (\(v.name), bound \(v.bound))"
     }
-    log.append("\(prefix.isEmpty ? "model" : prefix) worst norm-wise errors: " + summary.joined(separator: ", ")
-        + "; \(within)/\(total) tensors within 1e-4, the rest within their conditioning bound")
+    log.append(
+        "\(prefix.isEmpty ? "model" : prefix) worst norm-wise errors: " + summary.joined(separator: ", ")
+            + "; \(within)/\(total) tensors within 1e-4, the rest within their conditioning bound")
 }
 
 /// Replaces the store's gradients by the reference's, after ours were compared. Adam's first step maps

@@ -13,8 +13,9 @@ import Testing
     func checkParameters(_ name: String, store: ParameterStore, analytic: [Float], only: Set<String>? = nil, loss: () -> Double) {
         for entry in store.entries where entry.kind == .parameter && (only?.contains(entry.name) ?? true) {
             let grads = Array(analytic[entry.offset..<(entry.offset + entry.count)])
-            let report = GradientCheck.check("\(name) \(entry.name)", values: store.values.data + entry.offset, count: entry.count,
-                                             analytic: grads, step: 1e-3, samples: 6, loss: loss)
+            let report = GradientCheck.check(
+                "\(name) \(entry.name)", values: store.values.data + entry.offset, count: entry.count,
+                analytic: grads, step: 1e-3, samples: 6, loss: loss)
             #expect(report.worstError < 5e-2, "\(report)")
         }
     }
@@ -36,8 +37,9 @@ import Testing
         // batch norm + ReLU at batch 6, their normalized outputs crowd the ReLU kink and central
         // differences stop being accurate (errors of ~0.2 at any step size); those layers have their
         // own finite-difference tests, and the full-size generator matches PyTorch's float64 gradients.
-        checkParameters("G", store: g.store, analytic: g.store.gradients.array,
-                        only: ["embed.weight", "fc.weight", "bn0.weight", "bn0.bias", "out.bias"], loss: loss)
+        checkParameters(
+            "G", store: g.store, analytic: g.store.gradients.array,
+            only: ["embed.weight", "fc.weight", "bn0.weight", "bn0.bias", "out.bias"], loss: loss)
     }
 
     /// The class-conditional variant against the plain generator, exactly (no finite differences, whose
@@ -51,7 +53,9 @@ import Testing
         conditionalConfig.conditionalNorm = true
         let plain = Generator(config, seed: 1), conditional = Generator(conditionalConfig, seed: 1)
         for entry in plain.store.entries where entry.kind == .parameter {
-            if entry.name.hasPrefix("blocks."), entry.name.hasSuffix(".weight") || entry.name.hasSuffix(".bias"), conditional.store.entry(named: entry.name) == nil {
+            if entry.name.hasPrefix("blocks."), entry.name.hasSuffix(".weight") || entry.name.hasSuffix(".bias"),
+                conditional.store.entry(named: entry.name) == nil
+            {
                 let value: Float = entry.name.hasSuffix(".weight") ? 1 : 0  // the plain norm's affine set to the identity
                 (plain.store.values.data + entry.offset).update(repeating: value, count: entry.count)
             } else if let other = conditional.store.entry(named: entry.name) {
@@ -107,7 +111,7 @@ import Testing
         let stages = [
             Classifier.Stage(fused: true, expansion: 1, channels: 8, stride: 1, blocks: 1),
             Classifier.Stage(fused: true, expansion: 2, channels: 8, stride: 2, blocks: 2),
-            Classifier.Stage(fused: false, expansion: 2, channels: 12, stride: 2, blocks: 2),
+            Classifier.Stage(fused: false, expansion: 2, channels: 12, stride: 2, blocks: 2)
         ]
         let model = Classifier(.init(classes: 3, stemChannels: 8, stages: stages, headChannels: 16, dropout: 0), seed: 4)
         var rng = RandomGenerator(seed: 5)

@@ -13,11 +13,15 @@ final class LabelledConditionalBatchNorm: Layer {
     let labels: [Int]
     init(_ norm: ConditionalBatchNorm, labels: [Int]) { self.norm = norm; self.labels = labels }
     func forward(_ x: Tensor, mode: Mode, slot: Int) -> Tensor { norm.forward(x, labels: labels, mode: mode, slot: slot) }
-    func backward(_ dy: Tensor, slot: Int, parameterGradients: Bool) -> Tensor { norm.backward(dy, slot: slot, parameterGradients: parameterGradients) }
+    func backward(_ dy: Tensor, slot: Int, parameterGradients: Bool) -> Tensor {
+        norm.backward(dy, slot: slot, parameterGradients: parameterGradients)
+    }
 }
 
 @Suite struct ConditionalBatchNormTests {
-    static func layer(channels: Int = 4, classes: Int = 3, activation: Activation = .identity, labels: [Int]) -> (ParameterStore, LabelledConditionalBatchNorm) {
+    static func layer(channels: Int = 4, classes: Int = 3, activation: Activation = .identity, labels: [Int]) -> (
+        ParameterStore, LabelledConditionalBatchNorm
+    ) {
         let store = ParameterStore()
         let norm = ConditionalBatchNorm("cbn", store: store, channels: channels, classes: classes, activation: activation)
         store.finalize()

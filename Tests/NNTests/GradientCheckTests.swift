@@ -9,8 +9,9 @@ import Testing
     func conv(_ cin: Int, _ cout: Int, kernel: Int, stride: Int, padding: Int, groups: Int = 1, bias: Bool) -> (ParameterStore, Conv2D) {
         var rng = RandomGenerator(seed: 1)
         let store = ParameterStore()
-        let layer = Conv2D("conv", store: store, workspace: Workspace(), inChannels: cin, outChannels: cout, kernel: kernel,
-                           stride: stride, padding: padding, groups: groups, bias: bias, rng: &rng)
+        let layer = Conv2D(
+            "conv", store: store, workspace: Workspace(), inChannels: cin, outChannels: cout, kernel: kernel,
+            stride: stride, padding: padding, groups: groups, bias: bias, rng: &rng)
         store.finalize()
         return (store, layer)
     }
@@ -44,8 +45,9 @@ import Testing
     func convTranspose2D(bias: Bool) {
         var rng = RandomGenerator(seed: 7)
         let store = ParameterStore()
-        let layer = ConvTranspose2D("up", store: store, workspace: Workspace(), inChannels: 4, outChannels: 3, kernel: 4,
-                                    stride: 2, padding: 1, bias: bias, rng: &rng)
+        let layer = ConvTranspose2D(
+            "up", store: store, workspace: Workspace(), inChannels: 4, outChannels: 3, kernel: 4,
+            stride: 2, padding: 1, bias: bias, rng: &rng)
         store.finalize()
         checkGradients("convT k4 s2 p1", layer: layer, store: store, input: randomTensor([2, 5, 3, 4], seed: 8))
     }
@@ -71,8 +73,9 @@ import Testing
             store.value(layer.weight)[i] = 0.5 + Float(i) * 0.3
             store.value(layer.bias)[i] = Float(i) * 0.2 - 0.3
         }
-        checkGradients("batchnorm2d \(activation)", layer: layer, store: store, input: randomTensor([3, 3, 5, 4], seed: 12, low: -2, high: 2),
-                       tolerance: 3e-2, step: 3e-3)
+        checkGradients(
+            "batchnorm2d \(activation)", layer: layer, store: store, input: randomTensor([3, 3, 5, 4], seed: 12, low: -2, high: 2),
+            tolerance: 3e-2, step: 3e-3)
     }
 
     @Test func batchNorm1DAndInference() {
@@ -147,7 +150,8 @@ import Testing
         var grad = [Float](repeating: 0, count: 20)
         _ = LossKernel.crossEntropy(logits: logits.data, targets: targets, classes: 4, classWeights: weights, labelSmoothing: 0.1, dLogits: &grad)
         let report = GradientCheck.check("cross-entropy", values: logits.data, count: 20, analytic: grad, step: 1e-3) {
-            Double(LossKernel.crossEntropy(logits: logits.data, targets: targets, classes: 4, classWeights: weights, labelSmoothing: 0.1, dLogits: nil))
+            Double(
+                LossKernel.crossEntropy(logits: logits.data, targets: targets, classes: 4, classWeights: weights, labelSmoothing: 0.1, dLogits: nil))
         }
         #expect(report.worstError < 1e-2, "\(report)")
     }
@@ -157,11 +161,14 @@ import Testing
         let targets = [0, 3, 1, 1, 2]
         let weights: [Float] = [1, 2, 0.5, 1.5], samples: [Float] = [1, 0.5, 0.25, 1, 0.5]
         var grad = [Float](repeating: 0, count: 20)
-        _ = LossKernel.crossEntropy(logits: logits.data, targets: targets, classes: 4, classWeights: weights, sampleWeights: samples,
-                                    labelSmoothing: 0.1, dLogits: &grad)
+        _ = LossKernel.crossEntropy(
+            logits: logits.data, targets: targets, classes: 4, classWeights: weights, sampleWeights: samples,
+            labelSmoothing: 0.1, dLogits: &grad)
         let report = GradientCheck.check("sample-weighted cross-entropy", values: logits.data, count: 20, analytic: grad, step: 1e-3) {
-            Double(LossKernel.crossEntropy(logits: logits.data, targets: targets, classes: 4, classWeights: weights, sampleWeights: samples,
-                                           labelSmoothing: 0.1, dLogits: nil))
+            Double(
+                LossKernel.crossEntropy(
+                    logits: logits.data, targets: targets, classes: 4, classWeights: weights, sampleWeights: samples,
+                    labelSmoothing: 0.1, dLogits: nil))
         }
         #expect(report.worstError < 1e-2, "\(report)")
         // Weight 1 everywhere is the plain mean; a zero-weight row gets no gradient.

@@ -17,7 +17,7 @@ import Testing
         func local(_ p: String) -> String { String(p.split(separator: ".", maxSplits: 1)[1]) }
         for p in parameters { setParameter(store, p, from: file, "\(name).p.\(local(p))") }
         if mode == .inference {
-            for buffer in ["running_mean", "running_var"] where file[ "\(name).b.\(buffer)"] != nil {
+            for buffer in ["running_mean", "running_var"] where file["\(name).b.\(buffer)"] != nil {
                 setParameter(store, "bn.\(buffer)", from: file, "\(name).b.\(buffer)")
             }
         }
@@ -41,8 +41,9 @@ import Testing
     func conv(_ name: String, cin: Int, cout: Int, kernel: Int, stride: Int, padding: Int, groups: Int = 1, bias: Bool) {
         var rng = RandomGenerator(seed: 0)
         let store = ParameterStore()
-        let layer = Conv2D("conv", store: store, workspace: Workspace(), inChannels: cin, outChannels: cout, kernel: kernel,
-                           stride: stride, padding: padding, groups: groups, bias: bias, rng: &rng)
+        let layer = Conv2D(
+            "conv", store: store, workspace: Workspace(), inChannels: cin, outChannels: cout, kernel: kernel,
+            stride: stride, padding: padding, groups: groups, bias: bias, rng: &rng)
         store.finalize()
         run(name, layer: layer, store: store, parameters: ["conv.weight"] + (bias ? ["conv.bias"] : []))
     }
@@ -59,8 +60,9 @@ import Testing
         for (name, cin, cout, bias) in [("conv_transpose2d_k4_s2_p1", 4, 3, false), ("conv_transpose2d_k4_s2_p1_bias", 3, 2, true)] {
             var rng = RandomGenerator(seed: 0)
             let store = ParameterStore()
-            let layer = ConvTranspose2D("conv", store: store, workspace: Workspace(), inChannels: cin, outChannels: cout,
-                                        kernel: 4, stride: 2, padding: 1, bias: bias, rng: &rng)
+            let layer = ConvTranspose2D(
+                "conv", store: store, workspace: Workspace(), inChannels: cin, outChannels: cout,
+                kernel: 4, stride: 2, padding: 1, bias: bias, rng: &rng)
             store.finalize()
             run(name, layer: layer, store: store, parameters: ["conv.weight"] + (bias ? ["conv.bias"] : []))
         }
@@ -77,7 +79,9 @@ import Testing
     }
 
     @Test func batchNorm() {
-        for (name, channels, mode) in [("batchnorm1d_train", 5, Mode.training), ("batchnorm2d_train", 4, .training), ("batchnorm2d_eval", 4, .inference)] {
+        for (name, channels, mode) in [
+            ("batchnorm1d_train", 5, Mode.training), ("batchnorm2d_train", 4, .training), ("batchnorm2d_eval", 4, .inference)
+        ] {
             var rng = RandomGenerator(seed: 0)
             let store = ParameterStore()
             let layer = BatchNorm("bn", store: store, channels: channels, rng: &rng)
@@ -89,7 +93,9 @@ import Testing
     @Test func activations() {
         let store = ParameterStore()
         store.finalize()
-        for (name, activation) in [("relu", Activation.relu), ("leaky_relu_0.2", .leakyReLU(0.2)), ("silu", .silu), ("sigmoid", .sigmoid), ("tanh", .tanh)] {
+        for (name, activation) in [
+            ("relu", Activation.relu), ("leaky_relu_0.2", .leakyReLU(0.2)), ("silu", .silu), ("sigmoid", .sigmoid), ("tanh", .tanh)
+        ] {
             run(name, layer: ActivationLayer(activation), store: store)
         }
     }
@@ -134,24 +140,28 @@ import Testing
             let logits = file.floats("\(name).x")
             let targets = file["\(name).t"]!.integers.map { Int($0) }
             var grad = [Float](repeating: 0, count: logits.count)
-            let loss = LossKernel.crossEntropy(logits: logits, targets: targets, classes: 4, classWeights: weighted ? file.floats("\(name).w") : nil,
-                                               labelSmoothing: weighted ? 0.1 : 0, dLogits: &grad)
+            let loss = LossKernel.crossEntropy(
+                logits: logits, targets: targets, classes: 4, classWeights: weighted ? file.floats("\(name).w") : nil,
+                labelSmoothing: weighted ? 0.1 : 0, dLogits: &grad)
             expectMatches([loss], file, "\(name).y", log: &log)
             expectMatches(grad, file, "\(name).gx", log: &log)
         }
         var weightedGrad = [Float](repeating: 0, count: 24)
-        let weighted = LossKernel.crossEntropy(logits: file.floats("cross_entropy_sample_weighted.x"),
-                                               targets: file["cross_entropy_sample_weighted.t"]!.integers.map { Int($0) }, classes: 4,
-                                               classWeights: file.floats("cross_entropy_sample_weighted.w"),
-                                               sampleWeights: file.floats("cross_entropy_sample_weighted.s"), labelSmoothing: 0.1, dLogits: &weightedGrad)
+        let weighted = LossKernel.crossEntropy(
+            logits: file.floats("cross_entropy_sample_weighted.x"),
+            targets: file["cross_entropy_sample_weighted.t"]!.integers.map { Int($0) }, classes: 4,
+            classWeights: file.floats("cross_entropy_sample_weighted.w"),
+            sampleWeights: file.floats("cross_entropy_sample_weighted.s"), labelSmoothing: 0.1, dLogits: &weightedGrad)
         expectMatches([weighted], file, "cross_entropy_sample_weighted.y", log: &log)
         expectMatches(weightedGrad, file, "cross_entropy_sample_weighted.gx", log: &log)
         var grad = [Float](repeating: 0, count: 6)
-        let bce = LossKernel.bceWithLogits(logits: file.floats("bce_with_logits.x"), targets: file.floats("bce_with_logits.t"), count: 6, dLogits: &grad)
+        let bce = LossKernel.bceWithLogits(
+            logits: file.floats("bce_with_logits.x"), targets: file.floats("bce_with_logits.t"), count: 6, dLogits: &grad)
         expectMatches([bce], file, "bce_with_logits.y", log: &log)
         expectMatches(grad, file, "bce_with_logits.gx", log: &log)
         var dr = [Float](repeating: 0, count: 5), df = [Float](repeating: 0, count: 5)
-        let hd = LossKernel.hingeDiscriminator(real: file.floats("hinge_d.xr"), realCount: 5, fake: file.floats("hinge_d.xf"), fakeCount: 5, dReal: &dr, dFake: &df)
+        let hd = LossKernel.hingeDiscriminator(
+            real: file.floats("hinge_d.xr"), realCount: 5, fake: file.floats("hinge_d.xf"), fakeCount: 5, dReal: &dr, dFake: &df)
         expectMatches([hd], file, "hinge_d.y", log: &log)
         expectMatches(dr, file, "hinge_d.gxr", log: &log)
         expectMatches(df, file, "hinge_d.gxf", log: &log)

@@ -40,7 +40,8 @@ import Testing
 
     @Test func convTranspose2DTiledMatchesWholeBatch() {
         compare("convT", input: randomTensor([5, 4, 3, 4], seed: 35)) { store, workspace, rng in
-            ConvTranspose2D("t", store: store, workspace: workspace, inChannels: 4, outChannels: 3, kernel: 4, stride: 2, padding: 1, bias: true, rng: &rng)
+            ConvTranspose2D(
+                "t", store: store, workspace: workspace, inChannels: 4, outChannels: 3, kernel: 4, stride: 2, padding: 1, bias: true, rng: &rng)
         }
     }
 }

@@ -1,5 +1,6 @@
 // The seeded generator gives fixed numbers for a fixed seed (on every machine), with sane statistics.
 import Testing
+
 @testable import Tensor
 
 @Suite struct RandomGeneratorTests {
@@ -58,6 +59,6 @@ import Testing
 }
 
 #if canImport(Glibc)
-import Glibc
-private func _log(_ x: Double) -> Double { Glibc.log(x) }
+    import Glibc
+    private func _log(_ x: Double) -> Double { Glibc.log(x) }
 #endif

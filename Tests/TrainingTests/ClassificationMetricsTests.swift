@@ -1,5 +1,6 @@
 // Metrics against hand-computed values (scikit-learn's definitions).
 import Testing
+
 @testable import Training
 
 @Suite struct ClassificationMetricsTests {

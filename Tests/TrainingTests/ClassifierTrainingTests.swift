@@ -6,6 +6,7 @@ import ImageIO
 import Models
 import Tensor
 import Testing
+
 @testable import Training
 
 @Suite struct ClassifierTrainingTests {
@@ -42,7 +43,7 @@ import Testing
         stages: [
             .init(fused: true, expansion: 1, channels: 8, stride: 1, blocks: 1),
             .init(fused: true, expansion: 2, channels: 16, stride: 2, blocks: 1),
-            .init(fused: false, expansion: 2, channels: 24, stride: 2, blocks: 1),
+            .init(fused: false, expansion: 2, channels: 24, stride: 2, blocks: 1)
         ],
         headChannels: 32, dropout: 0.1)
 
@@ -94,4 +95,3 @@ import Testing
         #expect(trainPaths.contains("\(dir.path)/b/2.png") == trainPaths.contains("\(dir.path)/b/2-mirror.png"))
     }
 }
-

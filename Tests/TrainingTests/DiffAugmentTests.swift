@@ -2,6 +2,7 @@
 import CohortTestSupport
 import Tensor
 import Testing
+
 @testable import Training
 
 @Suite struct DiffAugmentTests {

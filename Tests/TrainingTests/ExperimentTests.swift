@@ -5,6 +5,7 @@ import Foundation
 import ImageIO
 import Models
 import Testing
+
 @testable import Training
 
 @Suite struct ExperimentTests {
@@ -51,8 +52,9 @@ import Testing
         #expect(result.fcd.count == 3 && result.fcd.values.allSatisfy { $0 >= 0 })
         #expect(result.validationCurve.map(\.epoch) == (1...15).map(Double.init), "one validation point per epoch")
         #expect(result.nearCopies.count == 3 && result.acceptance.count == 3 && result.featureDiversity.count == 3)
-        #expect(["load", "gan", "classifier_real_s1", "classifier_real_s2", "classifier_synthetic_s1", "classifier_symmetric_s2", "fcd"]
-            .allSatisfy { result.seconds[$0] != nil }, "\(result.seconds.keys.sorted())")
+        #expect(
+            ["load", "gan", "classifier_real_s1", "classifier_real_s2", "classifier_synthetic_s1", "classifier_symmetric_s2", "fcd"]
+                .allSatisfy { result.seconds[$0] != nil }, "\(result.seconds.keys.sorted())")
         let table = Experiment.markdown(result, command: "cohort experiment --data tiny")
         #expect(table.contains("| real+synthetic (symmetric) |") && table.contains("not Inception FID") && table.contains("exact McNemar"))
         print(table)

@@ -8,6 +8,7 @@ import Models
 import NN
 import Tensor
 import Testing
+
 @testable import Training
 
 @Suite(.serialized) struct GANTrainingTests {
@@ -66,8 +67,9 @@ import Testing
             for i in 0..<30 { synthetic.append(images.array[(i * 256)..<((i + 1) * 256)], label: label, path: "syn") }
         }
         let syntheticAccuracy = judge.evaluate(synthetic).accuracy
-        print("GAN shapes: D loss \(losses.first!.discriminator) → \(losses.suffix(20).map(\.discriminator).reduce(0, +) / 20); "
-            + "judge accuracy on real \(realAccuracy), on synthetic \(syntheticAccuracy)")
+        print(
+            "GAN shapes: D loss \(losses.first!.discriminator) → \(losses.suffix(20).map(\.discriminator).reduce(0, +) / 20); "
+                + "judge accuracy on real \(realAccuracy), on synthetic \(syntheticAccuracy)")
         #expect(realAccuracy > 0.85, "the judge itself failed: \(realAccuracy)")
         #expect(syntheticAccuracy > 0.6, "synthetic samples are not class-conditional: accuracy \(syntheticAccuracy) (chance 0.33)")
     }
@@ -161,9 +163,11 @@ import Testing
         let path = dir.file("gan.safetensors")
         let first = GANTrainer(classes: real.classes, imageSize: 16, settings: settings)
         let rawBefore = first.discriminator.store.values.array
-        first.train(on: real, steps: 3, progress: { _, losses in
-            #expect(losses.discriminator.isFinite && losses.generator.isFinite)
-        })
+        first.train(
+            on: real, steps: 3,
+            progress: { _, losses in
+                #expect(losses.discriminator.isFinite && losses.generator.isFinite)
+            })
         #expect(first.step.spectralNorm?.sigmas.allSatisfy { $0 > 0 && $0.isFinite } == true)
         #expect(first.discriminator.store.values.array != rawBefore, "D learns")
         try GANCheckpoint.save(first, to: path)
@@ -189,8 +193,12 @@ import Testing
         let gan = GANTrainer(classes: real.classes, imageSize: 16, settings: Self.tinySettings())
         gan.train(on: real, steps: 2)
         try GANCheckpoint.save(gan, to: dir.file("gan.safetensors"))
-        let result = try BuiltExecutable.run(cohort, ["generate", "--checkpoint", dir.file("gan.safetensors"), "--class", "square",
-                                                      "--count", "5", "--out", dir.file("out"), "--seed", "42"])
+        let result = try BuiltExecutable.run(
+            cohort,
+            [
+                "generate", "--checkpoint", dir.file("gan.safetensors"), "--class", "square",
+                "--count", "5", "--out", dir.file("out"), "--seed", "42"
+            ])
         #expect(result.status == 0, "\(result.stderr)")
         let files = try FileManager.default.contentsOfDirectory(atPath: dir.file("out")).sorted()
         #expect(files.count == 5)
@@ -199,8 +207,12 @@ import Testing
         #expect(decoded.textValue("synthetic") == "true" && decoded.textValue("class") == "square" && decoded.textValue("seed") == "42")
         #expect(decoded.textValue("checkpoint_sha256") == (try SyntheticSamples.sha256(ofFile: dir.file("gan.safetensors"))))
         #expect(decoded.textValue("time") != nil)
-        let refused = try BuiltExecutable.run(cohort, ["generate", "--checkpoint", dir.file("gan.safetensors"), "--class", "ring",
-                                                       "--count", "1", "--out", dir.file("out2")])
+        let refused = try BuiltExecutable.run(
+            cohort,
+            [
+                "generate", "--checkpoint", dir.file("gan.safetensors"), "--class", "ring",
+                "--count", "1", "--out", dir.file("out2")
+            ])
         #expect(refused.status != 0 && refused.stderr.contains("not in the checkpoint"))
     }
 }

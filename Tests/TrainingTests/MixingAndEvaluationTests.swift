@@ -8,6 +8,7 @@ import ImageIO
 import Models
 import Tensor
 import Testing
+
 @testable import Training
 
 @Suite struct GroupPatternTests {
@@ -33,7 +34,8 @@ import Testing
             let keys = paths.map { pattern.key(forPath: $0) }
             let hashes = paths.map(fnv1aHex)  // a stand-in content hash, distinct per file
             let groups = NearDuplicates.groups(count: paths.count, pairs: [], keys: keys)
-            return Dictionary(uniqueKeysWithValues: zip(paths, DataSplit.assign(contentHashes: hashes, groups: groups, keys: keys, validationFraction: 0.2)))
+            return Dictionary(
+                uniqueKeysWithValues: zip(paths, DataSplit.assign(contentHashes: hashes, groups: groups, keys: keys, validationFraction: 0.2)))
         }
         let before = sides(paths(0..<60, 0..<10))
         for p in 0..<60 {
@@ -55,7 +57,8 @@ import Testing
             try writePNG(data, index: i, to: dir.file("\(name)/person\(i / 6)_\(i).png"))
         }
         let folder = try ImageFolder(root: dir.path)
-        let (train, validation, summary) = DatasetLoader.load(folder, size: 24, validationFraction: 0.3, groupPattern: try GroupPattern("^(person[0-9]+)_"))
+        let (train, validation, summary) = DatasetLoader.load(
+            folder, size: 24, validationFraction: 0.3, groupPattern: try GroupPattern("^(person[0-9]+)_"))
         #expect(summary.groupPattern == "^(person[0-9]+)_")
         #expect(summary.groups == 5 && summary.largestGroup == 6)
         let trainPatients = Set(train.paths.map { ($0 as NSString).lastPathComponent.split(separator: "_")[0] })
@@ -214,9 +217,14 @@ func fnv1aHex(_ text: String) -> String {
         swapped.labels = real.labels.map { $0 == 0 ? 1 : ($0 == 1 ? 0 : $0) }
         let gan = GANTrainer(classes: real.classes, imageSize: 16, settings: GANTrainingTests.tinySettings())
         gan.train(on: swapped, steps: 300)
-        let wrong = SyntheticDrawing.draw(label: 1, count: 20, gan: gan, realOfClass: swapped.rows(ofClass: 1), seed: 5, acceptance: AcceptanceJudge(classifier: judge, classes: real.classes, threshold: 0.5))
-        let right = SyntheticDrawing.draw(label: 2, count: 20, gan: gan, realOfClass: swapped.rows(ofClass: 2), seed: 5, acceptance: AcceptanceJudge(classifier: judge, classes: real.classes, threshold: 0.5))
-        #expect(right.accepted.count == 20 && right.acceptanceRate > 0.7, "disk samples: \(right.accepted.count) accepted, rate \(right.acceptanceRate)")
+        let wrong = SyntheticDrawing.draw(
+            label: 1, count: 20, gan: gan, realOfClass: swapped.rows(ofClass: 1), seed: 5,
+            acceptance: AcceptanceJudge(classifier: judge, classes: real.classes, threshold: 0.5))
+        let right = SyntheticDrawing.draw(
+            label: 2, count: 20, gan: gan, realOfClass: swapped.rows(ofClass: 2), seed: 5,
+            acceptance: AcceptanceJudge(classifier: judge, classes: real.classes, threshold: 0.5))
+        #expect(
+            right.accepted.count == 20 && right.acceptanceRate > 0.7, "disk samples: \(right.accepted.count) accepted, rate \(right.acceptanceRate)")
         #expect(right.accepted.allSatisfy { ($0.score ?? 0) >= 0.5 })
         #expect(wrong.acceptanceRate < 0.3, "samples of the wrong class passed: rate \(wrong.acceptanceRate)")
         #expect(wrong.belowThreshold > 20)

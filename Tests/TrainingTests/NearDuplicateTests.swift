@@ -4,6 +4,7 @@ import CohortTestSupport
 import Foundation
 import ImageIO
 import Testing
+
 @testable import Training
 
 @Suite struct NearDuplicateTests {
@@ -35,11 +36,11 @@ import Testing
     @Test func copiesGroupAndDistinctScansDoNot() throws {
         let originals = (0..<6).map { Self.scan(seed: $0) }
         var images = originals
-        images.append(Self.scan(seed: 0, mirrored: true))                  // 6: mirror of 0
-        images.append(Self.scan(seed: 1, shift: (2, -1)))                  // 7: shifted 1
-        images.append(Self.scan(seed: 2, gain: 0.8, offset: 25))           // 8: re-contrasted 2
-        images.append(try Self.reencoded(originals[3]))                    // 9: JPEG copy of 3
-        images.append(originals[4])                                        // 10: exact copy of 4
+        images.append(Self.scan(seed: 0, mirrored: true))  // 6: mirror of 0
+        images.append(Self.scan(seed: 1, shift: (2, -1)))  // 7: shifted 1
+        images.append(Self.scan(seed: 2, gain: 0.8, offset: 25))  // 8: re-contrasted 2
+        images.append(try Self.reencoded(originals[3]))  // 9: JPEG copy of 3
+        images.append(originals[4])  // 10: exact copy of 4
         let prints = images.map { ImageFingerprint($0, modelSize: 64) }
         let pairs = NearDuplicates.pairs(prints)
         let groups = NearDuplicates.groups(count: images.count, pairs: pairs)
@@ -80,7 +81,8 @@ import Testing
         try PNGEncoder.write(Self.scan(seed: 9), to: dir.file("test/b/new.png"))
         try dir.write("train/b/broken.png", [0x89, 0x50, 0x4E])
         let out = dir.file("audit.json")
-        let result = try BuiltExecutable.run(cohort, ["audit", "--data", dir.file("train"), "--test", dir.file("test"), "--json", out, "--image-size", "64"])
+        let result = try BuiltExecutable.run(
+            cohort, ["audit", "--data", dir.file("train"), "--test", dir.file("test"), "--json", out, "--image-size", "64"])
         #expect(result.status == 0, "\(result.stderr)")
         let report = try JSONDecoder().decode(LeakageReport.self, from: Data(contentsOf: URL(fileURLWithPath: out)))
         let a = try #require(report.classes.first { $0.name == "a" })

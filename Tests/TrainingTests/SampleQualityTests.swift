@@ -1,6 +1,7 @@
 // FCD and the memorization check on controlled data.
 import Tensor
 import Testing
+
 @testable import Training
 
 @Suite struct SampleQualityTests {
@@ -30,8 +31,8 @@ import Testing
 
     @Test func nearCopiesAreRejectedAndNovelSamplesKept() {
         let real = Self.gaussian(200, 64, mean: 0, std: 1, seed: 5)
-        var synthetic = Self.gaussian(20, 64, mean: 0, std: 1, seed: 6)          // novel
-        for i in 0..<5 { synthetic.append(real[i].map { $0 + 0.01 }) }        // near-copies
+        var synthetic = Self.gaussian(20, 64, mean: 0, std: 1, seed: 6)  // novel
+        for i in 0..<5 { synthetic.append(real[i].map { $0 + 0.01 }) }  // near-copies
         let check = MemorizationCheck(real: real, synthetic: synthetic)
         #expect(check.rejectedCount == 5, "rejected \(check.rejectedCount)")
         #expect(check.nearCopies.suffix(5).allSatisfy { $0 } && !check.nearCopies.prefix(20).contains(true))

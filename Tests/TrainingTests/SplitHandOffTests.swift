@@ -8,6 +8,7 @@ import ImageIO
 import Models
 import Tensor
 import Testing
+
 @testable import Training
 
 @Suite(.serialized) struct SplitHandOffTests {
@@ -29,7 +30,9 @@ import Testing
         let cohort = try #require(BuiltExecutable.path("cohort"))
         let run = try BuiltExecutable.run(cohort, ["split", "--data", root, "--out", dir.file("split.csv"), "--pixels", dir.file("split.f32")])
         #expect(run.status == 0, "\(run.stderr)")
-        let rows = try String(contentsOfFile: dir.file("split.csv"), encoding: .utf8).split(separator: "\n").dropFirst().map { $0.split(separator: ",").map(String.init) }
+        let rows = try String(contentsOfFile: dir.file("split.csv"), encoding: .utf8).split(separator: "\n").dropFirst().map {
+            $0.split(separator: ",").map(String.init)
+        }
         // The same split and pixels as the experiment's loader.
         let (train, validation, _) = DatasetLoader.load(try ImageFolder(root: root), size: 64, validationFraction: 0.2)
         #expect(rows.count == train.count + validation.count)
@@ -44,9 +47,13 @@ import Testing
     @Test(.timeLimit(.minutes(5)))
     func torchrunTrainsFromTheSplitStartingFromCohortsWeights() throws {
         let probe = try BuiltExecutable.run("/usr/bin/env", ["python3", "-c", "import torch, torch.distributed; print(torch.__version__)"])
-        guard probe.status == 0, let torchrun = ["/usr/local/bin/torchrun", "/usr/bin/torchrun", NSHomeDirectory() + "/.local/bin/torchrun"]
-            .first(where: FileManager.default.isExecutableFile) ?? Self.which("torchrun") else {
-            print("SplitHandOffTests: skipped the torchrun hand-off — PyTorch is not installed here (python3 -m pip install torch==2.13.0 installs the CPU wheel)")
+        guard probe.status == 0,
+            let torchrun = ["/usr/local/bin/torchrun", "/usr/bin/torchrun", NSHomeDirectory() + "/.local/bin/torchrun"]
+                .first(where: FileManager.default.isExecutableFile) ?? Self.which("torchrun")
+        else {
+            print(
+                "SplitHandOffTests: skipped the torchrun hand-off — PyTorch is not installed here (python3 -m pip install torch==2.13.0 installs the CPU wheel)"
+            )
             return
         }
         let dir = try TemporaryDirectory()
@@ -60,10 +67,14 @@ import Testing
         let trainer = ClassifierTrainer(model: Classifier(configuration, seed: 1), settings: ClassifierTrainingSettings())
         try trainer.saveEvaluationWeights(to: dir.file("cohort-classifier.safetensors"), classes: PhantomScans.classes)
         let script = SharedData.repositoryRoot + "/bench/train_ddp.py"
-        let run = try BuiltExecutable.run(torchrun, ["--standalone", "--nproc-per-node=2", script, "--split", dir.file("split.csv"),
-                                                     "--pixels", dir.file("split.f32"), "--width", "0.5", "--depth", "0.5",
-                                                     "--batch-size", "8", "--epochs", "2", "--max-steps", "3", "--threads", "1",
-                                                     "--init", dir.file("cohort-classifier.safetensors"), "--json", dir.file("ddp.json")])
+        let run = try BuiltExecutable.run(
+            torchrun,
+            [
+                "--standalone", "--nproc-per-node=2", script, "--split", dir.file("split.csv"),
+                "--pixels", dir.file("split.f32"), "--width", "0.5", "--depth", "0.5",
+                "--batch-size", "8", "--epochs", "2", "--max-steps", "3", "--threads", "1",
+                "--init", dir.file("cohort-classifier.safetensors"), "--json", dir.file("ddp.json")
+            ])
         #expect(run.status == 0, "\(run.stdout)\n\(run.stderr)")
         let result = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: dir.file("ddp.json")))) as? [String: Any]
         #expect(result?["processes"] as? Int == 2)

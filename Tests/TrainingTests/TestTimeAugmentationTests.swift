@@ -5,6 +5,7 @@ import Foundation
 import Models
 import Tensor
 import Testing
+
 @testable import Training
 
 @Suite struct TestTimeAugmentationTests {
@@ -45,7 +46,8 @@ import Testing
         TestTimeAugmentation.render(.init(flip: true), of: source, into: output)
         #expect((0..<s).allSatisfy { output[2 * s + $0] == source[2 * s + (s - 1 - $0)] })
         #expect(TestTimeAugmentation.standard(horizontalFlip: false).views.allSatisfy { !$0.flip })
-        #expect(TestTimeAugmentation.standard(horizontalFlip: true).views.count == 2 * TestTimeAugmentation.standard(horizontalFlip: false).views.count)
+        #expect(
+            TestTimeAugmentation.standard(horizontalFlip: true).views.count == 2 * TestTimeAugmentation.standard(horizontalFlip: false).views.count)
     }
 
     @Test func mirrorClosedViewsMakePredictionsMirrorInvariant() {

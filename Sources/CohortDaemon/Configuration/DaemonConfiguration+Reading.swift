@@ -24,7 +24,9 @@ public struct ConfigurationError: Error, CustomStringConvertible, Sendable, Equa
 
 extension DaemonConfiguration {
     /// Reads and validates the configuration at `path` plus `environment`'s COHORT_* overrides.
-    public static func load(path: String, environment: [String: String] = ProcessInfo.processInfo.environment) async throws(ConfigurationError) -> DaemonConfiguration {
+    public static func load(path: String, environment: [String: String] = ProcessInfo.processInfo.environment) async throws(ConfigurationError)
+        -> DaemonConfiguration
+    {
         guard FileManager.default.isReadableFile(atPath: path) else {
             throw ConfigurationError(file: path, key: "", problem: "cannot read the file (missing or permission denied)")
         }
@@ -66,7 +68,9 @@ struct KeyReader {
 
     func double(_ key: String, default value: Double, in range: ClosedRange<Double>) throws(ConfigurationError) -> Double {
         guard let raw = text(key) else { return value }
-        guard let parsed = Double(raw.trimmingCharacters(in: .whitespaces)), parsed.isFinite else { throw fail(key, "expected a number, got '\(raw)'") }
+        guard let parsed = Double(raw.trimmingCharacters(in: .whitespaces)), parsed.isFinite else {
+            throw fail(key, "expected a number, got '\(raw)'")
+        }
         guard range.contains(parsed) else { throw fail(key, "\(parsed) is outside \(range.lowerBound)…\(range.upperBound)") }
         return parsed
     }
@@ -190,10 +194,12 @@ struct KeyReader {
             for cls in classes where !KeyReader.isValidName(cls) { throw fail(prefix + "classes", "'\(cls)' is not a valid class folder name") }
             guard Set(classes).count == classes.count else { throw fail(prefix + "classes", "a class is listed twice") }
             let test = try absolutePath(prefix + "test_root", default: nil)
-            for other in c.datasets where other.watchRoot == watch || watch.hasPrefix(other.watchRoot + "/") || other.watchRoot.hasPrefix(watch + "/") {
+            for other in c.datasets where other.watchRoot == watch || watch.hasPrefix(other.watchRoot + "/") || other.watchRoot.hasPrefix(watch + "/")
+            {
                 throw fail(prefix + "watch_root", "overlaps dataset '\(other.name)' (\(other.watchRoot))")
             }
-            for other in c.datasets where other.outputRoot == output || output.hasPrefix(other.outputRoot + "/") || other.outputRoot.hasPrefix(output + "/") {
+            for other in c.datasets
+            where other.outputRoot == output || output.hasPrefix(other.outputRoot + "/") || other.outputRoot.hasPrefix(output + "/") {
                 // Each dataset's tree is its own: reconciliation at start deletes sample files its catalog rows do not name.
                 throw fail(prefix + "output_root", "overlaps dataset '\(other.name)''s output root (\(other.outputRoot))")
             }
@@ -202,11 +208,15 @@ struct KeyReader {
             }
             var pattern: GroupPattern?
             if let text = text(prefix + "group_pattern"), !text.isEmpty {
-                do throws(GroupPattern.InvalidPattern) { pattern = try GroupPattern(text) } catch { throw fail(prefix + "group_pattern", error.reason) }
+                do throws(GroupPattern.InvalidPattern) { pattern = try GroupPattern(text) } catch {
+                    throw fail(prefix + "group_pattern", error.reason)
+                }
             }
-            c.datasets.append(DatasetConfiguration(name: name, watchRoot: watch, outputRoot: output, imageSize: size,
-                                                   classes: classes, testRoot: test, groupPattern: pattern,
-                                                   horizontalFlip: try bool(prefix + "horizontal_flip", default: false)))
+            c.datasets.append(
+                DatasetConfiguration(
+                    name: name, watchRoot: watch, outputRoot: output, imageSize: size,
+                    classes: classes, testRoot: test, groupPattern: pattern,
+                    horizontalFlip: try bool(prefix + "horizontal_flip", default: false)))
         }
         return c
     }

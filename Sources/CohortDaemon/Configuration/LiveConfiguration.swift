@@ -49,7 +49,8 @@ extension DaemonConfiguration {
         keep("decode", \.decodeLimits)
         // A dataset's test root only matters to the next classifier job; anything else about the
         // dataset list is wired into the watcher and the router.
-        let sameShape = datasets.map { [$0.name, $0.watchRoot, $0.outputRoot, String($0.imageSize), $0.classes.joined(separator: ",")] }
+        let sameShape =
+            datasets.map { [$0.name, $0.watchRoot, $0.outputRoot, String($0.imageSize), $0.classes.joined(separator: ",")] }
             == new.datasets.map { [$0.name, $0.watchRoot, $0.outputRoot, String($0.imageSize), $0.classes.joined(separator: ",")] }
         if sameShape {
             for (i, dataset) in new.datasets.enumerated() where datasets[i].testRoot != dataset.testRoot {

@@ -38,8 +38,11 @@ struct ControlCommands: Sendable {
         DaemonMetrics.countRequest(command.rawValue, known: true)
         if command.isMutating && !mayMutate {
             let group = live.current.control.adminGroup.map { ", or members of group '\($0)'" } ?? ""
-            return .now(.failure(ControlError(.permissionDenied, "'\(command.rawValue)' changes the daemon: root, the daemon's user\(group) only",
-                                              context: ["uid": peerUID.map { String($0) } ?? "unknown", "cmd": command.rawValue])))
+            return .now(
+                .failure(
+                    ControlError(
+                        .permissionDenied, "'\(command.rawValue)' changes the daemon: root, the daemon's user\(group) only",
+                        context: ["uid": peerUID.map { String($0) } ?? "unknown", "cmd": command.rawValue])))
         }
         do {
             return try dispatch(command, request.args)
@@ -65,17 +68,22 @@ struct ControlCommands: Sendable {
                 }
             }
         case .datasets:
-            return .now(reply(configuration.datasets.map { d in
-                DatasetInfo(name: d.name, watchRoot: d.watchRoot, outputRoot: d.outputRoot, imageSize: d.imageSize, classes: d.classes,
+            return .now(
+                reply(
+                    configuration.datasets.map { d in
+                        DatasetInfo(
+                            name: d.name, watchRoot: d.watchRoot, outputRoot: d.outputRoot, imageSize: d.imageSize, classes: d.classes,
                             testRoot: d.testRoot)
-            }))
+                    }))
         case .jobs:
             let limit = try ControlArguments.decode(JobsArguments.self, from: args, command: command).limit ?? 20
             return .now(reply(try catalog.recentJobs(limit: min(max(limit, 1), 1000)).map(\.summary)))
         case .quarantine:
-            return .now(reply(try catalog.quarantine().map {
-                QuarantinedFile(path: $0.path, dataset: $0.dataset, className: $0.className, reason: $0.reason ?? "")
-            }))
+            return .now(
+                reply(
+                    try catalog.quarantine().map {
+                        QuarantinedFile(path: $0.path, dataset: $0.dataset, className: $0.className, reason: $0.reason ?? "")
+                    }))
         case .report: return .now(report(try ControlArguments.decode(ReportArguments.self, from: args, command: command)))
         case .metrics:
             let cache = statusCache
@@ -112,8 +120,10 @@ struct ControlCommands: Sendable {
                 case .success(let outcome):
                     return Self.reply(ReloadReply(applied: outcome.applied, needsRestart: outcome.needsRestart))
                 case .failure(let error):
-                    return .failure(ControlError(.invalidArguments, "configuration not reloaded: \(error)",
-                                                 context: ["file": error.file, "key": error.key]))
+                    return .failure(
+                        ControlError(
+                            .invalidArguments, "configuration not reloaded: \(error)",
+                            context: ["file": error.file, "key": error.key]))
                 }
             }
         }
@@ -131,7 +141,8 @@ struct ControlCommands: Sendable {
     /// The dataset named `name`, or the refusal to send.
     private func dataset(_ name: String?, _ configuration: DaemonConfiguration) throws(ControlError) -> DatasetConfiguration {
         guard let name else {
-            throw ControlError(.invalidArguments, "dataset is required", context: ["datasets": configuration.datasets.map(\.name).joined(separator: ",")])
+            throw ControlError(
+                .invalidArguments, "dataset is required", context: ["datasets": configuration.datasets.map(\.name).joined(separator: ",")])
         }
         guard let dataset = configuration.dataset(named: name) else {
             throw ControlError(.notFound, "unknown dataset '\(name)'", context: ["dataset": name])
@@ -149,18 +160,24 @@ struct ControlCommands: Sendable {
         if let time = args.time {
             chosen = reports.first { ($0.directory as NSString).lastPathComponent.hasPrefix(time) }
             guard chosen != nil else {
-                return .failure(ControlError(.notFound, "no report at '\(time)'", context: [
-                    "available": reports.prefix(10).map { ($0.directory as NSString).lastPathComponent }.joined(separator: ", ")]))
+                return .failure(
+                    ControlError(
+                        .notFound, "no report at '\(time)'",
+                        context: [
+                            "available": reports.prefix(10).map { ($0.directory as NSString).lastPathComponent }.joined(separator: ", ")
+                        ]))
             }
         } else {
             chosen = reports.first
         }
         guard let report = chosen else { return .failure(ControlError(.notFound, "no report yet")) }
-        var fields = ReportReply(dataset: report.dataset, time: (report.directory as NSString).lastPathComponent, directory: report.directory,
-                                 html: report.directory + "/report.html", json: report.directory + "/report.json", summary: report.summary)
+        var fields = ReportReply(
+            dataset: report.dataset, time: (report.directory as NSString).lastPathComponent, directory: report.directory,
+            html: report.directory + "/report.html", json: report.directory + "/report.json", summary: report.summary)
         if args.full == true {
             guard let data = FileManager.default.contents(atPath: report.directory + "/report.json"),
-                  let value = try? JSONDecoder().decode(JSONValue.self, from: data) else {
+                let value = try? JSONDecoder().decode(JSONValue.self, from: data)
+            else {
                 return .failure(ControlError(.notFound, "report.json is missing or unreadable", context: ["file": report.directory + "/report.json"]))
             }
             fields.report = value
@@ -172,8 +189,9 @@ struct ControlCommands: Sendable {
         guard let kind = args.kind else { throw ControlError(.invalidArguments, "train needs kind: gan or classifier") }
         let dataset = try self.dataset(args.dataset, configuration)
         let steps = kind == .gan ? configuration.gan.baseSteps : 0
-        let job = try scheduler.enqueue(dataset: dataset.name, kind: kind == .gan ? .gan : .classifier, steps: steps,
-                                        reason: "requested by an operator")
+        let job = try scheduler.enqueue(
+            dataset: dataset.name, kind: kind == .gan ? .gan : .classifier, steps: steps,
+            reason: "requested by an operator")
         return QueuedJobReply(job: job.id ?? 0)
     }
 
@@ -190,14 +208,17 @@ struct ControlCommands: Sendable {
         }
         let known = try catalog.classCounts(dataset: dataset.name).filter { $0.real > 0 }.map(\.className)
         guard known.contains(className) else {
-            throw ControlError(.notFound, "class '\(className)' has no real images in '\(dataset.name)'",
-                               context: ["dataset": dataset.name, "class": className, "classes": known.sorted().joined(separator: ",")])
+            throw ControlError(
+                .notFound, "class '\(className)' has no real images in '\(dataset.name)'",
+                context: ["dataset": dataset.name, "class": className, "classes": known.sorted().joined(separator: ",")])
         }
         let arguments = String(decoding: try JSONEncoder().encode(GenerateRequest(className: className, count: count)), as: UTF8.self)
-        let job = try scheduler.enqueue(dataset: dataset.name, kind: .generate, steps: count,
-                                        reason: "requested by an operator: \(count) × \(className)", arguments: arguments)
-        return GenerateReply(job: job.id ?? 0,
-                             directory: GenerateRequest.directory(configuration, dataset: dataset.name, job: job.id ?? 0, className: className))
+        let job = try scheduler.enqueue(
+            dataset: dataset.name, kind: .generate, steps: count,
+            reason: "requested by an operator: \(count) × \(className)", arguments: arguments)
+        return GenerateReply(
+            job: job.id ?? 0,
+            directory: GenerateRequest.directory(configuration, dataset: dataset.name, job: job.id ?? 0, className: className))
     }
 
     private func export(_ args: ExportArguments, _ configuration: DaemonConfiguration) throws(ControlError) -> ControlReply {
@@ -253,9 +274,10 @@ struct GenerateRequest: Codable, Equatable {
 extension JobRecord {
     /// The job as a `jobs` row of the protocol.
     var summary: JobSummary {
-        JobSummary(id: id, dataset: dataset, kind: JobKindName(rawValue: kind.rawValue) ?? .gan, state: JobStateName(rawValue: state.rawValue) ?? .failed,
-                   step: step, totalSteps: totalSteps, detail: detail, reason: reason, createdAt: createdAt, startedAt: startedAt,
-                   finishedAt: finishedAt, outcome: outcome, arguments: arguments)
+        JobSummary(
+            id: id, dataset: dataset, kind: JobKindName(rawValue: kind.rawValue) ?? .gan, state: JobStateName(rawValue: state.rawValue) ?? .failed,
+            step: step, totalSteps: totalSteps, detail: detail, reason: reason, createdAt: createdAt, startedAt: startedAt,
+            finishedAt: finishedAt, outcome: outcome, arguments: arguments)
     }
 
     /// The job as a `job_started` / `job_finished` event.

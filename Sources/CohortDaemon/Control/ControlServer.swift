@@ -25,8 +25,10 @@ final class ControlServer: Service, @unchecked Sendable {
     /// Called once the socket is bound and listening (cohortd then tells systemd READY=1).
     private let onReady: @Sendable () -> Void
 
-    init(configuration: DaemonConfiguration, commands: ControlCommands, live: LiveConfiguration, logger: Logger,
-         onReady: @escaping @Sendable () -> Void = {}) {
+    init(
+        configuration: DaemonConfiguration, commands: ControlCommands, live: LiveConfiguration, logger: Logger,
+        onReady: @escaping @Sendable () -> Void = {}
+    ) {
         path = configuration.socketPath
         socketGID = configuration.control.socketGID
         maxConnections = configuration.control.maxConnections
@@ -53,8 +55,9 @@ final class ControlServer: Service, @unchecked Sendable {
                     // Over the cap: a typed refusal, then close (the count is only touched on this one loop).
                     // The last slots are kept for root, cohortd's user and the admin group, so a crowd of
                     // socket-group clients cannot lock operators out.
-                    let admin = ControlAccess.mayMutate(PeerIdentity.read(from: channel), adminGID: live.current.control.adminGID,
-                                                        daemonUID: getuid())
+                    let admin = ControlAccess.mayMutate(
+                        PeerIdentity.read(from: channel), adminGID: live.current.control.adminGID,
+                        daemonUID: getuid())
                     guard limit.admit(channel, admin: admin) else {
                         try channel.pipeline.syncOperations.addHandler(RefusingHandler(maximum: limit.maximum))
                         return
@@ -62,7 +65,8 @@ final class ControlServer: Service, @unchecked Sendable {
                     // Read per connection, so a reload's new timeout applies to new clients.
                     let idle = TimeAmount.milliseconds(Int64(live.current.control.idleTimeoutSeconds * 1000))
                     try channel.pipeline.syncOperations.addHandler(IdleStateHandler(readTimeout: idle))
-                    try channel.pipeline.syncOperations.addHandler(ControlConnectionHandler(commands: commands, live: live, turns: turns, logger: logger))
+                    try channel.pipeline.syncOperations.addHandler(
+                        ControlConnectionHandler(commands: commands, live: live, turns: turns, logger: logger))
                 }
             }
         let channel: Channel
@@ -119,8 +123,9 @@ final class RefusingHandler: ChannelInboundHandler, @unchecked Sendable {
     init(maximum: Int) { self.maximum = maximum }
 
     func channelActive(context: ChannelHandlerContext) {
-        let error = ControlError(.tooManyConnections, "the control socket already serves \(maximum) clients (control.max_connections); try again later",
-                                 context: ["max_connections": String(maximum)])
+        let error = ControlError(
+            .tooManyConnections, "the control socket already serves \(maximum) clients (control.max_connections); try again later",
+            context: ["max_connections": String(maximum)])
         guard let bytes = try? FrameCodec.encode(ControlResponse.failure(id: nil, error)) else { return context.close(promise: nil) }
         context.writeAndFlush(wrapOutboundOut(context.channel.allocator.buffer(bytes: bytes))).whenComplete { _ in context.close(promise: nil) }
     }
@@ -231,7 +236,9 @@ final class ControlConnectionHandler: ChannelInboundHandler, @unchecked Sendable
                             // event-loop tasks, and handling the next frame here would keep a flooder's
                             // cycle (frame → work → completion → frame) inside NIO's task pass, which
                             // does not poll the sockets while tasks keep arriving.
-                            if self.pending.isEmpty { self.processPending(context) } else {
+                            if self.pending.isEmpty {
+                                self.processPending(context)
+                            } else {
                                 self.turns.request(self) { self.processPending(box.value) }
                             }
                         }
@@ -261,9 +268,13 @@ final class ControlConnectionHandler: ChannelInboundHandler, @unchecked Sendable
         guard badFrames >= Self.maxBadFrames else { return false }
         closing = true
         pending.removeAll()
-        closeAfter(context, ControlResponse.failure(id: nil, ControlError(
-            .malformedFrame, "\(Self.maxBadFrames) refused requests in a row (the last: \(error.message)); closing",
-            context: ["last_code": error.code.rawValue])))
+        closeAfter(
+            context,
+            ControlResponse.failure(
+                id: nil,
+                ControlError(
+                    .malformedFrame, "\(Self.maxBadFrames) refused requests in a row (the last: \(error.message)); closing",
+                    context: ["last_code": error.code.rawValue])))
         return true
     }
 
@@ -290,8 +301,13 @@ final class ControlConnectionHandler: ChannelInboundHandler, @unchecked Sendable
         if event is IdleStateHandler.IdleStateEvent {
             // A subscriber listens without speaking; a busy connection waits for its own slow command.
             guard subscription == nil, !busy else { return }
-            closeAfter(context, ControlResponse.failure(id: nil, ControlError(
-                .malformedFrame, "idle for too long; closing", context: ["idle_timeout_seconds": String(live.current.control.idleTimeoutSeconds)])))
+            closeAfter(
+                context,
+                ControlResponse.failure(
+                    id: nil,
+                    ControlError(
+                        .malformedFrame, "idle for too long; closing",
+                        context: ["idle_timeout_seconds": String(live.current.control.idleTimeoutSeconds)])))
         } else {
             context.fireUserInboundEventTriggered(event)
         }

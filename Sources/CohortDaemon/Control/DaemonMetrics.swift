@@ -21,8 +21,10 @@ enum DaemonMetrics {
 
     /// Files ingested, by outcome: active, duplicate, quarantined, removed.
     static func countIngest(_ outcome: IngestOutcome) {
-        for (name, value) in [("active", outcome.active), ("duplicate", outcome.duplicates), ("quarantined", outcome.quarantined),
-                              ("removed", outcome.removed)] where value > 0 {
+        for (name, value) in [
+            ("active", outcome.active), ("duplicate", outcome.duplicates), ("quarantined", outcome.quarantined),
+            ("removed", outcome.removed)
+        ] where value > 0 {
             CoreMetrics.Counter(label: "cohort_ingested_files_total", dimensions: [("outcome", name)]).increment(by: value)
         }
     }
@@ -60,7 +62,8 @@ enum DaemonMetrics {
         for dataset in status.datasets {
             for c in dataset.classes {
                 for (kind, value) in [("real", c.real), ("synthetic", c.synthetic), ("quarantined", c.quarantined), ("duplicate", c.duplicates)] {
-                    CoreMetrics.Gauge(label: "cohort_images", dimensions: [("dataset", dataset.name), ("class", c.className), ("kind", kind)]).record(value)
+                    CoreMetrics.Gauge(label: "cohort_images", dimensions: [("dataset", dataset.name), ("class", c.className), ("kind", kind)]).record(
+                        value)
                 }
                 CoreMetrics.Gauge(label: "cohort_class_deficit", dimensions: [("dataset", dataset.name), ("class", c.className)]).record(c.deficit)
             }

@@ -25,8 +25,9 @@ struct DatasetRouter {
         }
         let className = relative[0]
         if !dataset.classes.isEmpty && !dataset.classes.contains(className) {
-            return .refused(dataset: dataset, className: className,
-                            reason: "unknown class '\(className)' (configured classes: \(dataset.classes.joined(separator: ", ")))")
+            return .refused(
+                dataset: dataset, className: className,
+                reason: "unknown class '\(className)' (configured classes: \(dataset.classes.joined(separator: ", ")))")
         }
         let ext = (relative.last!.split(separator: ".").last.map { $0.lowercased() }) ?? ""
         guard relative.last!.contains("."), DatasetRouter.imageExtensions.contains(ext) else {

@@ -104,8 +104,9 @@ final class IngestProcessor: @unchecked Sendable {
                 case .refused(let d, let c, _): (datasetName, className) = (d.name, c)
                 case .image(let d, let c): (datasetName, className) = (d.name, c)
                 }
-                var row = ImageRecord(dataset: datasetName, className: className, path: file.path, fileSize: file.stamp.size,
-                                      modified: file.stamp.modified, state: .quarantined, ingestedAt: now)
+                var row = ImageRecord(
+                    dataset: datasetName, className: className, path: file.path, fileSize: file.stamp.size,
+                    modified: file.stamp.modified, state: .quarantined, ingestedAt: now)
                 switch decoded[i] {
                 case .refused(let reason, let transient):
                     row.reason = reason
@@ -123,7 +124,8 @@ final class IngestProcessor: @unchecked Sendable {
                     if let original = try db.activeImage(dataset: datasetName, contentHash: print.contentHash) {
                         row.state = .duplicate
                         row.duplicateOf = original.path
-                        row.reason = original.className == className
+                        row.reason =
+                            original.className == className
                             ? "same pixels as \(original.path)"
                             : "same pixels as \(original.path) in class '\(original.className)' (label conflict; counted there)"
                         try db.insert(&row)
@@ -228,8 +230,9 @@ final class IngestProcessor: @unchecked Sendable {
         }
         return try catalog.writeImages { db in
             guard try db.count(atPath: path) == 0 else { return false }
-            var row = ImageRecord(dataset: dataset.name, className: className, path: path, fileSize: 0, modified: 0,
-                                  state: .quarantined, ingestedAt: now)
+            var row = ImageRecord(
+                dataset: dataset.name, className: className, path: path, fileSize: 0, modified: 0,
+                state: .quarantined, ingestedAt: now)
             row.reason = reason
             try db.insert(&row)
             return true
@@ -308,8 +311,9 @@ final class IngestProcessor: @unchecked Sendable {
 
 extension IngestOutcome {
     func adding(_ other: IngestOutcome) -> IngestOutcome {
-        IngestOutcome(active: active + other.active, duplicates: duplicates + other.duplicates, quarantined: quarantined + other.quarantined,
-                      unchanged: unchanged + other.unchanged, removed: removed + other.removed)
+        IngestOutcome(
+            active: active + other.active, duplicates: duplicates + other.duplicates, quarantined: quarantined + other.quarantined,
+            unchanged: unchanged + other.unchanged, removed: removed + other.removed)
     }
 }
 
@@ -318,7 +322,8 @@ extension ImageRecord {
     var fingerprint: ImageFingerprint? {
         guard let contentHash, let perceptualHash, let mirroredHash, let thumbnail else { return nil }
         let values = thumbnail.withUnsafeBytes { Array($0.bindMemory(to: Float.self)) }
-        return ImageFingerprint(contentHash: contentHash, hash: UInt64(bitPattern: perceptualHash),
-                                mirroredHash: UInt64(bitPattern: mirroredHash), thumbnail: values)
+        return ImageFingerprint(
+            contentHash: contentHash, hash: UInt64(bitPattern: perceptualHash),
+            mirroredHash: UInt64(bitPattern: mirroredHash), thumbnail: values)
     }
 }

@@ -77,7 +77,9 @@ final class IngestService: Service, @unchecked Sendable {
     func run() async throws {
         do {
             for (dataset, count) in try processor.dropRowsOutsideWatchRoots().sorted(by: { $0.key < $1.key }) {
-                logger.warning("dataset \(dataset): \(count) catalog rows name files outside its watch root (moved?); dropped — the files are untouched and are ingested again if the root moves back")
+                logger.warning(
+                    "dataset \(dataset): \(count) catalog rows name files outside its watch root (moved?); dropped — the files are untouched and are ingested again if the root moves back"
+                )
             }
         } catch {
             logger.error("cannot drop rows outside the watch roots: \(error)")
@@ -122,7 +124,9 @@ final class IngestService: Service, @unchecked Sendable {
                 do {
                     let outcome = try processor.retryDue()
                     if outcome.active + outcome.duplicates > 0 {
-                        logger.info("retried transient refusals: \(outcome.active) now cataloged, \(outcome.duplicates) duplicates, \(outcome.quarantined) still refused")
+                        logger.info(
+                            "retried transient refusals: \(outcome.active) now cataloged, \(outcome.duplicates) duplicates, \(outcome.quarantined) still refused"
+                        )
                     }
                 } catch {
                     logger.error("retrying transient refusals failed: \(error)")
@@ -193,7 +197,8 @@ final class IngestService: Service, @unchecked Sendable {
                 }
             case .overflowed:
                 DaemonMetrics.countWatchOverflow()
-                logger.warning("the kernel's inotify queue overflowed (fs.inotify.max_queued_events): events were lost; rescanning every watched root")
+                logger.warning(
+                    "the kernel's inotify queue overflowed (fs.inotify.max_queued_events): events were lost; rescanning every watched root")
             case .degraded(let reason):
                 state.setDegraded("filewatch", reason)
                 if let reason { logger.warning("file watching degraded: \(reason)") } else { logger.notice("file watching healthy again") }
@@ -201,7 +206,8 @@ final class IngestService: Service, @unchecked Sendable {
         }
         flush()
         if failedCount > 0 {
-            state.setDegraded("ingest", "\(failedCount) changes not cataloged (\(lastFailure ?? "catalog error")); retried every \(Int(failedRetrySeconds)) s")
+            state.setDegraded(
+                "ingest", "\(failedCount) changes not cataloged (\(lastFailure ?? "catalog error")); retried every \(Int(failedRetrySeconds)) s")
         }
         report(total)
     }
@@ -242,8 +248,11 @@ final class IngestService: Service, @unchecked Sendable {
     private func report(_ total: IngestOutcome) {
         if total.total + total.removed > 0 {
             DaemonMetrics.countIngest(total)
-            state.events.publish(.ingested(IngestedEvent(active: total.active, duplicates: total.duplicates, quarantined: total.quarantined,
-                                                         removed: total.removed)))
+            state.events.publish(
+                .ingested(
+                    IngestedEvent(
+                        active: total.active, duplicates: total.duplicates, quarantined: total.quarantined,
+                        removed: total.removed)))
             logger.info("ingest: \(total.active) new, \(total.duplicates) duplicates, \(total.quarantined) quarantined, \(total.removed) removed")
         }
     }

@@ -17,7 +17,9 @@ enum ClassifierJob {
         let activeAtStart = counts.values.reduce(0, +)
         let train = try CatalogImages.load(context.catalog, dataset: dataset.name, split: .train, classes: classes, size: dataset.imageSize)
         let validation = try CatalogImages.load(context.catalog, dataset: dataset.name, split: .validation, classes: classes, size: dataset.imageSize)
-        guard train.count > 0, validation.count > 0 else { return "not enough images for a report (train \(train.count), validation \(validation.count))" }
+        guard train.count > 0, validation.count > 0 else {
+            return "not enough images for a report (train \(train.count), validation \(validation.count))"
+        }
         let synthetic = try loadSynthetic(context, classes: classes, size: dataset.imageSize)
         var test: LabeledImages?
         if let root = dataset.testRoot {
@@ -25,7 +27,9 @@ enum ClassifierJob {
                 let folder = try ImageFolder(root: root, classes: classes)
                 let decoded = DatasetLoader.decode(folder, size: dataset.imageSize, decoder: ImageDecoder(limits: context.configuration.decodeLimits))
                 var images = LabeledImages(size: dataset.imageSize, classes: classes)
-                for (i, item) in folder.items.enumerated() { if let pixels = decoded.images[i] { images.append(pixels[...], label: item.classIndex, path: item.path) } }
+                for (i, item) in folder.items.enumerated() {
+                    if let pixels = decoded.images[i] { images.append(pixels[...], label: item.classIndex, path: item.path) }
+                }
                 test = images
             } catch {
                 context.logger.warning("\(dataset.name): test root \(root) unusable: \(error)")
@@ -50,8 +54,9 @@ enum ClassifierJob {
             if let stop = context.stopReason { throw stop }
             context.progress(phase: "evaluating \(name)", step: 0, total: 0, detail: "")
             let (metrics, correct) = trainer.evaluatePerImage(validation)
-            let variant = ReportVariant(training: name, trainImages: train.count + (synthetic?.count ?? 0), validation: metrics,
-                                        test: test.map { trainer.evaluate($0) }, losses: trace.losses, seconds: trace.seconds)
+            let variant = ReportVariant(
+                training: name, trainImages: train.count + (synthetic?.count ?? 0), validation: metrics,
+                test: test.map { trainer.evaluate($0) }, losses: trace.losses, seconds: trace.seconds)
             return (variant, trainer, correct)
         }
         let (real, realModel, realCorrect) = try trainVariant("real", synthetic: nil, phase: 1)
@@ -65,8 +70,9 @@ enum ClassifierJob {
         let fcd = SyntheticQuality.fcd(featureNetwork: realModel, realValidation: validation, synthetic: synthetic)
         let diversity = SyntheticQuality.diversity(realTrain: train, synthetic: synthetic)
         let featureDiversity = SyntheticQuality.featureDiversity(featureNetwork: realModel, realValidation: validation, synthetic: synthetic)
-        let harmful = HarmGate.harmedClasses(classes: classes, tests: pairedByClass, real: real.validation, mixed: withSynthetic.validation,
-                                             withSynthetic: Set(synthetic.labels.map { classes[$0] }))
+        let harmful = HarmGate.harmedClasses(
+            classes: classes, tests: pairedByClass, real: real.validation, mixed: withSynthetic.validation,
+            withSynthetic: Set(synthetic.labels.map { classes[$0] }))
         let withheld = context.configuration.balance.publishWhenHarmful ? [] : harmful
         let state = try context.datasetState()
         let published: [PublishedClass]
@@ -80,19 +86,22 @@ enum ClassifierJob {
             classes: classes, counts: try classCounts(context, classes: classes), variants: [real, withSynthetic], fcd: fcd,
             nearCopies: Dictionary(uniqueKeysWithValues: published.map { ($0.className, $0.nearCopiesRejected) }),
             diversity: diversity, harmfulClasses: harmful, withheldClasses: withheld,
-            findings: ClassifierReport.findings(classes: classes, real: real, mixed: withSynthetic, harmful: harmful, withheld: withheld,
-                                               diversity: diversity, pairedTest: pairedTest, pairedByClass: pairedByClass),
+            findings: ClassifierReport.findings(
+                classes: classes, real: real, mixed: withSynthetic, harmful: harmful, withheld: withheld,
+                diversity: diversity, pairedTest: pairedTest, pairedByClass: pairedByClass),
             sampleGridPNG: ReportSampleGrid.png(real: validation, synthetic: synthetic, classes: classes),
             pairedTest: pairedTest, pairedTestByClass: pairedByClass, mixing: mixing, featureDiversity: featureDiversity)
-        let directory = try ReportWriter.write(report, to: context.configuration.reportDirectory(dataset.name), keep: settings.keepReports,
-                                               catalog: context.catalog)
+        let directory = try ReportWriter.write(
+            report, to: context.configuration.reportDirectory(dataset.name), keep: settings.keepReports,
+            catalog: context.catalog)
         try context.saveDatasetState { state in
             state.classifierTrainedAt = Date().timeIntervalSince1970
             state.imagesAtClassifier = activeAtStart
             state.setWithheldClasses(Array(withheld))
         }
-        return String(format: "report %@: validation macro-F1 real %.1f%%, real+synthetic %.1f%%", directory,
-                      real.validation.macroF1 * 100, withSynthetic.validation.macroF1 * 100)
+        return String(
+            format: "report %@: validation macro-F1 real %.1f%%, real+synthetic %.1f%%", directory,
+            real.validation.macroF1 * 100, withSynthetic.validation.macroF1 * 100)
     }
 
     /// The published synthetic samples, decoded from the output tree (labelled by `classes`).
@@ -102,7 +111,8 @@ enum ClassifierJob {
         let decoder = ImageDecoder()
         for row in rows {
             guard let label = classes.firstIndex(of: row.className),
-                  let decoded = try? decoder.decode(path: row.path) else { continue }
+                let decoded = try? decoder.decode(path: row.path)
+            else { continue }
             images.append(Preprocessor.modelInput(decoded.image, size: size)[...], label: label, path: row.path)
         }
         return images
@@ -112,7 +122,9 @@ enum ClassifierJob {
         let rows = try context.catalog.splitCounts(dataset: context.dataset.name)
         let synthetic = try SyntheticCounts.byClass(context.catalog, dataset: context.dataset.name)
         var result: [String: ReportClassCounts] = [:]
-        for name in classes { result[name] = ReportClassCounts(realTrain: 0, realValidation: 0, synthetic: synthetic[name] ?? 0, duplicates: 0, quarantined: 0) }
+        for name in classes {
+            result[name] = ReportClassCounts(realTrain: 0, realValidation: 0, synthetic: synthetic[name] ?? 0, duplicates: 0, quarantined: 0)
+        }
         for row in rows {
             let name = row.className
             guard result[name] != nil else { continue }
@@ -172,8 +184,10 @@ enum ReportSampleGrid {
 enum HarmGate {
     static let minimumRecallDrop = 0.01
 
-    static func harmedClasses(classes: [String], tests: [String: PairedComparison], real: ClassificationMetrics, mixed: ClassificationMetrics,
-                              withSynthetic: Set<String>) -> [String] {
+    static func harmedClasses(
+        classes: [String], tests: [String: PairedComparison], real: ClassificationMetrics, mixed: ClassificationMetrics,
+        withSynthetic: Set<String>
+    ) -> [String] {
         let candidates = classes.enumerated().filter { withSynthetic.contains($0.element) && tests[$0.element] != nil }
         let rejected = PairedComparison.holmRejections(candidates.map { tests[$0.element]!.pValue })
         return zip(candidates, rejected).filter { candidate, significant in

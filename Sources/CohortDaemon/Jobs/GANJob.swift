@@ -36,7 +36,9 @@ enum GANJob {
 
         let total = context.job.totalSteps
         var done = context.job.step
-        context.logger.info("\(dataset.name): GAN job \(context.job.id!) — \(total - done) of \(total) steps on \(train.count) images, classes \(trainer.classes.joined(separator: ","))")
+        context.logger.info(
+            "\(dataset.name): GAN job \(context.job.id!) — \(total - done) of \(total) steps on \(train.count) images, classes \(trainer.classes.joined(separator: ","))"
+        )
         let started = Date()
         let startStep = done
         while done < total {
@@ -46,8 +48,11 @@ enum GANJob {
                 done = current
                 let rate = Double(current - startStep) / max(1e-3, Date().timeIntervalSince(started))
                 let eta = rate > 0 ? Double(total - current) / rate : 0
-                context.progress(phase: "training", step: current, total: total,
-                                 detail: String(format: "D %.3f G %.3f, %.1f steps/s, " + JobProgress.etaMarker + "%.0f s", losses.discriminator, losses.generator, rate, eta))
+                context.progress(
+                    phase: "training", step: current, total: total,
+                    detail: String(
+                        format: "D %.3f G %.3f, %.1f steps/s, " + JobProgress.etaMarker + "%.0f s", losses.discriminator, losses.generator, rate, eta)
+                )
             }
             try GANCheckpoint.save(trainer, to: checkpointPath)
             try context.commit(step: done)
@@ -58,10 +63,12 @@ enum GANJob {
         let generation = try context.datasetState().generation + 1
         context.progress(phase: "generating", step: total, total: total, detail: "sampling and filtering near-copies")
         // The counts the job trained on, with the withheld classes as they are now (a report may have come meanwhile).
-        let balance = BalancePolicy.balance(realCounts: atStart.realCounts, settings: settings.balance,
-                                            suppressed: try settings.balance.withheld(try context.datasetState()))
-        let published = try publishing.publisher.regenerate(trainer: trainer, checkpointSHA256: sha, generation: generation, balance: balance,
-                                                 realTrain: train, shouldStop: { context.shouldStop })
+        let balance = BalancePolicy.balance(
+            realCounts: atStart.realCounts, settings: settings.balance,
+            suppressed: try settings.balance.withheld(try context.datasetState()))
+        let published = try publishing.publisher.regenerate(
+            trainer: trainer, checkpointSHA256: sha, generation: generation, balance: balance,
+            realTrain: train, shouldStop: { context.shouldStop })
         try context.saveDatasetState { state in
             state.ganTrainedAt = Date().timeIntervalSince1970
             state.imagesAtGAN = activeAtStart
@@ -70,7 +77,8 @@ enum GANJob {
             try state.setLastPublish(published)
         }
         let summary = published.filter { $0.wanted > 0 }.map { "\($0.className) \($0.published)" }.joined(separator: ", ")
-        return "trained to iteration \(trainer.iteration); checkpoint \(sha.prefix(12)); published \(summary.isEmpty ? "nothing (balanced)" : summary)"
+        return
+            "trained to iteration \(trainer.iteration); checkpoint \(sha.prefix(12)); published \(summary.isEmpty ? "nothing (balanced)" : summary)"
     }
 
 }
@@ -96,9 +104,10 @@ enum GenerateJob {
             guard let label = trainer.classes.firstIndex(of: entry.className) else { continue }
             let missing = entry.wanted - (have[entry.className] ?? 0)
             context.progress(phase: "generating", step: 0, total: missing, detail: entry.className)
-            let result = try publishing.publisher.publish(className: entry.className, label: label, count: missing, trainer: trainer,
-                                                          checkpointSHA256: publishing.checkpointSHA256, generation: generation,
-                                                          realTrain: publishing.realTrain, replacing: false)
+            let result = try publishing.publisher.publish(
+                className: entry.className, label: label, count: missing, trainer: trainer,
+                checkpointSHA256: publishing.checkpointSHA256, generation: generation,
+                realTrain: publishing.realTrain, replacing: false)
             added.append("\(entry.className) +\(result.published)")
         }
         return added.isEmpty ? "nothing to top up" : "topped up " + added.joined(separator: ", ")
@@ -118,9 +127,10 @@ extension GenerateJob {
         }
         let directory = GenerateRequest.directory(context.configuration, dataset: dataset.name, job: context.job.id!, className: request.className)
         context.progress(phase: "generating", step: 0, total: request.count, detail: request.className)
-        let result = try publishing.publisher.writeRequested(className: request.className, label: label, count: request.count,
-                                                             trainer: publishing.trainer, checkpointSHA256: publishing.checkpointSHA256,
-                                                             realTrain: publishing.realTrain, to: directory)
+        let result = try publishing.publisher.writeRequested(
+            className: request.className, label: label, count: request.count,
+            trainer: publishing.trainer, checkpointSHA256: publishing.checkpointSHA256,
+            realTrain: publishing.realTrain, to: directory)
         context.progress(phase: "generating", step: request.count, total: request.count, detail: request.className)
         return "wrote \(result.written) \(request.className) samples to \(directory) (\(result.rejected) near-copies rejected)"
     }

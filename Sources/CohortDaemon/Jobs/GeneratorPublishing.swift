@@ -17,10 +17,12 @@ struct GeneratorPublishing {
     {
         let dataset = context.dataset
         let generator = try trainer ?? GANCheckpoint.resume(from: checkpoint)
-        let train = try realTrain
+        let train =
+            try realTrain
             ?? CatalogImages.load(context.catalog, dataset: dataset.name, split: .train, classes: generator.classes, size: dataset.imageSize)
         let judge = SyntheticPublisher.acceptanceJudge(context.configuration, dataset: dataset, logger: context.logger)
-        return GeneratorPublishing(trainer: generator, checkpointSHA256: try SyntheticSamples.sha256(ofFile: checkpoint), realTrain: train,
-                                   publisher: SyntheticPublisher(catalog: context.catalog, dataset: dataset, logger: context.logger, judge: judge))
+        return GeneratorPublishing(
+            trainer: generator, checkpointSHA256: try SyntheticSamples.sha256(ofFile: checkpoint), realTrain: train,
+            publisher: SyntheticPublisher(catalog: context.catalog, dataset: dataset, logger: context.logger, judge: judge))
     }
 }

@@ -23,8 +23,10 @@ final class JobContext: @unchecked Sendable {
     private let stopRequested: () -> Bool
     private var lastPersisted = 0.0
 
-    init(catalog: CatalogDatabase, configuration: DaemonConfiguration, dataset: DatasetConfiguration, state: DaemonState,
-         logger: Logger, job: JobRecord, stopRequested: @escaping () -> Bool) {
+    init(
+        catalog: CatalogDatabase, configuration: DaemonConfiguration, dataset: DatasetConfiguration, state: DaemonState,
+        logger: Logger, job: JobRecord, stopRequested: @escaping () -> Bool
+    ) {
         self.catalog = catalog
         self.configuration = configuration
         self.dataset = dataset
@@ -51,8 +53,9 @@ final class JobContext: @unchecked Sendable {
     /// Publishes progress live, and to the catalog at most every 2 s.
     func progress(phase: String, step: Int, total: Int, detail: String) {
         let now = Date().timeIntervalSince1970
-        let progress = JobProgress(jobID: job.id!, dataset: job.dataset, kind: job.kind.rawValue, phase: phase, step: step,
-                                   totalSteps: total, detail: detail, startedAt: job.startedAt ?? now)
+        let progress = JobProgress(
+            jobID: job.id!, dataset: job.dataset, kind: job.kind.rawValue, phase: phase, step: step,
+            totalSteps: total, detail: detail, startedAt: job.startedAt ?? now)
         let phaseChanged = state.progress?.phase != phase
         state.progress = progress
         state.events.publishProgress(progress, force: phaseChanged || step >= total)

@@ -88,8 +88,9 @@ final class JobRunner: Service, @unchecked Sendable {
         job.state = .running
         job.startedAt = job.startedAt ?? Date().timeIntervalSince1970
         try? catalog.updateJob(job)
-        let context = JobContext(catalog: catalog, configuration: configuration, dataset: dataset, state: state,
-                                 logger: logger, job: job, stopRequested: { [weak self] in self?.isStopping ?? true })
+        let context = JobContext(
+            catalog: catalog, configuration: configuration, dataset: dataset, state: state,
+            logger: logger, job: job, stopRequested: { [weak self] in self?.isStopping ?? true })
         let started = Date()
         state.events.publish(.jobStarted(job.event))
         defer {

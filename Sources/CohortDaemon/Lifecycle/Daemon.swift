@@ -40,26 +40,31 @@ public enum Daemon {
         let notifier = SystemdNotifier()
         let reloader = ConfigurationReloader(live: live, notifier: notifier, state: state, logger: logger)
         // READY=1 only now that the catalog is open, and once the control socket is bound.
-        let commands = ControlCommands(catalog: catalog, live: live, state: state, scheduler: scheduler, ingest: ingest,
-                                       runner: runner, reloader: reloader,
-                                       statusCache: StatusCache(catalog: catalog, live: live, state: state))
-        let control = ControlServer(configuration: configuration, commands: commands, live: live, logger: logger,
-                                    onReady: { notifier.notify("READY=1\nSTATUS=idle, watching") })
+        let commands = ControlCommands(
+            catalog: catalog, live: live, state: state, scheduler: scheduler, ingest: ingest,
+            runner: runner, reloader: reloader,
+            statusCache: StatusCache(catalog: catalog, live: live, state: state))
+        let control = ControlServer(
+            configuration: configuration, commands: commands, live: live, logger: logger,
+            onReady: { notifier.notify("READY=1\nSTATUS=idle, watching") })
         let watchdog = WatchdogService(notifier: notifier, state: state)
         let journalMode = try catalog.journalMode()
-        logger.info("cohortd \(StatusSnapshot.daemonVersion) starting: \(configuration.datasets.count) dataset(s), state \(configuration.stateDirectory), \(Parallel.workers) compute threads, OpenBLAS \(BLAS.coreName), catalog \(journalMode) mode")
-        let group = ServiceGroup(configuration: .init(
-            services: [
-                .init(service: status),
-                .init(service: runner),
-                .init(service: scheduler),
-                .init(service: ingest),
-                .init(service: control),
-                .init(service: watchdog),
-                .init(service: reloader),
-            ],
-            gracefulShutdownSignals: [.sigterm, .sigint],
-            logger: logger))
+        logger.info(
+            "cohortd \(StatusSnapshot.daemonVersion) starting: \(configuration.datasets.count) dataset(s), state \(configuration.stateDirectory), \(Parallel.workers) compute threads, OpenBLAS \(BLAS.coreName), catalog \(journalMode) mode"
+        )
+        let group = ServiceGroup(
+            configuration: .init(
+                services: [
+                    .init(service: status),
+                    .init(service: runner),
+                    .init(service: scheduler),
+                    .init(service: ingest),
+                    .init(service: control),
+                    .init(service: watchdog),
+                    .init(service: reloader)
+                ],
+                gracefulShutdownSignals: [.sigterm, .sigint],
+                logger: logger))
         try await group.run()
         do { try catalog.checkpointWAL() } catch { logger.warning("catalog WAL checkpoint at stop failed: \(error)") }
         logger.info("cohortd stopped")

@@ -28,7 +28,9 @@ public final class DaemonState: @unchecked Sendable {
             if let p = progressValue {
                 return "\(p.kind) job \(p.jobID) on \(p.dataset): \(p.phase) \(p.step)/\(p.totalSteps)"
             }
-            return pausedValue ? "training paused" : (degradedValue.isEmpty ? "idle, watching" : "degraded: " + degradedValue.values.sorted().joined(separator: "; "))
+            return pausedValue
+                ? "training paused"
+                : (degradedValue.isEmpty ? "idle, watching" : "degraded: " + degradedValue.values.sorted().joined(separator: "; "))
         }
     }
 

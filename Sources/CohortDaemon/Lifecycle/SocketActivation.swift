@@ -8,10 +8,13 @@ enum SocketActivation {
     static let firstDescriptor: Int32 = 3
 
     /// The passed listening socket, or nil when cohortd was not socket-activated.
-    static func listeningDescriptor(environment: [String: String] = ProcessInfo.processInfo.environment,
-                                    pid: Int32 = getpid(), consume: Bool = true) -> Int32? {
+    static func listeningDescriptor(
+        environment: [String: String] = ProcessInfo.processInfo.environment,
+        pid: Int32 = getpid(), consume: Bool = true
+    ) -> Int32? {
         guard let listenPID = environment["LISTEN_PID"].flatMap(Int32.init), listenPID == pid,
-              let count = environment["LISTEN_FDS"].flatMap(Int.init), count >= 1 else { return nil }
+            let count = environment["LISTEN_FDS"].flatMap(Int.init), count >= 1
+        else { return nil }
         if consume {
             for name in ["LISTEN_PID", "LISTEN_FDS", "LISTEN_FDNAMES"] { unsetenv(name) }
             _ = fcntl(firstDescriptor, F_SETFD, FD_CLOEXEC)

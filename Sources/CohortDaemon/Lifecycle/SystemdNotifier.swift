@@ -1,8 +1,9 @@
 // sd_notify(3) without libsystemd: one datagram per message to $NOTIFY_SOCKET (a path, or an abstract
 // socket when it starts with "@"). A no-op when not started by systemd.
 import Foundation
+
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 public struct SystemdNotifier: Sendable {

@@ -78,36 +78,54 @@ public struct ClassifierReport: Codable, Sendable {
 extension ClassifierReport {
     /// The findings a reader needs first: does synthetic data help, per class where it hurts, and how
     /// far validation drawn from the same source flatters compared with the external test set.
-    static func findings(classes: [String], real: ReportVariant, mixed: ReportVariant, harmful: [String], withheld: [String],
-                         diversity: [String: Double] = [:], pairedTest: PairedComparison? = nil,
-                         pairedByClass: [String: PairedComparison] = [:]) -> [String] {
+    static func findings(
+        classes: [String], real: ReportVariant, mixed: ReportVariant, harmful: [String], withheld: [String],
+        diversity: [String: Double] = [:], pairedTest: PairedComparison? = nil,
+        pairedByClass: [String: PairedComparison] = [:]
+    ) -> [String] {
         var lines: [String] = []
         for name in classes {
             if let ratio = diversity[name], ratio < 0.5 {
-                lines.append(String(format: "Synthetic samples of '%@' vary far less than its scans (diversity %.2f of real): the generator is repeating itself (mode collapse); treat them as weak augmentation at best.", name, ratio))
+                lines.append(
+                    String(
+                        format:
+                            "Synthetic samples of '%@' vary far less than its scans (diversity %.2f of real): the generator is repeating itself (mode collapse); treat them as weak augmentation at best.",
+                        name, ratio))
             }
         }
         let dv = (mixed.validation.macroF1 - real.validation.macroF1) * 100
         if let rt = real.test, let mt = mixed.test {
             let dt = (mt.macroF1 - rt.macroF1) * 100
-            lines.append(String(format: "On the external test set, real+synthetic macro-F1 is %+.1f points vs real-only (%.1f%% vs %.1f%%): synthetic data %@.",
-                                dt, mt.macroF1 * 100, rt.macroF1 * 100, dt > 0.05 ? "helped" : (dt < -0.05 ? "hurt" : "made no difference")))
+            lines.append(
+                String(
+                    format: "On the external test set, real+synthetic macro-F1 is %+.1f points vs real-only (%.1f%% vs %.1f%%): synthetic data %@.",
+                    dt, mt.macroF1 * 100, rt.macroF1 * 100, dt > 0.05 ? "helped" : (dt < -0.05 ? "hurt" : "made no difference")))
             for (name, variant) in [("real-only", real), ("real+synthetic", mixed)] {
                 if let test = variant.test {
-                    lines.append(String(format: "%@: validation accuracy %.1f%% vs external test %.1f%% — a gap of %.1f points; validation from the same source flatters.",
-                                        name, variant.validation.accuracy * 100, test.accuracy * 100, (variant.validation.accuracy - test.accuracy) * 100))
+                    lines.append(
+                        String(
+                            format:
+                                "%@: validation accuracy %.1f%% vs external test %.1f%% — a gap of %.1f points; validation from the same source flatters.",
+                            name, variant.validation.accuracy * 100, test.accuracy * 100, (variant.validation.accuracy - test.accuracy) * 100))
                 }
             }
         } else {
-            lines.append(String(format: "On the real validation split, real+synthetic macro-F1 is %+.1f points vs real-only (%.1f%% vs %.1f%%); paired test on the same images: synthetic data %@.",
-                                dv, mixed.validation.macroF1 * 100, real.validation.macroF1 * 100,
-                                pairedTest?.verdict ?? (dv > 0.05 ? "helped" : (dv < -0.05 ? "hurt" : "made no difference"))))
-            lines.append("No external test root is configured: validation comes from the same source as training and flatters (measured: 95.8% validation vs 74.4% on a held-out test split for brain MRI).")
+            lines.append(
+                String(
+                    format:
+                        "On the real validation split, real+synthetic macro-F1 is %+.1f points vs real-only (%.1f%% vs %.1f%%); paired test on the same images: synthetic data %@.",
+                    dv, mixed.validation.macroF1 * 100, real.validation.macroF1 * 100,
+                    pairedTest?.verdict ?? (dv > 0.05 ? "helped" : (dv < -0.05 ? "hurt" : "made no difference"))))
+            lines.append(
+                "No external test root is configured: validation comes from the same source as training and flatters (measured: 95.8% validation vs 74.4% on a held-out test split for brain MRI)."
+            )
         }
         for name in harmful {
             let c = classes.firstIndex(of: name)!
-            lines.append(String(format: "Synthetic data HURT class '%@': validation recall %.1f%% with it vs %.1f%% without (%@).",
-                                name, mixed.validation.recall[c] * 100, real.validation.recall[c] * 100, pairedByClass[name]?.verdict ?? "paired test"))
+            lines.append(
+                String(
+                    format: "Synthetic data HURT class '%@': validation recall %.1f%% with it vs %.1f%% without (%@).",
+                    name, mixed.validation.recall[c] * 100, real.validation.recall[c] * 100, pairedByClass[name]?.verdict ?? "paired test"))
         }
         if !withheld.isEmpty {
             lines.append("Synthetic samples are withheld for: \(withheld.joined(separator: ", ")) (publish_when_harmful: false).")

@@ -24,8 +24,10 @@ enum ReportWriter {
             String(format: "%@ macro-F1 %.3f", v.training, v.validation.macroF1)
         }.joined(separator: "; ")
         let summary = String(decoding: try JSONEncoder().encode(["headline": headline, "finding": report.findings.first ?? ""]), as: UTF8.self)
-        let stale = try catalog.insertReport(ReportRecord(dataset: report.dataset, createdAt: Date().timeIntervalSince1970, directory: directory,
-                                                          summary: summary), keep: keep)
+        let stale = try catalog.insertReport(
+            ReportRecord(
+                dataset: report.dataset, createdAt: Date().timeIntervalSince1970, directory: directory,
+                summary: summary), keep: keep)
         for row in stale { try? FileManager.default.removeItem(atPath: row.directory) }
         return directory
     }

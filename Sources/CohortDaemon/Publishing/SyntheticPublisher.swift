@@ -50,7 +50,8 @@ struct SyntheticPublisher {
                 throw SafeTensorsError(file: path, reason: "no class list")
             }
 
-            var model = Classifier.Configuration(classes: classes.count).scaled(width: configuration.classifier.width, depth: configuration.classifier.depth)
+            var model = Classifier.Configuration(classes: classes.count).scaled(
+                width: configuration.classifier.width, depth: configuration.classifier.depth)
             model.classes = classes.count
             var settings = ClassifierTrainingSettings()
             settings.seed = configuration.classifier.seed
@@ -63,18 +64,23 @@ struct SyntheticPublisher {
     }
 
     /// Replaces the samples of every class in `balance` using `trainer`'s EMA generator.
-    func regenerate(trainer: GANTrainer, checkpointSHA256: String, generation: Int, balance: [ClassBalance],
-                    realTrain: LabeledImages, shouldStop: () -> Bool) throws -> [PublishedClass] {
+    func regenerate(
+        trainer: GANTrainer, checkpointSHA256: String, generation: Int, balance: [ClassBalance],
+        realTrain: LabeledImages, shouldStop: () -> Bool
+    ) throws -> [PublishedClass] {
         var results: [PublishedClass] = []
         for entry in balance {
             if shouldStop() { break }
             guard entry.wanted > 0, let label = trainer.classes.firstIndex(of: entry.className) else {
                 try retireAll(className: entry.className)
-                results.append(PublishedClass(className: entry.className, wanted: entry.wanted, published: 0, nearCopiesRejected: 0, pixelThreshold: 0))
+                results.append(
+                    PublishedClass(className: entry.className, wanted: entry.wanted, published: 0, nearCopiesRejected: 0, pixelThreshold: 0))
                 continue
             }
-            results.append(try publish(className: entry.className, label: label, count: entry.wanted, trainer: trainer,
-                                       checkpointSHA256: checkpointSHA256, generation: generation, realTrain: realTrain, replacing: true))
+            results.append(
+                try publish(
+                    className: entry.className, label: label, count: entry.wanted, trainer: trainer,
+                    checkpointSHA256: checkpointSHA256, generation: generation, realTrain: realTrain, replacing: true))
         }
         try writeManifest()
         return results
@@ -82,8 +88,10 @@ struct SyntheticPublisher {
 
     /// Draws samples of one class, filters near-copies and publishes `count` of them. With `replacing`,
     /// the class's older samples are retired afterwards; otherwise the new ones are added (a top-up).
-    func publish(className: String, label: Int, count: Int, trainer: GANTrainer, checkpointSHA256: String, generation: Int,
-                 realTrain: LabeledImages, replacing: Bool) throws -> PublishedClass {
+    func publish(
+        className: String, label: Int, count: Int, trainer: GANTrainer, checkpointSHA256: String, generation: Int,
+        realTrain: LabeledImages, replacing: Bool
+    ) throws -> PublishedClass {
         let drawn = draw(label: label, count: count, trainer: trainer, realTrain: realTrain)
         let (seed, samples, rejected, threshold) = (drawn.seed, drawn.accepted, drawn.nearCopiesRejected, drawn.pixelThreshold)
         let classDirectory = dataset.outputRoot + "/" + className
@@ -94,13 +102,16 @@ struct SyntheticPublisher {
         var records: [SyntheticRecord] = []
         for sample in samples {
             let name = "syn-\(seed)-\(sample.index).png"
-            try SyntheticSamples.write(SyntheticSamples.image(pixels: sample.pixels, size: realTrain.size), className: className, seed: seed,
-                                       index: sample.index, checkpointSHA256: checkpointSHA256, to: staging + "/" + name, time: now,
-                                       acceptanceScore: sample.score)
-            records.append(SyntheticRecord(dataset: dataset.name, className: className, path: classDirectory + "/" + name,
-                                           checkpointSHA256: checkpointSHA256, seed: Int64(bitPattern: seed), sampleIndex: sample.index,
-                                           generation: generation, nearestRealDistance: Double(sample.nearestRealDistance),
-                                           createdAt: now.timeIntervalSince1970, acceptanceScore: sample.score.map(Double.init)))
+            try SyntheticSamples.write(
+                SyntheticSamples.image(pixels: sample.pixels, size: realTrain.size), className: className, seed: seed,
+                index: sample.index, checkpointSHA256: checkpointSHA256, to: staging + "/" + name, time: now,
+                acceptanceScore: sample.score)
+            records.append(
+                SyntheticRecord(
+                    dataset: dataset.name, className: className, path: classDirectory + "/" + name,
+                    checkpointSHA256: checkpointSHA256, seed: Int64(bitPattern: seed), sampleIndex: sample.index,
+                    generation: generation, nearestRealDistance: Double(sample.nearestRealDistance),
+                    createdAt: now.timeIntervalSince1970, acceptanceScore: sample.score.map(Double.init)))
         }
         for record in records {
             let name = (record.path as NSString).lastPathComponent
@@ -114,8 +125,9 @@ struct SyntheticPublisher {
         if !replacing { try writeManifest() }
         let accepted = judge != nil ? String(format: ", %.0f%% accepted by the real-only classifier", drawn.acceptanceRate * 100) : ""
         logger.info("\(dataset.name)/\(className): published \(records.count) synthetic samples (\(rejected) near-copies rejected\(accepted))")
-        return PublishedClass(className: className, wanted: count, published: records.count, nearCopiesRejected: rejected,
-                              pixelThreshold: Double(threshold))
+        return PublishedClass(
+            className: className, wanted: count, published: records.count, nearCopiesRejected: rejected,
+            pixelThreshold: Double(threshold))
     }
 
     /// Draws `count` samples of `label` (SyntheticDrawing: the memorization filter and, with a judge,
@@ -126,24 +138,30 @@ struct SyntheticPublisher {
         // A judge that predates one of the generator's classes would filter some classes and not others:
         // every class goes unfiltered until the next report's classifier knows them all.
         let judge = self.judge.flatMap { judge in trainer.classes.allSatisfy(judge.classes.contains) ? judge : nil }
-        return SyntheticDrawing.draw(label: label, count: count, gan: trainer, realOfClass: realTrain.rows(ofClass: label), seed: seed,
-                                     acceptance: judge)
+        return SyntheticDrawing.draw(
+            label: label, count: count, gan: trainer, realOfClass: realTrain.rows(ofClass: label), seed: seed,
+            acceptance: judge)
     }
 
     /// An operator's request: `count` filtered samples of one class written to `directory` (outside the
     /// balanced set, not recorded as published). Returns how many were written and rejected.
-    func writeRequested(className: String, label: Int, count: Int, trainer: GANTrainer, checkpointSHA256: String,
-                        realTrain: LabeledImages, to directory: String) throws -> (written: Int, rejected: Int) {
+    func writeRequested(
+        className: String, label: Int, count: Int, trainer: GANTrainer, checkpointSHA256: String,
+        realTrain: LabeledImages, to directory: String
+    ) throws -> (written: Int, rejected: Int) {
         let drawn = draw(label: label, count: count, trainer: trainer, realTrain: realTrain)
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
         let now = Date()
         for sample in drawn.accepted {
-            try SyntheticSamples.write(SyntheticSamples.image(pixels: sample.pixels, size: realTrain.size), className: className, seed: drawn.seed,
-                                       index: sample.index, checkpointSHA256: checkpointSHA256, to: "\(directory)/syn-\(drawn.seed)-\(sample.index).png",
-                                       time: now, acceptanceScore: sample.score)
+            try SyntheticSamples.write(
+                SyntheticSamples.image(pixels: sample.pixels, size: realTrain.size), className: className, seed: drawn.seed,
+                index: sample.index, checkpointSHA256: checkpointSHA256, to: "\(directory)/syn-\(drawn.seed)-\(sample.index).png",
+                time: now, acceptanceScore: sample.score)
         }
         AtomicFile.syncDirectory(directory)
-        logger.info("\(dataset.name)/\(className): wrote \(drawn.accepted.count) requested samples to \(directory) (\(drawn.nearCopiesRejected) near-copies rejected)")
+        logger.info(
+            "\(dataset.name)/\(className): wrote \(drawn.accepted.count) requested samples to \(directory) (\(drawn.nearCopiesRejected) near-copies rejected)"
+        )
         return (drawn.accepted.count, drawn.nearCopiesRejected)
     }
 
@@ -201,7 +219,8 @@ struct SyntheticPublisher {
         }
         try writeManifest()
         if result.total > 0 {
-            let detail = "\(result.stagingFoldersSwept) staging folder(s) swept, \(result.rowsWithoutFile) catalog row(s) without a file dropped, "
+            let detail =
+                "\(result.stagingFoldersSwept) staging folder(s) swept, \(result.rowsWithoutFile) catalog row(s) without a file dropped, "
                 + "\(result.filesWithoutRow) unrecorded sample file(s) deleted"
             logger.warning("\(dataset.name): output tree reconciled after an unclean stop: \(detail)")
         }
@@ -220,8 +239,9 @@ struct SyntheticPublisher {
         let have = try SyntheticCounts.byClass(catalog, dataset: dataset.name)
         let over = balance.filter { (have[$0.className] ?? 0) > $0.wanted }
         guard !over.isEmpty else { return 0 }
-        let retired = try catalog.trimSynthetic(dataset: dataset.name,
-                                                keep: Dictionary(over.map { ($0.className, $0.wanted) }, uniquingKeysWith: { first, _ in first }))
+        let retired = try catalog.trimSynthetic(
+            dataset: dataset.name,
+            keep: Dictionary(over.map { ($0.className, $0.wanted) }, uniquingKeysWith: { first, _ in first }))
         guard !retired.isEmpty else { return 0 }
         try writeManifest()
         for record in retired { try? FileManager.default.removeItem(atPath: record.path) }
@@ -235,12 +255,13 @@ struct SyntheticPublisher {
         encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
         var text = Data()
         for row in rows {
-            let line = ManifestLine(file: String(row.path.dropFirst(dataset.outputRoot.count + 1)), className: row.className,
-                                    synthetic: true, seed: UInt64(bitPattern: row.seed), index: row.sampleIndex,
-                                    checkpointSHA256: row.checkpointSHA256, generation: row.generation,
-                                    nearestRealDistance: row.nearestRealDistance,
-                                    time: ISO8601DateFormatter().string(from: Date(timeIntervalSince1970: row.createdAt)),
-                                    acceptanceScore: row.acceptanceScore)
+            let line = ManifestLine(
+                file: String(row.path.dropFirst(dataset.outputRoot.count + 1)), className: row.className,
+                synthetic: true, seed: UInt64(bitPattern: row.seed), index: row.sampleIndex,
+                checkpointSHA256: row.checkpointSHA256, generation: row.generation,
+                nearestRealDistance: row.nearestRealDistance,
+                time: ISO8601DateFormatter().string(from: Date(timeIntervalSince1970: row.createdAt)),
+                acceptanceScore: row.acceptanceScore)
             text += try encoder.encode(line)
             text += Data("\n".utf8)
         }

@@ -62,8 +62,9 @@ public enum BalancePolicy {
             let isSuppressed = suppressed.contains(name)
             let wanted = (real == 0 || isSuppressed) ? 0 : (byPolicy?[name] ?? min(deficit, cap))
             let under = Double(deficit) > settings.tolerance * Double(target)
-            return ClassBalance(className: name, real: real, target: target, deficit: deficit, wanted: wanted,
-                                underTarget: under, suppressed: isSuppressed)
+            return ClassBalance(
+                className: name, real: real, target: target, deficit: deficit, wanted: wanted,
+                underTarget: under, suppressed: isSuppressed)
         }
     }
 }

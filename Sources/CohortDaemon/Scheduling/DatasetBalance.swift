@@ -14,8 +14,10 @@ struct DatasetBalance {
     /// The balance of `dataset` under `settings`. The classes covered are those with real images plus the
     /// configured ones; `showingEmptyClasses` adds class folders that so far hold only refused or duplicate
     /// files (for `status`, which lists them; the scheduler must not plan for a class it cannot generate).
-    static func read(_ catalog: CatalogDatabase, dataset: DatasetConfiguration, settings: BalanceSettings,
-                     showingEmptyClasses: Bool = false) throws -> DatasetBalance {
+    static func read(
+        _ catalog: CatalogDatabase, dataset: DatasetConfiguration, settings: BalanceSettings,
+        showingEmptyClasses: Bool = false
+    ) throws -> DatasetBalance {
         let rows = try catalog.classCounts(dataset: dataset.name)
         let realCounts = Self.realCounts(rows, dataset: dataset, showingEmptyClasses: showingEmptyClasses)
         let record = try catalog.datasetState(dataset.name)

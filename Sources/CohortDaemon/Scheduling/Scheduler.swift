@@ -30,10 +30,12 @@ public struct SchedulerInput: Sendable, Equatable {
     public var anyJobPending: Bool
     public var generateBackingOff: Bool
 
-    public init(dataset: String, now: Double, balance: [ClassBalance], activeImages: Int, imagesAtGAN: Int = 0,
-                ganTrainedAt: Double? = nil, imagesAtClassifier: Int = 0, classifierTrainedAt: Double? = nil,
-                lastImageAt: Double? = nil, ganJobPending: Bool = false, classifierJobPending: Bool = false, paused: Bool = false,
-                synthetic: [String: Int] = [:], hasGenerator: Bool = false, anyJobPending: Bool = false, generateBackingOff: Bool = false) {
+    public init(
+        dataset: String, now: Double, balance: [ClassBalance], activeImages: Int, imagesAtGAN: Int = 0,
+        ganTrainedAt: Double? = nil, imagesAtClassifier: Int = 0, classifierTrainedAt: Double? = nil,
+        lastImageAt: Double? = nil, ganJobPending: Bool = false, classifierJobPending: Bool = false, paused: Bool = false,
+        synthetic: [String: Int] = [:], hasGenerator: Bool = false, anyJobPending: Bool = false, generateBackingOff: Bool = false
+    ) {
         self.dataset = dataset
         self.now = now
         self.balance = balance
@@ -81,8 +83,10 @@ public enum Scheduler {
             if stale {
                 let names = needy.map { "\($0.className) (\($0.real)/\($0.target))" }.joined(separator: ", ")
                 let why = input.ganTrainedAt == nil ? "never trained" : "\(newForGAN) new images since the last run"
-                jobs.append(ScheduledJob(kind: .gan, reason: "below target: \(names); GAN \(why)",
-                                         steps: ganSteps(newImages: input.ganTrainedAt == nil ? input.activeImages : newForGAN, settings: gan)))
+                jobs.append(
+                    ScheduledJob(
+                        kind: .gan, reason: "below target: \(names); GAN \(why)",
+                        steps: ganSteps(newImages: input.ganTrainedAt == nil ? input.activeImages : newForGAN, settings: gan)))
             }
         }
         // The classifier compares real-only with real+synthetic: it waits for a finished GAN (and its
@@ -109,14 +113,18 @@ public enum Scheduler {
     /// generator finished under `topUpSettleSeconds` ago is left alone (its own publish may still be landing).
     public static func topUp(_ input: SchedulerInput) -> ScheduledJob? {
         guard !input.paused, !input.anyJobPending, !input.generateBackingOff, input.hasGenerator,
-              let trained = input.ganTrainedAt, input.now - trained > topUpSettleSeconds else { return nil }
+            let trained = input.ganTrainedAt, input.now - trained > topUpSettleSeconds
+        else { return nil }
         let short = input.balance.filter { entry in
             let have = input.synthetic[entry.className] ?? 0
             return entry.wanted > have && Double(have) < Double(entry.wanted) * topUpFillFraction
         }
         guard !short.isEmpty else { return nil }
-        return ScheduledJob(kind: .generate, reason: "top-up: " + short.map { "\($0.className) \(input.synthetic[$0.className] ?? 0)/\($0.wanted)" }
-            .joined(separator: ", "), steps: 0)
+        return ScheduledJob(
+            kind: .generate,
+            reason: "top-up: "
+                + short.map { "\($0.className) \(input.synthetic[$0.className] ?? 0)/\($0.wanted)" }
+                .joined(separator: ", "), steps: 0)
     }
 
     /// A class holding at least this fraction of its wanted samples is not topped up.

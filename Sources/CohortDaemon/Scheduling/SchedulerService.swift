@@ -15,8 +15,10 @@ final class SchedulerService: Service, @unchecked Sendable {
     private let logger: Logger
     let interval: Duration
 
-    init(catalog: CatalogDatabase, live: LiveConfiguration, state: DaemonState, runner: JobRunner, logger: Logger,
-         interval: Duration = .seconds(1)) {
+    init(
+        catalog: CatalogDatabase, live: LiveConfiguration, state: DaemonState, runner: JobRunner, logger: Logger,
+        interval: Duration = .seconds(1)
+    ) {
         self.catalog = catalog
         self.live = live
         self.state = state
@@ -69,11 +71,12 @@ final class SchedulerService: Service, @unchecked Sendable {
             generateBackingOff: backingOff.contains(.generate))
         let jobs = Scheduler.decide(input, gan: configuration.gan, classifier: configuration.classifier)
         for job in jobs {
-            let kind: JobRecord.Kind = switch job.kind {
-            case .gan: .gan
-            case .classifier: .classifier
-            case .generate: .generate
-            }
+            let kind: JobRecord.Kind =
+                switch job.kind {
+                case .gan: .gan
+                case .classifier: .classifier
+                case .generate: .generate
+                }
             try enqueue(dataset: dataset.name, kind: kind, steps: job.steps, reason: job.reason)
         }
     }
@@ -94,8 +97,9 @@ final class SchedulerService: Service, @unchecked Sendable {
     /// Queues a job (also used by operator commands).
     @discardableResult
     func enqueue(dataset: String, kind: JobRecord.Kind, steps: Int, reason: String, arguments: String? = nil) throws -> JobRecord {
-        var job = JobRecord(dataset: dataset, kind: kind, totalSteps: steps, reason: reason, createdAt: Date().timeIntervalSince1970,
-                            arguments: arguments)
+        var job = JobRecord(
+            dataset: dataset, kind: kind, totalSteps: steps, reason: reason, createdAt: Date().timeIntervalSince1970,
+            arguments: arguments)
         try catalog.insertJob(&job)
         logger.info("\(dataset): queued \(kind.rawValue) job \(job.id!): \(reason)")
         runner.wake()
