@@ -53,9 +53,14 @@ let package = Package(
         .target(name: "Kernels", dependencies: ["Tensor", "BLAS"], swiftSettings: numericSettings),
         .target(name: "NN", dependencies: ["Kernels", "Tensor", "AtomicFile"], swiftSettings: numericSettings),
         .target(name: "Models", dependencies: ["NN", "Kernels", "Tensor"], swiftSettings: numericSettings),
+        // Dataset hygiene the daemon's correctness depends on (fingerprints, near-duplicates, the split, the
+        // leakage audit, memorization, decoding for the model): Swift 6 mode, no model or engine code.
+        .target(
+            name: "Curation",
+            dependencies: ["ImageIO", "BLAS", .product(name: "Crypto", package: "swift-crypto")]),
         .target(
             name: "Training",
-            dependencies: ["Models", "NN", "Kernels", "Tensor", "BLAS", "ImageIO", .product(name: "Crypto", package: "swift-crypto")],
+            dependencies: ["Curation", "Models", "NN", "Kernels", "Tensor", "BLAS", "ImageIO", .product(name: "Crypto", package: "swift-crypto")],
             swiftSettings: numericSettings),
         .target(name: "ImageIO", dependencies: ["CPNG", "CTurboJPEG", "AtomicFile"]),
         .target(name: "FileWatch", dependencies: ["CInotifyTools"]),
@@ -66,7 +71,7 @@ let package = Package(
         .target(
             name: "CohortDaemon",
             dependencies: [
-                "FileWatch", "Catalog", "Training", "Models", "ImageIO", "AtomicFile", "BLAS", "Tensor", "Kernels", "CohortControl",
+                "FileWatch", "Catalog", "Curation", "Training", "Models", "ImageIO", "AtomicFile", "BLAS", "Tensor", "Kernels", "CohortControl",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "Configuration", package: "swift-configuration"),
@@ -81,7 +86,7 @@ let package = Package(
         .executableTarget(
             name: "cohort",
             dependencies: [
-                "BLAS", "ImageIO", "Training", "Catalog", "AtomicFile",
+                "BLAS", "ImageIO", "Curation", "Training", "Catalog", "AtomicFile",
                 .product(name: "ArgumentParser", package: "swift-argument-parser")
             ]),
         // cohortctl speaks the protocol only: it imports nothing else of Cohort's.
@@ -97,12 +102,13 @@ let package = Package(
             ]),
 
         // MARK: Tests
-        .target(name: "CohortTestSupport", dependencies: ["NN", "Kernels", "Tensor", "CohortControlClient"]),
+        .target(name: "CohortTestSupport", dependencies: ["NN", "Kernels", "Tensor", "ImageIO", "CohortControlClient"]),
         .testTarget(name: "BLASTests", dependencies: ["BLAS"]),
         .testTarget(name: "ImageIOTests", dependencies: ["ImageIO", "CohortTestSupport", "AtomicFile"]),
         .testTarget(name: "TensorTests", dependencies: ["Tensor"]),
         .testTarget(name: "NNTests", dependencies: ["NN", "Kernels", "Tensor", "CohortTestSupport"], swiftSettings: [.swiftLanguageMode(.v5)]),
-        .testTarget(name: "TrainingTests", dependencies: ["Training", "Models", "NN", "Tensor", "ImageIO", "CohortTestSupport"]),
+        .testTarget(name: "CurationTests", dependencies: ["Curation", "ImageIO", "CohortTestSupport"]),
+        .testTarget(name: "TrainingTests", dependencies: ["Curation", "Training", "Models", "NN", "Tensor", "ImageIO", "CohortTestSupport"]),
         .testTarget(name: "CohortControlTests", dependencies: ["CohortControl"]),
         .testTarget(name: "FileWatchTests", dependencies: ["FileWatch", "CohortTestSupport"]),
         .testTarget(name: "CatalogTests", dependencies: ["Catalog", "CohortTestSupport", .product(name: "GRDB", package: "GRDB.swift")]),

@@ -5,6 +5,7 @@
 // everything on real held-out images only and test real+synthetic against real-only on the same images
 // (exact McNemar). FCD and diversity come from SyntheticQuality, as in cohortd's reports. GAN checkpoints
 // and real-only classifiers are cached (ExperimentCache), so a policy A/B retrains only what changed.
+import Curation
 import Foundation
 import Models
 import Tensor

@@ -1,8 +1,10 @@
 // Preprocessed, labelled images held in memory at model size, ready to batch: the classifier's and the
 // GAN's training data. Loading decodes every file once, drops exact duplicates (they count once),
 // groups near-duplicates and splits train/validation by group (DataSplit).
+import Curation
 import Foundation
 import ImageIO
+import Kernels
 import Tensor
 
 /// Images at `size × size` in [-1, 1], with labels and their source paths.
@@ -77,41 +79,16 @@ public struct DatasetSummary: Codable, Sendable {
 }
 
 public enum DatasetLoader {
-    /// Decodes and preprocesses every file of `folder` at `size`, in parallel; refuses undecodable ones.
-    public static func decode(_ folder: ImageFolder, size: Int, decoder: ImageDecoder = ImageDecoder())
-        -> (images: [[Float]?], prints: [ImageFingerprint?], refused: [LeakageReport.Refusal])
-    {
-        let outcomes = ParallelMap.map(folder.items.count) { i -> Result<([Float], ImageFingerprint), ImageDecodeError> in
-            do throws(ImageDecodeError) {
-                // Resize the full-resolution scan once; the fingerprint's own resize is then a copy.
-                let model = Preprocessor.resizeShorterSideAndCenterCrop(try decoder.decode(path: folder.items[i].path).image, to: size)
-                return .success((Preprocessor.normalize(model), ImageFingerprint(model, modelSize: size)))
-            } catch {
-                return .failure(error)
-            }
-        }
-        var images: [[Float]?] = [], prints: [ImageFingerprint?] = [], refused: [LeakageReport.Refusal] = []
-        for (i, outcome) in outcomes.enumerated() {
-            switch outcome {
-            case .success(let (image, print)): images.append(image); prints.append(print)
-            case .failure(let error):
-                images.append(nil); prints.append(nil)
-                refused.append(.init(path: folder.items[i].path, reason: error.message))
-            }
-        }
-        return (images, prints, refused)
-    }
-
     /// Loads `folder` at `size`: exact duplicates once, near-duplicate groups — and, with a `groupPattern`,
     /// images whose file names share a key (one patient) — kept on one side, a `validationFraction` of
     /// groups held out (DataSplit). With `validationFraction` 0 all goes to train.
     public static func load(_ folder: ImageFolder, size: Int, validationFraction: Double, groupPattern: GroupPattern? = nil)
         -> (train: LabeledImages, validation: LabeledImages, summary: DatasetSummary)
     {
-        let (images, prints, refused) = decode(folder, size: size)
+        let (images, prints, refused) = ModelInputDecoding.decode(folder, size: size, workers: Parallel.workers)
         let kept = images.indices.filter { images[$0] != nil }
         let keptPrints = kept.map { prints[$0]! }
-        let pairs = NearDuplicates.pairs(keptPrints)
+        let pairs = NearDuplicates.pairs(keptPrints, workers: Parallel.workers)
         let keys = kept.map { groupPattern?.key(forPath: folder.items[$0].path) }
         let groups = NearDuplicates.groups(count: kept.count, pairs: pairs, keys: keys)
         let sides = DataSplit.assign(

@@ -2,6 +2,7 @@
 // through the memorization filter (no near-copies of a real training image) and, when a real-only
 // classifier is given, the acceptance filter (its probability for the intended class ≥ τ). One
 // implementation for `cohort experiment`, cohortd's publisher and `cohortctl generate`.
+import Curation
 import Foundation
 import Tensor
 

@@ -1,5 +1,6 @@
 // `cohort audit --data DIR [--test DIR] [--json OUT]`: duplicate and leakage report of ImageFolder trees.
 import ArgumentParser
+import Curation
 import Foundation
 import Training
 

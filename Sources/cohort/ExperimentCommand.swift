@@ -1,5 +1,6 @@
 // `cohort experiment --data DIR [--test DIR] [--seeds N] [--group-pattern RE] [--mixing symmetric|top-up] …`.
 import ArgumentParser
+import Curation
 import Foundation
 import Training
 

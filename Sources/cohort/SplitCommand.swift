@@ -5,6 +5,7 @@
 // images and its figures can be set beside Cohort's.
 import ArgumentParser
 import AtomicFile
+import Curation
 import Foundation
 import Training
 

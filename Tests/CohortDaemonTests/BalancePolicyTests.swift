@@ -1,6 +1,7 @@
 // The balance policy, table-driven: target, deficit, the per-real cap, tolerance, suppression and the
 // symmetric synthetic share (f = 0 is the earlier top-up rule).
 import Catalog
+import Curation
 import ImageIO
 import Tensor
 import Testing

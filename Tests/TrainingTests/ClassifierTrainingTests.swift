@@ -1,6 +1,7 @@
 // A tiny classifier learns generated "scans" whose classes differ by a drawn shape: the loss falls
 // below a bound and held-out accuracy is far above chance. Tiny model, tiny data: seconds, not minutes.
 import CohortTestSupport
+import Curation
 import Foundation
 import ImageIO
 import Models
@@ -82,10 +83,10 @@ import Testing
         let dir = try TemporaryDirectory()
         for (i, cls) in [(0, "a"), (1, "a"), (2, "b"), (3, "b"), (4, "b")] {
             try FileManager.default.createDirectory(atPath: "\(dir.path)/\(cls)", withIntermediateDirectories: true)
-            try ImageIO.PNGEncoder.write(NearDuplicateTests.scan(seed: i), to: "\(dir.path)/\(cls)/\(i).png")
+            try ImageIO.PNGEncoder.write(BlobScans.scan(seed: i), to: "\(dir.path)/\(cls)/\(i).png")
         }
-        try ImageIO.PNGEncoder.write(NearDuplicateTests.scan(seed: 0), to: "\(dir.path)/a/0-copy.png")
-        try ImageIO.PNGEncoder.write(NearDuplicateTests.scan(seed: 2, mirrored: true), to: "\(dir.path)/b/2-mirror.png")
+        try ImageIO.PNGEncoder.write(BlobScans.scan(seed: 0), to: "\(dir.path)/a/0-copy.png")
+        try ImageIO.PNGEncoder.write(BlobScans.scan(seed: 2, mirrored: true), to: "\(dir.path)/b/2-mirror.png")
         let folder = try ImageFolder(root: dir.path)
         let (train, validation, summary) = DatasetLoader.load(folder, size: 32, validationFraction: 0.5)
         #expect(summary.files == 7 && summary.exactDuplicatesDropped == 1 && summary.nearDuplicateGroups >= 2)

@@ -3,6 +3,7 @@
 // class synthetic images and keeps real exposure constant; the acceptance filter drops samples of the
 // wrong class; McNemar against hand-computed values; one FCD for experiment and daemon.
 import CohortTestSupport
+import Curation
 import Foundation
 import ImageIO
 import Models

@@ -1,4 +1,5 @@
 // FCD and the memorization check on controlled data.
+import Curation
 import Tensor
 import Testing
 

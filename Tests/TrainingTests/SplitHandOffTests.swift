@@ -3,6 +3,7 @@
 // from a Cohort classifier's weights loaded strictly. The torchrun part needs PyTorch (a reference and
 // hand-off tool, never a run-time dependency) and is skipped, saying so, where `import torch` fails.
 import CohortTestSupport
+import Curation
 import Foundation
 import ImageIO
 import Models

@@ -4,6 +4,7 @@
 // named in the `datasets` list and described under `dataset.<name>`. Every value is read as text and
 // parsed here, so a bad value is reported with its key, its source and what was expected.
 import Configuration
+import Curation
 import Foundation
 import ImageIO
 import SystemPackage

@@ -1,5 +1,6 @@
 // cohortd's settings as plain Sendable values. Reading them (YAML file + COHORT_* environment) lives
 // in DaemonConfiguration+Reading.swift; every key is documented in etc/cohort/cohortd.yaml.
+import Curation
 import Foundation
 import ImageIO
 import Training

@@ -1,6 +1,7 @@
 // Training data straight from the catalog: the cached, normalized pixels of active images, so a job
 // never decodes a scan again.
 import Catalog
+import Curation
 import Foundation
 import Training
 

@@ -3,6 +3,7 @@
 // as such, near-duplicates join a group whose members share one side of the train/validation split,
 // and everything refused is quarantined with its reason. Source files are only ever read.
 import Catalog
+import Curation
 import FileWatch
 import Foundation
 import ImageIO

@@ -2,6 +2,7 @@
 // with every active image (perceptual-hash prefilter, aligned pixel distance to confirm), joins the
 // group of its matches and of the images sharing its file-name group key (dataset.<name>.group_pattern:
 // one patient), merging groups it bridges, and the group's split follows DataSplit's rule.
+import Curation
 import Foundation
 import Training
 

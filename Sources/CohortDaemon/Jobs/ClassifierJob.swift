@@ -2,8 +2,10 @@
 // seed and epochs, evaluate both on the real validation split and the external test root, and write
 // the report. Classes that synthetic data hurt are withheld from publishing unless configured otherwise.
 import Catalog
+import Curation
 import Foundation
 import ImageIO
+import Kernels
 import Models
 import Training
 
@@ -25,7 +27,8 @@ enum ClassifierJob {
         if let root = dataset.testRoot {
             do {
                 let folder = try ImageFolder(root: root, classes: classes)
-                let decoded = DatasetLoader.decode(folder, size: dataset.imageSize, decoder: ImageDecoder(limits: context.configuration.decodeLimits))
+                let decoded = ModelInputDecoding.decode(
+                    folder, size: dataset.imageSize, decoder: ImageDecoder(limits: context.configuration.decodeLimits), workers: Parallel.workers)
                 var images = LabeledImages(size: dataset.imageSize, classes: classes)
                 for (i, item) in folder.items.enumerated() {
                     if let pixels = decoded.images[i] { images.append(pixels[...], label: item.classIndex, path: item.path) }

@@ -42,9 +42,12 @@ public enum NearDuplicates {
 
     /// All confirmed duplicate pairs among `prints` (within `left`, or between `left` and `right`),
     /// exact ones included, ordered by first index. Candidates are confirmed in parallel.
-    public static func pairs(_ prints: [ImageFingerprint], between left: Range<Int>? = nil, and right: Range<Int>? = nil) -> [Pair] {
+    public static func pairs(
+        _ prints: [ImageFingerprint], between left: Range<Int>? = nil, and right: Range<Int>? = nil,
+        workers: Int = ParallelMap.processors
+    ) -> [Pair] {
         let rows = Array(left ?? 0..<prints.count)
-        return ParallelMap.map(rows.count) { r -> [Pair] in
+        return ParallelMap.map(rows.count, workers: workers) { r -> [Pair] in
             let i = rows[r]
             var local: [Pair] = []
             for j in right ?? (i + 1)..<prints.count {

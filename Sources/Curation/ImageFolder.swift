@@ -17,6 +17,10 @@ public struct ImageFolder: Sendable {
         public var root: String
         public var reason: String
         public var description: String { "\(root): \(reason)" }
+        public init(root: String, reason: String) {
+            self.root = root
+            self.reason = reason
+        }
     }
 
     /// Scans `root`. With `classes` given, those folders (in that order) are the classes; others are ignored.
