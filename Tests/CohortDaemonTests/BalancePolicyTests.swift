@@ -131,7 +131,7 @@ import Training
         for patient in 0..<40 {
             let key = pattern.key(forPath: "bacterial/person\(patient)_bacteria_0.png")
             let first = Self.print(seed: UInt64(patient * 10))
-            #expect(index.matchingGroups(first, key: key).isEmpty, "nothing matches a new patient's noise image")
+            #expect(index.matchingGroups(first, key: key, workers: 2).isEmpty, "nothing matches a new patient's noise image")
             index.insert(id: Int64(patient * 10), print: first, group: Int64(patient * 10), key: key)
             sides["person\(patient)"] = index.split(of: Int64(patient * 10), validationFraction: 0.2)
             #expect(sides["person\(patient)"] == DataSplit.side(ofGroupKey: "person\(patient)", validationFraction: 0.2))
@@ -140,7 +140,7 @@ import Training
         for patient in 0..<40 {
             let key = pattern.key(forPath: "viral/person\(patient)_virus_7.png")
             let scan = Self.print(seed: UInt64(patient * 10 + 1))
-            let groups = index.matchingGroups(scan, key: key)
+            let groups = index.matchingGroups(scan, key: key, workers: 2)
             #expect(groups == [Int64(patient * 10)], "person\(patient)'s new scan joins the patient's group")
             index.insert(id: Int64(patient * 10 + 1), print: scan, group: groups.min()!, key: key)
             #expect(index.split(of: groups.min()!, validationFraction: 0.2) == sides["person\(patient)"], "and stays on the patient's side")
@@ -156,7 +156,7 @@ extension PatientGroupingTests {
         let key = (0..<200).map { "person\($0)" }.first { DataSplit.side(ofGroupKey: $0, validationFraction: 0.2) == .validation }!
         let print = Self.print(seed: 99)
         index.insert(id: 1, print: print, group: 1, key: nil, side: .train)
-        let groups = index.matchingGroups(print, key: key)
+        let groups = index.matchingGroups(print, key: key, workers: 2)
         #expect(groups == [1], "an exact copy matches")
         index.insert(id: 2, print: print, group: 1, key: key)
         #expect(index.split(of: 1, validationFraction: 0.2) == .train, "the group keeps its training side")

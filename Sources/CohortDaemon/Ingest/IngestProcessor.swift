@@ -171,7 +171,9 @@ final class IngestProcessor: @unchecked Sendable {
         row.perceptualHash = Int64(bitPattern: print.hash)
         row.mirroredHash = Int64(bitPattern: print.mirroredHash)
         row.thumbnail = print.thumbnail.withUnsafeBufferPointer { Data(buffer: $0) }
-        let matches = index.matchingGroups(print, key: key)
+        // Inside the catalog transaction, so not a turn on the compute budget (a job waiting for the catalog
+        // must not wait for ingest's turn too): one thread beside a running job, the budget otherwise.
+        let matches = index.matchingGroups(print, key: key, workers: compute?.workersBesideJob ?? Parallel.workers)
         try db.insert(&row)
         let id = row.id!
         let group = matches.min() ?? id

@@ -27,12 +27,12 @@ final class NearDuplicateIndex {
 
     func remove(id: Int64) { entries[id] = nil }
 
-    /// Groups whose members match `print` (compared on every core: a dataset of look-alike scans, such
-    /// as chest X-rays, sends many candidates past the hash prefilter).
-    func matchingGroups(_ print: ImageFingerprint, key: String? = nil) -> Set<Int64> {
+    /// Groups whose members match `print`, compared on up to `workers` threads (a dataset of look-alike
+    /// scans, such as chest X-rays, sends many candidates past the hash prefilter).
+    func matchingGroups(_ print: ImageFingerprint, key: String? = nil, workers available: Int) -> Set<Int64> {
         let all = Array(entries.values)
         let sameKey = key.map { key in all.filter { $0.key == key }.map(\.group) } ?? []
-        let workers = max(1, min(ProcessInfo.processInfo.activeProcessorCount, all.count / 256))
+        let workers = max(1, min(available, all.count / 256))
         let found = ParallelMap.map(workers) { worker -> [Int64] in
             stride(from: worker, to: all.count, by: workers).compactMap { i in
                 NearDuplicates.distance(print, all[i].print) != nil ? all[i].group : nil

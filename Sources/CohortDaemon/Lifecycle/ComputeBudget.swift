@@ -6,7 +6,8 @@
 // through `JobContext.shouldStop`) a waiting ingest chunk runs first, on every worker. Ingest never stops
 // during an hour of training (each boundary serves one chunk of a few files), a job never waits for more
 // than one chunk, and the daemon never runs more than `threads` compute threads — `threads: 1` keeps
-// all of it, ingest included, on one. Without a job, ingest runs at once on every worker.
+// all of it, ingest included, on one. Without a job, ingest runs at once on every worker. (Ingest's
+// near-duplicate search runs inside a catalog transaction and cannot wait for a turn: `workersBesideJob`.)
 import Foundation
 
 final class ComputeBudget: @unchecked Sendable {
@@ -15,6 +16,8 @@ final class ComputeBudget: @unchecked Sendable {
     private let condition = NSCondition()
     /// A job holds the cores (between its boundaries).
     private var jobHolding = false
+    /// Jobs running (held or yielding at a boundary).
+    private var jobs = 0
     private var jobWaiting = false
     private var ingestWaiting = 0
     private var ingesting = false
@@ -28,10 +31,18 @@ final class ComputeBudget: @unchecked Sendable {
 
     /// Runs a job, holding the cores except at its boundaries.
     func whileJobRuns<T>(_ body: () throws -> T) rethrows -> T {
+        condition.withLock { jobs += 1 }
         acquireForJob()
-        defer { releaseForJob() }
+        defer {
+            releaseForJob()
+            condition.withLock { jobs -= 1 }
+        }
         return try body()
     }
+
+    /// Threads for short work that cannot wait for a turn (ingest's near-duplicate search inside a catalog
+    /// transaction): one while a job runs, every worker otherwise.
+    var workersBesideJob: Int { condition.withLock { jobs > 0 ? 1 : workers } }
 
     /// A job's step boundary: a waiting ingest chunk runs now, then the job takes the cores back.
     func jobBoundary() {
