@@ -107,6 +107,9 @@ install: build
 	  $(RELEASE_BIN)/$$tool --generate-completion-script zsh > "$(DESTDIR)$(PREFIX)/share/zsh/site-functions/_$$tool" && \
 	  $(RELEASE_BIN)/$$tool --generate-completion-script fish > "$(DESTDIR)$(PREFIX)/share/fish/vendor_completions.d/$$tool.fish" || exit 1; \
 	done
+	@# The PyTorch side of the hand-off bundle (cohort export --bundle copies them from here).
+	install -d "$(DESTDIR)$(PREFIX)/share/cohort"
+	install -m 0644 bench/train_ddp.py bench/torch_models.py "$(DESTDIR)$(PREFIX)/share/cohort/"
 	install -d "$(DESTDIR)$(PREFIX)/share/doc/cohort"
 	install -m 0644 docs/daemon.md "$(DESTDIR)$(PREFIX)/share/doc/cohort/daemon.md"
 	install -m 0644 systemd/cohort.sysusers "$(DESTDIR)$(PREFIX)/lib/sysusers.d/cohort.conf"

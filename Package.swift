@@ -67,7 +67,9 @@ let package = Package(
         // The control protocol (Foundation only): shared by cohortd and cohortctl.
         .target(name: "CohortControl"),
         .target(name: "CohortControlClient", dependencies: ["CohortControl"]),
-        .target(name: "Catalog", dependencies: [.product(name: "GRDB", package: "GRDB.swift")]),
+        .target(
+            name: "Catalog",
+            dependencies: ["ImageIO", "AtomicFile", .product(name: "GRDB", package: "GRDB.swift"), .product(name: "Crypto", package: "swift-crypto")]),
         .target(
             name: "CohortDaemon",
             dependencies: [

@@ -25,11 +25,19 @@ public enum BalancedExport {
     /// Writes the export of `dataset` to `out`, which must not exist yet; `trainOnly` leaves the
     /// validation split's real images out.
     public static func write(catalog: CatalogDatabase, dataset: String, trainOnly: Bool, to out: String) throws -> Summary {
+        try writeFiles(catalog: catalog, dataset: dataset, trainOnly: trainOnly, to: out).summary
+    }
+
+    /// As `write`, also returning each file with its path relative to `out` (`<class>/<name>`).
+    public static func writeFiles(catalog: CatalogDatabase, dataset: String, trainOnly: Bool, to out: String) throws
+        -> (summary: Summary, files: [(file: BalancedFile, relativePath: String)])
+    {
         guard !FileManager.default.fileExists(atPath: out) else { throw Failure.destinationExists(out) }
         let files = try catalog.balancedSet(dataset: dataset, trainOnly: trainOnly)
         guard !files.isEmpty else { throw Failure.empty(dataset: dataset) }
         var used = Set<String>()
         var summary = Summary()
+        var written: [(file: BalancedFile, relativePath: String)] = []
         for file in files {
             let folder = out + "/" + file.className
             try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
@@ -47,8 +55,9 @@ public enum BalancedExport {
                 summary.copied += 1
             }
             if file.synthetic { summary.synthetic += 1 } else { summary.real += 1 }
+            written.append((file, file.className + "/" + name))
         }
-        return summary
+        return (summary, written)
     }
 
     /// FNV-1a of a string's UTF-8 bytes: a stable (unlike `hashValue`) short name suffix.

@@ -70,18 +70,40 @@ extension CatalogDatabase {
         }
     }
 
-    /// Files of a balanced ImageFolder for `dataset`: (class, path, synthetic) for every active real image
-    /// (only the train split when `trainOnly`) and every published synthetic sample.
-    public func balancedSet(dataset: String, trainOnly: Bool) throws -> [(className: String, path: String, synthetic: Bool)] {
-        try read { db in
-            var sql = "SELECT className, path FROM image WHERE dataset = ? AND state = 'active'"
-            if trainOnly { sql += " AND split = 'train'" }
-            let real = try Row.fetchAll(db, sql: sql + " ORDER BY id", arguments: [dataset]).map {
-                (className: $0["className"] as String, path: $0["path"] as String, synthetic: false)
+    /// Files of a balanced ImageFolder for `dataset`: every active real image (only the train split when
+    /// `trainOnly`) and every published synthetic sample, in catalog order.
+    public func balancedSet(dataset: String, trainOnly: Bool) throws -> [BalancedFile] {
+        try pool.read { db in
+            var request = ImageRecord.filter(Column("dataset") == dataset && Column("state") == ImageRecord.State.active.rawValue)
+            if trainOnly { request = request.filter(Column("split") == ImageSplit.train.rawValue) }
+            let real = try request.order(Column("id")).fetchAll(db).map {
+                BalancedFile(
+                    className: $0.className, path: $0.path, synthetic: false, imageID: $0.id, split: $0.split, group: $0.groupID,
+                    contentHash: $0.contentHash)
             }
-            let synthetic = try SyntheticRecord.filter(Column("dataset") == dataset).order(Column("id")).fetchAll(db)
-                .map { (className: $0.className, path: $0.path, synthetic: true) }
+            let synthetic = try SyntheticRecord.filter(Column("dataset") == dataset).order(Column("id")).fetchAll(db).map {
+                BalancedFile(className: $0.className, path: $0.path, synthetic: true, imageID: nil, split: .train, group: nil, contentHash: nil)
+            }
             return real + synthetic
         }
     }
+
+    /// Cached model-size pixels of active image `imageID` (side × side, 8-bit), if any.
+    public func pixels(imageID: Int64) throws -> (side: Int, data: Data)? {
+        try pool.read { db in try PixelRecord.fetchOne(db, key: imageID).map { ($0.side, $0.data) } }
+    }
+}
+
+/// One file of a balanced set. Synthetic samples are training data only (`split` train, no group).
+public struct BalancedFile: Sendable, Equatable {
+    public var className: String
+    public var path: String
+    public var synthetic: Bool
+    /// The real image's catalog id (its cached pixels); nil for synthetic samples.
+    public var imageID: Int64?
+    public var split: ImageSplit?
+    /// The real image's near-duplicate / patient group.
+    public var group: Int64?
+    /// SHA-256 of the real image's normalized pixels.
+    public var contentHash: String?
 }

@@ -50,16 +50,19 @@ public struct GenerateArguments: Codable, Sendable, Equatable {
     }
 }
 
-/// `export`: a balanced ImageFolder of `dataset` written to `out` (absolute, must not exist).
+/// `export`: a balanced ImageFolder of `dataset` written to `out` (absolute, must not exist), or with
+/// `bundle` the hand-off bundle (data, split.csv, pixels, models, metadata, train_ddp.py).
 public struct ExportArguments: Codable, Sendable, Equatable {
     public var dataset: String?
     public var out: String?
     public var trainOnly: Bool?
-    enum CodingKeys: String, CodingKey { case dataset, out, trainOnly = "train_only" }
-    public init(dataset: String?, out: String?, trainOnly: Bool? = nil) {
+    public var bundle: Bool?
+    enum CodingKeys: String, CodingKey { case dataset, out, bundle, trainOnly = "train_only" }
+    public init(dataset: String?, out: String?, trainOnly: Bool? = nil, bundle: Bool? = nil) {
         self.dataset = dataset
         self.out = out
         self.trainOnly = trainOnly
+        self.bundle = bundle
     }
 }
 

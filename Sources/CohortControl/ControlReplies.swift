@@ -170,20 +170,30 @@ public struct GenerateReply: Codable, Sendable, Equatable {
     }
 }
 
-/// `export`: what was written where, and how (hard links or copies).
+/// `export`: what was written where, and how (hard links or copies); for a bundle also the rows of its
+/// split (`rows`, `validation`) and what it lacks (`missing`) — absent for a plain export.
 public struct ExportReply: Codable, Sendable, Equatable {
     public var out: String
     public var real: Int
     public var synthetic: Int
     public var hardLinks: Int
     public var copies: Int
-    enum CodingKeys: String, CodingKey { case out, real, synthetic, copies, hardLinks = "hard_links" }
-    public init(out: String, real: Int, synthetic: Int, hardLinks: Int, copies: Int) {
+    public var rows: Int?
+    public var validation: Int?
+    public var missing: [String]?
+    enum CodingKeys: String, CodingKey { case out, real, synthetic, copies, rows, validation, missing, hardLinks = "hard_links" }
+    public init(
+        out: String, real: Int, synthetic: Int, hardLinks: Int, copies: Int, rows: Int? = nil, validation: Int? = nil,
+        missing: [String]? = nil
+    ) {
         self.out = out
         self.real = real
         self.synthetic = synthetic
         self.hardLinks = hardLinks
         self.copies = copies
+        self.rows = rows
+        self.validation = validation
+        self.missing = missing
     }
 }
 

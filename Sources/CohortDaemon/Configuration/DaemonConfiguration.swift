@@ -1,5 +1,6 @@
 // cohortd's settings as plain Sendable values. Reading them (YAML file + COHORT_* environment) lives
 // in DaemonConfiguration+Reading.swift; every key is documented in etc/cohort/cohortd.yaml.
+import Catalog
 import Curation
 import Foundation
 import ImageIO
@@ -151,10 +152,12 @@ public struct DaemonConfiguration: Sendable, Equatable {
 
     public init() {}
 
-    public var catalogPath: String { stateDirectory + "/catalog.sqlite" }
-    public func checkpointDirectory(_ dataset: String) -> String { stateDirectory + "/checkpoints/" + dataset }
-    public func reportDirectory(_ dataset: String) -> String { stateDirectory + "/reports/" + dataset }
+    /// Where things live under the state directory (shared with `cohort export --bundle`).
+    public var layout: StateLayout { StateLayout(stateDirectory: stateDirectory) }
+    public var catalogPath: String { layout.catalog }
+    public func checkpointDirectory(_ dataset: String) -> String { layout.checkpointDirectory(dataset) }
+    public func reportDirectory(_ dataset: String) -> String { layout.reportDirectory(dataset) }
     /// The latest report's real-only classifier (evaluation weights): the publisher's acceptance judge.
-    public func acceptanceClassifierPath(_ dataset: String) -> String { checkpointDirectory(dataset) + "/classifier-real.safetensors" }
+    public func acceptanceClassifierPath(_ dataset: String) -> String { layout.classifierWeights(dataset) }
     public func dataset(named name: String) -> DatasetConfiguration? { datasets.first { $0.name == name } }
 }

@@ -227,9 +227,23 @@ struct ControlCommands: Sendable {
             throw ControlError(.invalidArguments, "out must be an absolute path (a folder that does not exist yet, writable by cohortd)")
         }
         let trainOnly = args.trainOnly == true
+        if args.bundle == true && trainOnly {
+            throw ControlError(.invalidArguments, "train_only does not apply to a bundle (its split.csv marks the validation images)")
+        }
         let catalog = self.catalog
+        let bundle: HandOffBundle.Inputs?
+        do { bundle = args.bundle == true ? try bundleInputs(dataset, configuration) : nil } catch {
+            throw ControlError(.internal, "cannot read the dataset's state: \(error)", context: ["dataset": dataset.name])
+        }
         return .later {
             do {
+                if let bundle {
+                    let s = try HandOffBundle.write(catalog: catalog, inputs: bundle, to: out)
+                    return Self.reply(
+                        ExportReply(
+                            out: out, real: s.export.real, synthetic: s.export.synthetic, hardLinks: s.export.linked,
+                            copies: s.export.copied, rows: s.rows, validation: s.validation, missing: s.missing))
+                }
                 let s = try BalancedExport.write(catalog: catalog, dataset: dataset.name, trainOnly: trainOnly, to: out)
                 return Self.reply(ExportReply(out: out, real: s.real, synthetic: s.synthetic, hardLinks: s.linked, copies: s.copied))
             } catch let failure as BalancedExport.Failure {
@@ -238,6 +252,20 @@ struct ControlCommands: Sendable {
                 return .failure(ControlError(.internal, "export failed: \(error)", context: ["out": out, "dataset": dataset.name]))
             }
         }
+    }
+
+    /// What a bundle of `dataset` holds besides the catalog: the daemon's models, its recipe, the scripts
+    /// installed beside cohortd.
+    private func bundleInputs(_ dataset: DatasetConfiguration, _ configuration: DaemonConfiguration) throws -> HandOffBundle.Inputs {
+        let classifier = configuration.classifier
+        return HandOffBundle.Inputs(
+            dataset: dataset.name, imageSize: dataset.imageSize, generatorCheckpoint: try catalog.datasetState(dataset.name).checkpoint,
+            classifierWeights: configuration.acceptanceClassifierPath(dataset.name),
+            scriptsDirectory: HandOffBundle.scriptsDirectory(nearExecutable: CommandLine.arguments[0]),
+            recipe: .init(
+                epochs: classifier.epochs, batchSize: classifier.batchSize, width: classifier.width, depth: classifier.depth,
+                horizontalFlip: dataset.horizontalFlip),
+            producer: "cohortd \(StatusSnapshot.daemonVersion)")
     }
 
     /// `backup PATH`: a consistent copy of the catalog (CatalogDatabase.backup), written off the event loop.
