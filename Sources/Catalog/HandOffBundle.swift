@@ -81,7 +81,8 @@ public enum HandOffBundle {
     public static let scripts = ["train_ddp.py", "torch_models.py"]
 
     /// Writes the bundle of `inputs.dataset` to `bundle`, which must not exist yet.
-    public static func write(catalog: CatalogDatabase, inputs: Inputs, to bundle: String) throws -> Summary {
+    /// `progress(done, total)` after each image's pixels are written.
+    public static func write(catalog: CatalogDatabase, inputs: Inputs, to bundle: String, progress: ((Int, Int) -> Void)? = nil) throws -> Summary {
         let fm = FileManager.default
         guard !fm.fileExists(atPath: bundle) else { throw BalancedExport.Failure.destinationExists(bundle) }
         try fm.createDirectory(atPath: bundle, withIntermediateDirectories: true)
@@ -95,7 +96,8 @@ public enum HandOffBundle {
             throw CatalogError(path: partial, reason: "cannot create the pixel file")
         }
         let decoder = ImageDecoder()
-        for (file, relative) in files {
+        for (done, (file, relative)) in files.enumerated() {
+            progress?(done + 1, files.count)
             guard let pixels = try modelPixels(file, size: size, catalog: catalog, decoder: decoder) else {
                 summary.unreadable.append(file.path)
                 continue

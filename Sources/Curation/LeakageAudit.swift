@@ -68,10 +68,11 @@ public struct LeakageReport: Codable, Sendable {
 
 public enum LeakageAudit {
     /// Fingerprints every file (in parallel; undecodable ones are refused with their reason).
-    public static func fingerprints(_ paths: [String], modelSize: Int, decoder: ImageDecoder = ImageDecoder())
+    public static func fingerprints(_ paths: [String], modelSize: Int, decoder: ImageDecoder = ImageDecoder(), progress: ProgressPrinter? = nil)
         -> ([ImageFingerprint?], [LeakageReport.Refusal])
     {
-        let outcomes = ParallelMap.map(paths.count) { i -> Result<ImageFingerprint, ImageDecodeError> in
+        let meter = progress.map { ProgressMeter(phase: "fingerprints", total: paths.count, printer: $0) }
+        let outcomes = ParallelMap.map(paths.count, progress: meter) { i -> Result<ImageFingerprint, ImageDecodeError> in
             do throws(ImageDecodeError) {
                 return .success(ImageFingerprint(try decoder.decode(path: paths[i]).image, modelSize: modelSize))
             } catch {
@@ -90,10 +91,12 @@ public enum LeakageAudit {
     }
 
     /// Audits `train` (and `test`, when given) at `modelSize`.
-    public static func run(train: ImageFolder, test: ImageFolder?, modelSize: Int = 128, pairLimit: Int = 5000) -> LeakageReport {
+    public static func run(train: ImageFolder, test: ImageFolder?, modelSize: Int = 128, pairLimit: Int = 5000, progress: ProgressPrinter? = nil)
+        -> LeakageReport
+    {
         let trainPaths = train.items.map(\.path)
         let testPaths = test?.items.map(\.path) ?? []
-        let (allPrints, refused) = fingerprints(trainPaths + testPaths, modelSize: modelSize)
+        let (allPrints, refused) = fingerprints(trainPaths + testPaths, modelSize: modelSize, progress: progress)
         // Work on decodable images only, remembering where each came from.
         let kept = allPrints.indices.filter { allPrints[$0] != nil }
         let prints = kept.map { allPrints[$0]! }

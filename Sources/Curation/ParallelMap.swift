@@ -8,7 +8,7 @@ import Foundation
 public enum ParallelMap {
     /// [body(0), body(1), …] computed concurrently; indices are dealt round-robin to `workers` workers
     /// (default: every processor; cohortd and the engine pass their own budget).
-    public static func map<T>(_ count: Int, workers: Int = processors, _ body: (Int) -> T) -> [T] {
+    public static func map<T>(_ count: Int, workers: Int = processors, progress: ProgressMeter? = nil, _ body: (Int) -> T) -> [T] {
         let results = UnsafeMutableBufferPointer<T?>.allocate(capacity: count)
         results.initialize(repeating: nil)
         defer { results.deallocate() }
@@ -21,7 +21,10 @@ public enum ParallelMap {
             nonisolated(unsafe) let body = body
             DispatchQueue.concurrentPerform(iterations: workers) { worker in
                 let out = UnsafeMutablePointer<T?>(bitPattern: base)!
-                for i in stride(from: worker, to: count, by: workers) { out[i] = body(i) }
+                for i in stride(from: worker, to: count, by: workers) {
+                    out[i] = body(i)
+                    progress?.advance()
+                }
             }
         }
         return results.map { $0! }

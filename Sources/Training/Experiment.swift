@@ -41,7 +41,12 @@ public struct ExperimentConfiguration: Sendable {
 
 public enum Experiment {
     /// Runs the whole experiment; `log` receives progress lines.
-    public static func run(_ configuration: ExperimentConfiguration, log: (String) -> Void = { _ in }) throws -> ExperimentResult {
+    /// `progress` shows long phases (a line rewritten in place on a terminal); without one, progress goes to
+    /// `log` every 15 s.
+    public static func run(_ configuration: ExperimentConfiguration, log: @escaping (String) -> Void = { _ in }, progress: ProgressPrinter? = nil)
+        throws -> ExperimentResult
+    {
+        let printer = progress ?? ProgressPrinter(terminal: false, write: { log($0.trimmingCharacters(in: .newlines)) })
         precondition(!configuration.seeds.isEmpty, "experiment: no seeds")
         var seconds: [String: Double] = [:]
         var cachedPhases: [String] = []
@@ -93,12 +98,12 @@ public enum Experiment {
             log("gan: from the cache (\(cached))")
         } else {
             gan = GANTrainer(classes: classes, imageSize: size, settings: ganSettings)
-            var meter = ProgressMeter(phase: "gan", total: configuration.ganSteps)
+            let meter = ProgressMeter(phase: "gan", total: configuration.ganSteps, printer: printer)
             timed("gan") {
                 gan.train(
                     on: train, steps: configuration.ganSteps,
                     progress: { step, losses in
-                        meter.update(step, detail: String(format: "D %.3f, G %.3f", losses.discriminator, losses.generator), log: log)
+                        meter.update(step, detail: String(format: "D %.3f, G %.3f", losses.discriminator, losses.generator))
                     })
             }
             try cache.prepare()
@@ -123,11 +128,11 @@ public enum Experiment {
             timed("classifier_\(name)_s\(seed)") {
                 let realSteps = trainer.settings.realOnlySteps(images: data.count)
                 let total = synthetic == nil ? realSteps : mixing.steps(realOnlySteps: realSteps)
-                var meter = ProgressMeter(phase: "classifier \(name) seed \(seed)", total: total)
+                let meter = ProgressMeter(phase: "classifier \(name) seed \(seed)", total: total, printer: printer)
                 let trace = trainer.train(
                     on: data, synthetic: synthetic, mixing: mixing, monitor: monitor,
                     progress: { step, _, loss in
-                        meter.update(step, detail: String(format: "loss %.3f", loss), log: log)
+                        meter.update(step, detail: String(format: "loss %.3f", loss))
                     })
                 steps = trace.losses.count
                 if let note = trace.note { log("classifier \(name) seed \(seed): \(note)") }
@@ -312,27 +317,4 @@ extension Experiment {
 
     /// A stable text form of settings for cache keys.
     static func describe<T>(_ value: T) -> String { String(describing: value) }
-}
-
-/// Progress of a long phase as log lines: step/total, rate and ETA, at most every 15 s (and at the end).
-struct ProgressMeter {
-    let phase: String
-    let total: Int
-    let start = Date()
-    var lastLine = Date.distantPast
-
-    init(phase: String, total: Int) {
-        self.phase = phase
-        self.total = total
-    }
-
-    mutating func update(_ step: Int, detail: String, log: (String) -> Void) {
-        let now = Date()
-        guard step == total || now.timeIntervalSince(lastLine) >= 15 else { return }
-        lastLine = now
-        let elapsed = now.timeIntervalSince(start)
-        let rate = Double(step) / max(elapsed, 1e-9)
-        let remaining = rate > 0 ? Double(total - step) / rate : 0
-        log(String(format: "%@ %d/%d (%.1f steps/s, ETA %d:%02d) %@", phase, step, total, rate, Int(remaining) / 60, Int(remaining) % 60, detail))
-    }
 }

@@ -40,7 +40,7 @@ struct AuditCommand: ParsableCommand {
     func run() throws {
         let train = try ImageFolder(root: data)
         let testFolder = try test.map { try ImageFolder(root: $0) }
-        var report = LeakageAudit.run(train: train, test: testFolder, modelSize: imageSize)
+        var report = LeakageAudit.run(train: train, test: testFolder, modelSize: imageSize, progress: ProgressPrinter())
         report.groups = try groupPattern.map {
             GroupPatternSummary(try GroupPattern($0), trainPaths: train.items.map(\.path), testPaths: testFolder?.items.map(\.path))
         }

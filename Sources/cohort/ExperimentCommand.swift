@@ -156,9 +156,13 @@ struct ExperimentCommand: ParsableCommand {
             let parts = scarce.split(separator: "=")
             configuration.scarce = (String(parts[0]), Double(parts[1])!)
         }
-        let result = try Experiment.run(configuration) { line in
-            FileHandle.standardError.write(Data("\(line)\n".utf8))
-        }
+        let progress = ProgressPrinter()
+        let result = try Experiment.run(
+            configuration,
+            log: { line in
+                // A message ends an in-place progress line first.
+                FileHandle.standardError.write(Data(((progress.terminal ? "\r\u{1B}[K" : "") + line + "\n").utf8))
+            }, progress: progress)
         let command = "cohort experiment " + CommandLine.arguments.dropFirst(2).joined(separator: " ")
         let table = Experiment.markdown(result, command: command)
         print(table)

@@ -3,6 +3,7 @@
 // hand-off (split, exact pixels, models, metadata, the PyTorch DDP script: HandOffBundle). Nothing is moved.
 import ArgumentParser
 import Catalog
+import Curation
 import Foundation
 
 struct ExportCommand: ParsableCommand {
@@ -61,7 +62,12 @@ struct ExportCommand: ParsableCommand {
                 classifierWeights: layout.classifierWeights(dataset),
                 scriptsDirectory: scripts ?? HandOffBundle.scriptsDirectory(nearExecutable: CommandLine.arguments[0]),
                 recipe: .init(epochs: epochs, batchSize: 32, width: 1, depth: 1, horizontalFlip: horizontalFlip), producer: "cohort")
-            let s = try HandOffBundle.write(catalog: catalog, inputs: inputs, to: out)
+            let printer = ProgressPrinter()
+            var meter: ProgressMeter?
+            let s = try HandOffBundle.write(catalog: catalog, inputs: inputs, to: out) { done, total in
+                if meter == nil { meter = ProgressMeter(phase: "bundle images", total: total, printer: printer) }
+                meter?.update(done)
+            }
             print("bundle \(out): \(s.rows) images (\(s.train) train, \(s.validation) validation; \(s.export.synthetic) synthetic)")
             for line in s.missing { print("  missing: \(line)") }
             for path in s.unreadable { print("  unreadable, left out of split.csv: \(path)") }
