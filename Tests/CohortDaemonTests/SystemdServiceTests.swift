@@ -1,7 +1,8 @@
-// The shipped units under a real systemd: Tests/systemd/namespace-test.sh boots systemd as PID 1 of
-// private namespaces and drives cohortd.service / cohortd.socket with systemctl (start → READY=1 →
-// cohortctl → reload → stop with Result=success → socket activation). Cancelled, with the script's
-// reason, where namespaces, cgroups or systemd are unavailable.
+// The shipped units, sysusers/tmpfiles files and default configuration under a real systemd, set up with
+// the README's steps only: Tests/systemd/namespace-test.sh boots systemd as PID 1 of private namespaces and
+// drives cohortd.service / cohortd.socket with systemctl (start → READY=1 → cohortctl → a scan dropped by a
+// non-root member of group cohort is cataloged → reload → stop with Result=success → socket activation).
+// Cancelled, with the script's reason, where namespaces, cgroups or systemd are unavailable.
 import CohortTestSupport
 import Foundation
 import Testing

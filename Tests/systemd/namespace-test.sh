@@ -1,14 +1,17 @@
 #!/bin/bash
 # Boots a real systemd as PID 1 of private namespaces (unshare --fork --pid --mount --uts --cgroup
 # --mount-proc) and drives cohortd.service and cohortd.socket through it with systemctl (nsenter):
-# start → active (running) with READY=1 → cohortctl → reload (SIGHUP: RELOADING=1 … READY=1) → stop with
-# Result=success → socket activation on the first cohortctl call → stop.
+# start → active (running) with READY=1 → cohortctl → a scan dropped by a member of group `cohort` (not
+# root) is cataloged → reload (SIGHUP: RELOADING=1 … READY=1) → stop with Result=success → socket
+# activation on the first cohortctl call → stop.
 #
 # The host is left alone: the namespace sees a private copy of /etc (with the cohort user made by
 # systemd-sysusers from systemd/cohort.sysusers), tmpfs over /run, /tmp, /var/tmp, /var/lib, /var/log,
 # /srv and /usr/local, and a systemd whose unit path is only /run/systemd/system (SYSTEMD_UNIT_PATH), so
-# none of the host's units (tmpfiles cleaning, udev, sysctl…) run. The units are the shipped ones,
-# unchanged; one drop-in sends cohortd's output to a file because this systemd runs no journald.
+# none of the host's units (tmpfiles cleaning, udev, sysctl…) run. The units, the sysusers and tmpfiles
+# files and the default configuration are the shipped ones, unchanged, set up with the README's steps only
+# (systemd-sysusers, systemd-tmpfiles --create): nothing here creates or chowns the roots. One drop-in sends
+# cohortd's output to a file because this systemd runs no journald.
 #
 # usage: namespace-test.sh BINDIR     exit 0 pass, 1 fail, 77 skipped (with the reason on stdout)
 set -uo pipefail
@@ -25,9 +28,9 @@ if [ "${1:-}" = "--inside" ]; then
     cp "$work/bin/cohortd" "$work/bin/cohortctl" /usr/local/bin/
     cp "$repo/systemd/cohortd.service" "$repo/systemd/cohortd.socket" /run/systemd/system/
     cp "$repo/systemd/cohort.tmpfiles" /run/cohort-test.tmpfiles
+    cp "$work/scan.png" /run/cohort-test-scan.png
     for dir in /tmp /var/tmp /var/lib /var/log /srv; do mount -t tmpfs -o mode=0755 tmpfs "$dir"; done
     chmod 1777 /tmp /var/tmp
-    mkdir -p /srv/cohort/incoming/scans/normal
     printf '[Service]\nStandardOutput=append:/run/cohortd-test.log\nStandardError=inherit\n' \
         > /run/systemd/system/cohortd.service.d/test-log.conf
     cd /run/systemd/system
@@ -38,7 +41,6 @@ if [ "${1:-}" = "--inside" ]; then
     done
     printf '[Unit]\nDescription=System Slice\nDefaultDependencies=no\n' > system.slice
     systemd-tmpfiles --create /run/cohort-test.tmpfiles
-    chown -R cohort:cohort /srv/cohort
     export SYSTEMD_UNIT_PATH=/run/systemd/system
     exec /lib/systemd/systemd --system --unit=cohort-test.target
 fi
@@ -69,16 +71,21 @@ cp -a /etc "$work/root/etc"
 cp "$bindir/cohortd" "$bindir/cohortctl" "$work/bin/"
 systemd-sysusers --root="$work/root" "$repo/systemd/cohort.sysusers" >/dev/null || { echo "FAIL: systemd-sysusers on systemd/cohort.sysusers"; exit 1; }
 mkdir -p "$work/root/etc/cohort"
-cat > "$work/root/etc/cohort/cohortd.yaml" <<'EOF'
-# namespace test: one empty dataset, so cohortd idles while systemd drives it
-state_directory: /var/lib/cohort
-socket_path: /run/cohort/cohortd.sock
-datasets: [scans]
-dataset:
-  scans:
-    watch_root: /srv/cohort/incoming/scans
-    output_root: /srv/cohort/output/scans
-EOF
+cp "$repo/etc/cohort/cohortd.yaml" "$work/root/etc/cohort/cohortd.yaml"
+# An operator who is not root: a member of group cohort (README: members drop scans into incoming/<dataset>/<class>/).
+useradd --root "$work/root" --no-create-home --groups cohort --shell /bin/sh radiographer >/dev/null 2>&1 \
+    || { echo "FAIL: useradd radiographer in the namespace's /etc"; exit 1; }
+# A 64×64 8-bit grey PNG (Python's standard library only) for the operator to drop.
+python3 - "$work/scan.png" <<'PY' || { echo "FAIL: writing the test scan"; exit 1; }
+import struct, sys, zlib
+side = 64
+rows = b"".join(b"\x00" + bytes((x * 3 + y * 5) % 256 for x in range(side)) for y in range(side))
+def chunk(kind, data):
+    return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data) & 0xFFFFFFFF)
+header = struct.pack(">IIBBBBB", side, side, 8, 0, 0, 0, 0)
+png = b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", zlib.compress(rows)) + chunk(b"IEND", b"")
+open(sys.argv[1], "wb").write(png)
+PY
 
 unshare --fork --pid --mount --uts --cgroup --mount-proc --propagation private "$0" --inside "$work" > "$work/boot.log" 2>&1 &
 unshare_pid=$!
@@ -112,24 +119,35 @@ check "cohortd.service is active (running)" bash -c "$(declare -f ns); pid=$pid;
 check "the socket came from cohortd.socket (LISTEN_FDS)" wait_for 5 ns grep -q "socket passed by systemd" /run/cohortd-test.log
 check "socket is cohort:cohort 0660" bash -c "[ \"\$(nsenter -t $pid -m -- stat -c '%U:%G %a' /run/cohort/cohortd.sock)\" = 'cohort:cohort 660' ]"
 check "cohortd runs as the cohort user" bash -c "[ \"\$(nsenter -t $pid -m -p -- ps -o user= -p \$(nsenter -t $pid -m -p -- systemctl show -p MainPID --value cohortd.service))\" = cohort ]"
-check "cohortctl status answers" bash -c "nsenter -t $pid -m -p -- /usr/local/bin/cohortctl status | grep -q scans"
+check "cohortctl status answers with the default configuration's dataset" bash -c "nsenter -t $pid -m -p -- /usr/local/bin/cohortctl status | grep -q chest"
 check "cohortctl version answers" bash -c "nsenter -t $pid -m -p -- /usr/local/bin/cohortctl version >/dev/null"
 check "STATUS= reaches systemd" bash -c "nsenter -t $pid -m -p -- systemctl show -p StatusText --value cohortd.service | grep -q ."
 
-# 2. reload: SIGHUP through ExecReload; the daemon applies the new balance target and says so.
-ns sed -i '1i balance:\n  target: 500' /etc/cohort/cohortd.yaml
+# 2. a member of group cohort (not root) makes a class folder under the setgid root and drops a scan: cataloged.
+check "the default roots exist as systemd-tmpfiles made them" bash -c "[ \"\$(nsenter -t $pid -m -- stat -c '%U:%G %a' /srv/cohort/incoming/chest)\" = 'cohort:cohort 2775' ]"
+check "a group member drops a scan into incoming/chest/normal/" ns setpriv --reuid radiographer --regid radiographer --init-groups \
+    sh -c "umask 002 && mkdir /srv/cohort/incoming/chest/normal && cp /run/cohort-test-scan.png /srv/cohort/incoming/chest/normal/scan-1.png"
+check "the class folder keeps group cohort (setgid)" bash -c "[ \"\$(nsenter -t $pid -m -- stat -c '%G' /srv/cohort/incoming/chest/normal)\" = cohort ]"
+cataloged() {
+    ns /usr/local/bin/cohortctl status --json | python3 -c 'import json, sys
+s = json.load(sys.stdin)
+sys.exit(0 if any(c["class"] == "normal" and c["real"] == 1 for d in s["datasets"] for c in d["classes"]) else 1)'
+}
+check "the dropped scan is cataloged" wait_for 30 cataloged
+
+# 3. reload: SIGHUP through ExecReload with the configuration as shipped; the daemon says it reloaded.
 check "systemctl reload cohortd.service" ns timeout 30 systemctl reload cohortd.service
-check "the reload applied the new balance setting" wait_for 10 ns grep -q "configuration reloaded (SIGHUP): applied \[balance\]" /run/cohortd-test.log
+check "the reload was applied" wait_for 10 ns grep -q "configuration reloaded (SIGHUP): applied" /run/cohortd-test.log
 check "active again after the reload" wait_for 10 is_value cohortd.service ActiveState active
 main_before=$(property cohortd.service MainPID)
 
-# 3. stop: SIGTERM → STOPPING=1 → clean exit.
+# 4. stop: SIGTERM → STOPPING=1 → clean exit.
 check "systemctl stop cohortd.service" ns timeout 60 systemctl stop cohortd.service
 check "Result=success after stop" is_value cohortd.service Result success
 check "cohortd exited with status 0" is_value cohortd.service ExecMainStatus 0
 check "the same process served until the stop (no restart)" [ "$(property cohortd.service NRestarts)" = 0 ]
 
-# 4. socket activation: the socket stays, and the first client starts the service again.
+# 5. socket activation: the socket stays, and the first client starts the service again.
 check "cohortd.socket still listening" is_value cohortd.socket ActiveState active
 check "cohortctl version starts cohortd through the socket" bash -c "nsenter -t $pid -m -p -- timeout 60 /usr/local/bin/cohortctl version >/dev/null"
 check "cohortd.service active again" wait_for 20 is_value cohortd.service ActiveState active
