@@ -14,11 +14,11 @@ final class IngestService: Service, @unchecked Sendable {
     private let watcher: FileWatcher
     private let state: DaemonState
     private let logger: Logger
-    private let condition = NSCondition()
+    private let worker = ServiceThread(name: "cohort-ingest")
+    private var condition: NSCondition { worker.condition }
+    /// Events waiting, and whether a batch is being processed (guarded by `condition`).
     private var queue: [FileWatchEvent] = []
-    private var stopping = false
     private var busy = false
-    private let done = DispatchSemaphore(value: 0)
     /// Arrivals per transaction.
     static let batchSize = 128
     /// Changes the catalog refused (only the ingest thread touches these): retried at `nextFailedRetry`.
@@ -84,34 +84,27 @@ final class IngestService: Service, @unchecked Sendable {
         } catch {
             logger.error("cannot drop rows outside the watch roots: \(error)")
         }
-        let thread = Thread { [self] in loop() }
-        thread.name = "cohort-ingest"
-        thread.start()
+        worker.start { [self] in loop() }
         watcher.start()
         logger.info("watching \(processor.router.datasets.map { "\($0.name)=\($0.watchRoot)" }.joined(separator: ", "))")
         try? await gracefulShutdown()
         watcher.stop()
-        condition.withLock {
-            stopping = true
-            condition.signal()
-        }
-        await done.waitAsync()
+        await worker.stop()
     }
 
     private func loop() {
-        defer { done.signal() }
         var nextRetry = Date().addingTimeInterval(Self.retryCheckSeconds)
         var nextFailedRetry = Date.distantFuture
         while true {
             let wake = min(nextRetry, nextFailedRetry)
             let (events, retry, stop): ([FileWatchEvent], Bool, Bool) = condition.withLock {
-                while queue.isEmpty && !stopping && !retryRequested && Date() < wake { _ = condition.wait(until: wake) }
+                while queue.isEmpty && !worker.isStoppingLocked && !retryRequested && Date() < wake { _ = condition.wait(until: wake) }
                 let taken = queue
                 queue = []
                 busy = !taken.isEmpty
                 let retry = retryRequested || Date() >= nextRetry
                 retryRequested = false
-                return (taken, retry, stopping)
+                return (taken, retry, worker.isStoppingLocked)
             }
             if events.isEmpty && stop { return }
             if !events.isEmpty { process(events) }
@@ -144,7 +137,7 @@ final class IngestService: Service, @unchecked Sendable {
             for start in stride(from: 0, to: arrivals.count, by: Self.batchSize) {
                 // A shutdown does not wait for a long burst: what is left is found again by the
                 // reconciliation scan at the next start.
-                if condition.withLock({ stopping }) {
+                if worker.isStopping {
                     logger.notice("shutdown: \(arrivals.count - start) settled files left for the next start's scan")
                     break
                 }

@@ -15,10 +15,10 @@ final class JobRunner: Service, @unchecked Sendable {
     private var configuration: DaemonConfiguration { live.current }
     private let state: DaemonState
     private let logger: Logger
-    private let condition = NSCondition()
-    private var stopping = false
+    private let worker = ServiceThread(name: "cohort-trainer", stackSize: 8 << 20)
+    private var condition: NSCondition { worker.condition }
+    /// A job is executing (guarded by `condition`).
     private var running = false
-    private let finished = DispatchSemaphore(value: 0)
 
     init(catalog: CatalogDatabase, live: LiveConfiguration, state: DaemonState, logger: Logger) throws {
         self.catalog = catalog
@@ -30,31 +30,23 @@ final class JobRunner: Service, @unchecked Sendable {
     }
 
     /// Wakes the runner (a job was queued, or training resumed).
-    func wake() { condition.withLock { condition.signal() } }
+    func wake() { worker.signal() }
 
     /// Whether a job is executing right now.
     var isRunning: Bool { condition.withLock { running } }
 
     func run() async throws {
-        let thread = Thread { [self] in loop() }
-        thread.name = "cohort-trainer"
-        thread.stackSize = 8 << 20
-        thread.start()
+        worker.start { [self] in loop() }
         try? await gracefulShutdown()
-        condition.withLock {
-            stopping = true
-            condition.signal()
-        }
-        await finished.waitAsync()
+        await worker.stop()
     }
 
-    private var isStopping: Bool { condition.withLock { stopping } }
+    private var isStopping: Bool { worker.isStopping }
 
     private func loop() {
-        defer { finished.signal() }
         while !isStopping {
             guard !state.paused, let job = nextJob() else {
-                condition.withLock { if !stopping { _ = condition.wait(until: Date().addingTimeInterval(1)) } }
+                condition.withLock { if !worker.isStoppingLocked { _ = condition.wait(until: Date().addingTimeInterval(1)) } }
                 continue
             }
             condition.withLock { running = true }
