@@ -74,17 +74,39 @@ public struct GANScheduleSettings: Sendable, Equatable {
     public var baseSteps = 400
     public var stepsPerNewImage = 1.0
     public var maxSteps = 3000
-    public var batchSize = 64
-    /// Widths of a new GAN (the benchmark model: 256 and 32). Smaller is faster and learns less.
-    public var generatorChannels = 256
-    public var discriminatorChannels = 32
-    /// Spectral normalization of a new GAN's discriminator (a resumed GAN keeps what it was trained with).
-    public var spectralNormalization = true
-    /// Class-conditional batch norm in a new GAN's generator (a resumed GAN keeps what it was trained with).
-    public var conditionalBatchNorm = false
     /// Atomic checkpoint every this many steps (and at the end and on shutdown).
     public var checkpointEverySteps = 200
-    public var seed: UInt64 = 1
+    /// How a new GAN trains (a resumed GAN keeps what it was trained with): Training's own settings, embedded
+    /// whole; the configuration keys below read and write it.
+    public var training = GANTrainingSettings()
+
+    public var batchSize: Int {
+        get { training.batchSize }
+        set { training.batchSize = newValue }
+    }
+    /// Widths of a new GAN (the benchmark model: 256 and 32). Smaller is faster and learns less.
+    public var generatorChannels: Int {
+        get { training.generatorChannels }
+        set { training.generatorChannels = newValue }
+    }
+    public var discriminatorChannels: Int {
+        get { training.discriminatorChannels }
+        set { training.discriminatorChannels = newValue }
+    }
+    /// Spectral normalization of a new GAN's discriminator.
+    public var spectralNormalization: Bool {
+        get { training.spectralNormalization ?? true }
+        set { training.spectralNormalization = newValue }
+    }
+    /// Class-conditional batch norm in a new GAN's generator (stored as nil when off, as old checkpoints are).
+    public var conditionalBatchNorm: Bool {
+        get { training.conditionalBatchNorm ?? false }
+        set { training.conditionalBatchNorm = newValue ? true : nil }
+    }
+    public var seed: UInt64 {
+        get { training.seed }
+        set { training.seed = newValue }
+    }
 }
 
 /// When and how the classifier is retrained and reported.
@@ -93,14 +115,31 @@ public struct ClassifierScheduleSettings: Sendable, Equatable {
     public var intervalSeconds = 86_400.0
     /// Retrain after this many new real images (0: no count trigger).
     public var minNewImages = 200
-    public var epochs = 30
-    public var batchSize = 32
     /// EfficientNetV2 width and depth multipliers (1.0 = the benchmark model).
     public var width = 1.0
     public var depth = 1.0
     /// Reports kept per dataset (older ones are deleted).
     public var keepReports = 10
-    public var seed: UInt64 = 1
+    /// How the job's classifiers train: Training's own settings, embedded whole (30 epochs by default); the
+    /// configuration keys below read and write it. Horizontal flips come from the dataset.
+    public var training: ClassifierTrainingSettings = {
+        var settings = ClassifierTrainingSettings()
+        settings.epochs = 30
+        return settings
+    }()
+
+    public var epochs: Int {
+        get { training.epochs }
+        set { training.epochs = newValue }
+    }
+    public var batchSize: Int {
+        get { training.batchSize }
+        set { training.batchSize = newValue }
+    }
+    public var seed: UInt64 {
+        get { training.seed }
+        set { training.seed = newValue }
+    }
 }
 
 /// Who may use the control socket, and how long a silent client may stay connected.

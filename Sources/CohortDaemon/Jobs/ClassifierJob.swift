@@ -41,10 +41,7 @@ enum ClassifierJob {
         let mixing = context.configuration.balance.mixingPolicy
         var config = Classifier.Configuration(classes: classes.count).scaled(width: settings.width, depth: settings.depth)
         config.classes = classes.count
-        var training = ClassifierTrainingSettings()
-        training.epochs = settings.epochs
-        training.batchSize = settings.batchSize
-        training.seed = settings.seed
+        var training = settings.training
         training.augmentation.horizontalFlip = dataset.horizontalFlip
 
         /// Trains one variant (the real+synthetic one mixes `synthetic` in by the balance's MixingPolicy)

@@ -22,14 +22,7 @@ enum GANJob {
         if FileManager.default.fileExists(atPath: checkpointPath) {
             trainer = try GANCheckpoint.resume(from: checkpointPath, including: present)
         } else {
-            var gan = GANTrainingSettings()
-            gan.batchSize = settings.gan.batchSize
-            gan.seed = settings.gan.seed
-            gan.generatorChannels = settings.gan.generatorChannels
-            gan.discriminatorChannels = settings.gan.discriminatorChannels
-            gan.spectralNormalization = settings.gan.spectralNormalization
-            gan.conditionalBatchNorm = settings.gan.conditionalBatchNorm ? true : nil
-            trainer = GANTrainer(classes: present, imageSize: dataset.imageSize, settings: gan)
+            trainer = GANTrainer(classes: present, imageSize: dataset.imageSize, settings: settings.gan.training)
         }
         let train = try CatalogImages.load(context.catalog, dataset: dataset.name, split: .train, classes: trainer.classes, size: dataset.imageSize)
         guard train.count > 0 else { return "no training images (all in validation)" }

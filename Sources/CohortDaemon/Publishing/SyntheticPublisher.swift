@@ -53,9 +53,8 @@ struct SyntheticPublisher {
             var model = Classifier.Configuration(classes: classes.count).scaled(
                 width: configuration.classifier.width, depth: configuration.classifier.depth)
             model.classes = classes.count
-            var settings = ClassifierTrainingSettings()
-            settings.seed = configuration.classifier.seed
-            let classifier = try ClassifierTrainer.loadEvaluationWeights(from: path, configuration: model, settings: settings)
+            let classifier = try ClassifierTrainer.loadEvaluationWeights(
+                from: path, configuration: model, settings: configuration.classifier.training)
             return AcceptanceJudge(classifier: classifier, classes: classes, threshold: threshold)
         } catch {
             logger.warning("\(dataset.name): acceptance classifier \(path) unusable, publishing without it: \(error)")
