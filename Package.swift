@@ -1,6 +1,6 @@
 // swift-tools-version: 6.1
 // Cohort: a daemon that keeps medical-image training sets balanced with a conditional GAN.
-// Layering (arrows point down only) is described in docs/ARCHITECTURE notes and README.md.
+// Layering (arrows point down only) is described in README.md ("Repository layout") and docs/daemon.md.
 import PackageDescription
 
 /// Settings of the numeric targets (Tensor, Kernels, NN). Their parallel loops hand raw pointers to
