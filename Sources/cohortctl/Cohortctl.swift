@@ -19,8 +19,8 @@ struct Cohortctl: ParsableCommand {
             BackupCommand.self, VersionCommand.self
         ])
 
-    /// Connection options may come before the subcommand too, as with systemctl, kubectl or tailscale
-    /// (`cohortctl --socket PATH status`): they are moved after it for the parser.
+    /// Connection options (`--socket`, `--json`, `--timeout`) may come before the subcommand too, as with
+    /// systemctl, kubectl or tailscale (`cohortctl --socket PATH status`): they are moved after it for the parser.
     static func main() {
         main(hoistingConnectionOptions(Array(CommandLine.arguments.dropFirst())))
     }
@@ -29,10 +29,10 @@ struct Cohortctl: ParsableCommand {
         var leading: [String] = []
         var rest = arguments[...]
         while let first = rest.first {
-            if first == "--socket", rest.count >= 2 {
+            if first == "--socket" || first == "--timeout", rest.count >= 2 {
                 leading += rest.prefix(2)
                 rest = rest.dropFirst(2)
-            } else if first.hasPrefix("--socket=") || first == "--json" {
+            } else if first.hasPrefix("--socket=") || first.hasPrefix("--timeout=") || first == "--json" {
                 leading.append(first)
                 rest = rest.dropFirst()
             } else {
@@ -52,10 +52,14 @@ struct ConnectionOptions: ParsableArguments {
     @Flag(help: "Print the protocol's JSON value unchanged.")
     var json = false
 
-    /// A connection to the daemon (`timeoutSeconds: 0` waits for replies forever); exits 69 when unreachable.
-    func client(timeoutSeconds: Int = 30) throws -> ControlClient {
+    @Option(help: "Seconds to wait for each reply (0: forever).")
+    var timeout = 30
+
+    /// A connection to the daemon (`timeoutSeconds: 0` waits for replies forever; default `--timeout`); exits 69
+    /// when unreachable.
+    func client(timeoutSeconds: Int? = nil) throws -> ControlClient {
         do {
-            return try ControlClient(socketPath: ControlClient.defaultSocket(explicit: socket), timeoutSeconds: timeoutSeconds)
+            return try ControlClient(socketPath: ControlClient.defaultSocket(explicit: socket), timeoutSeconds: timeoutSeconds ?? max(0, timeout))
         } catch {
             try fail(error)
         }

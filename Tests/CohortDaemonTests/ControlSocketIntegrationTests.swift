@@ -68,7 +68,7 @@ import Testing
             // The socket given before the subcommand, or in the environment, as systemctl and tailscale users expect.
             let before = try BuiltExecutable.run(ctl, ["--socket", socket, "status"])
             #expect(before.status == 0 && before.stdout.contains("one_lesion"), "\(before.stderr)")
-            let equals = try BuiltExecutable.run(ctl, ["--socket=\(socket)", "--json", "version"])
+            let equals = try BuiltExecutable.run(ctl, ["--timeout", "5", "--socket=\(socket)", "--json", "version"])
             #expect(equals.status == 0 && equals.stdout.contains("\"protocol\" : 1"), "\(equals.stderr)")
             let version = try BuiltExecutable.run(ctl, ["--version"])
             #expect(version.status == 0 && version.stdout.hasPrefix("cohortctl 0.") && version.stdout.contains("protocol v1"), "\(version.stdout)")
