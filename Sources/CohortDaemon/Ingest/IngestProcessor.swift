@@ -149,7 +149,9 @@ final class IngestProcessor: @unchecked Sendable {
     /// a training job each waits for a step boundary, so ingest and the job never run side by side.
     private func decodeInChunks(_ count: Int, _ decode: (Int) -> Decoded) -> [Decoded] {
         guard let compute else { return ParallelMap.map(count, workers: Parallel.workers, decode) }
-        let chunk = 4 * compute.workers
+        // Large enough that a 128-file batch reaches its catalog commit within a few job steps, small enough
+        // that a job waits well under a second per boundary.
+        let chunk = max(16, 8 * compute.workers)
         var results: [Decoded] = []
         results.reserveCapacity(count)
         for start in stride(from: 0, to: count, by: chunk) {

@@ -3,7 +3,7 @@
 // A training job uses every worker while it steps — OpenBLAS's threads and the engine's parallel loops are
 // sized once and cannot shrink mid-step — so ingest and a job take turns on the cores instead of running
 // side by side: the job holds them from step to step, and at each step boundary (`jobBoundary`, reached
-// through `JobContext.shouldStop`) a waiting ingest chunk runs first, on every worker. Ingest never stops
+// through `JobContext.shouldStop`) a waiting ingest chunk (16 files, or 8 per worker) runs first, on every worker. Ingest never stops
 // during an hour of training (each boundary serves one chunk of a few files), a job never waits for more
 // than one chunk, and the daemon never runs more than `threads` compute threads — `threads: 1` keeps
 // all of it, ingest included, on one. Without a job, ingest runs at once on every worker. (Ingest's
