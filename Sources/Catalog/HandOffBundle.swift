@@ -182,7 +182,7 @@ public enum HandOffBundle {
             // The figures and the evidence behind them; the sample grid and per-image details stay in the report.
             var kept = json.filter {
                 [
-                    "created", "jobID", "variants", "pairedTest", "pairedTestByClass", "fcd", "harmfulClasses", "withheldClasses",
+                    "created", "job_id", "variants", "paired_test", "paired_test_by_class", "fcd", "harmful_classes", "withheld_classes",
                     "mixing", "counts"
                 ].contains($0.key)
             }
