@@ -45,21 +45,34 @@ public final class ProgressMeter: @unchecked Sendable {
 
     /// Records that `step` steps are done (from any thread).
     public func update(_ step: Int, detail: String = "") {
-        let line: String? = lock.withLock {
-            done = max(done, step)
-            let now = Date()
-            guard done >= total || now.timeIntervalSince(lastLine) >= printer.interval else { return nil }
-            guard done < total || lastLine != .distantFuture else { return nil }  // the final line once
-            lastLine = done >= total ? .distantFuture : now
-            return Self.format(phase: phase, step: done, total: total, elapsed: now.timeIntervalSince(start), detail: detail)
-        }
-        if let line { printer.show(line, final: step >= total) }
+        emit(
+            lock.withLock { () -> (String, Bool)? in
+                done = max(done, step)
+                return lineLocked(detail: detail)
+            })
     }
 
-    /// One more step done (from any thread).
+    /// One more step done (from any thread; the count is taken under the lock, so none is lost).
     public func advance(detail: String = "") {
-        let next = lock.withLock { done + 1 }
-        update(next, detail: detail)
+        emit(
+            lock.withLock { () -> (String, Bool)? in
+                done += 1
+                return lineLocked(detail: detail)
+            })
+    }
+
+    /// The line to show now, if one is due (the lock held): at the printer's interval, and the last step once.
+    private func lineLocked(detail: String) -> (String, Bool)? {
+        let now = Date()
+        let finished = done >= total
+        guard finished || now.timeIntervalSince(lastLine) >= printer.interval else { return nil }
+        guard !finished || lastLine != .distantFuture else { return nil }
+        lastLine = finished ? .distantFuture : now
+        return (Self.format(phase: phase, step: done, total: total, elapsed: now.timeIntervalSince(start), detail: detail), finished)
+    }
+
+    private func emit(_ line: (String, Bool)?) {
+        if let (text, final) = line { printer.show(text, final: final) }
     }
 
     /// "phase 120/3000 (1.4 steps/s, ETA 34:15) detail".
