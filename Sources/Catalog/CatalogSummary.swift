@@ -78,19 +78,14 @@ extension CatalogDatabase {
             if trainOnly { request = request.filter(Column("split") == ImageSplit.train.rawValue) }
             let real = try request.order(Column("id")).fetchAll(db).map {
                 BalancedFile(
-                    className: $0.className, path: $0.path, synthetic: false, imageID: $0.id, split: $0.split, group: $0.groupID,
+                    className: $0.className, path: $0.path, synthetic: false, split: $0.split, group: $0.groupID,
                     contentHash: $0.contentHash)
             }
             let synthetic = try SyntheticRecord.filter(Column("dataset") == dataset).order(Column("id")).fetchAll(db).map {
-                BalancedFile(className: $0.className, path: $0.path, synthetic: true, imageID: nil, split: .train, group: nil, contentHash: nil)
+                BalancedFile(className: $0.className, path: $0.path, synthetic: true, split: .train, group: nil, contentHash: nil)
             }
             return real + synthetic
         }
-    }
-
-    /// Cached model-size pixels of active image `imageID` (side × side, 8-bit), if any.
-    public func pixels(imageID: Int64) throws -> (side: Int, data: Data)? {
-        try pool.read { db in try PixelRecord.fetchOne(db, key: imageID).map { ($0.side, $0.data) } }
     }
 }
 
@@ -99,8 +94,6 @@ public struct BalancedFile: Sendable, Equatable {
     public var className: String
     public var path: String
     public var synthetic: Bool
-    /// The real image's catalog id (its cached pixels); nil for synthetic samples.
-    public var imageID: Int64?
     public var split: ImageSplit?
     /// The real image's near-duplicate / patient group.
     public var group: Int64?

@@ -96,9 +96,11 @@ public enum HandOffBundle {
             throw CatalogError(path: partial, reason: "cannot create the pixel file")
         }
         let decoder = ImageDecoder()
+        // Every real image's cached pixels in one read (not one query per image).
+        let cached = Dictionary(try catalog.activePixels(dataset: inputs.dataset, split: nil).map { ($0.path, $0) }, uniquingKeysWith: { a, _ in a })
         for (done, (file, relative)) in files.enumerated() {
             progress?(done + 1, files.count)
-            guard let pixels = try modelPixels(file, size: size, catalog: catalog, decoder: decoder) else {
+            guard let pixels = modelPixels(file, size: size, cached: file.synthetic ? nil : cached[file.path], decoder: decoder) else {
                 summary.unreadable.append(file.path)
                 continue
             }
@@ -144,8 +146,8 @@ public enum HandOffBundle {
 
     /// The float32 model input of one file: a real image's cached pixels, else the file decoded as the
     /// classifier job decodes synthetic samples. nil when it cannot be read.
-    static func modelPixels(_ file: BalancedFile, size: Int, catalog: CatalogDatabase, decoder: ImageDecoder) throws -> [Float]? {
-        if let id = file.imageID, let cached = try catalog.pixels(imageID: id), cached.side == size, cached.data.count == size * size {
+    static func modelPixels(_ file: BalancedFile, size: Int, cached: CatalogPixels?, decoder: ImageDecoder) -> [Float]? {
+        if let cached, cached.side == size, cached.data.count == size * size {
             return cached.data.map { Float($0) / 127.5 - 1 }
         }
         guard let decoded = try? decoder.decode(path: file.path) else { return nil }
