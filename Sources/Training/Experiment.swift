@@ -8,6 +8,7 @@
 import Curation
 import Foundation
 import Models
+import NN
 import Tensor
 
 public struct ExperimentConfiguration: Sendable {
@@ -23,6 +24,9 @@ public struct ExperimentConfiguration: Sendable {
     public var mixing = MixingPolicy()
     /// Also train the earlier top-up policy (same GAN, same seeds) for an A/B.
     public var compareTopUp = false
+    /// Further synthetic shares f, each trained as a symmetric variant of its own beside the policy's (same
+    /// GAN, seeds and real-only baselines), so f is chosen on validation in one run.
+    public var compareShares: [Double] = []
     public var gan = GANTrainingSettings()
     public var classifier = ClassifierTrainingSettings()
     public var classifierConfiguration = Classifier.Configuration()
@@ -159,9 +163,22 @@ public enum Experiment {
             return (images, draws)
         }
 
+        // The variants: the configured policy, further shares f of it, and top-up for an A/B.
         let policyName = "real+synthetic (\(configuration.mixing.kind.rawValue))"
-        var variants = [policyName]
-        if configuration.compareTopUp && configuration.mixing.kind != .topUp { variants.append("real+synthetic (top-up)") }
+        var variants = [(name: policyName, mixing: configuration.mixing, phase: configuration.mixing.kind.rawValue)]
+        if configuration.mixing.kind == .symmetric {
+            for share in configuration.compareShares where share != configuration.mixing.syntheticShare {
+                var mixing = configuration.mixing
+                mixing.syntheticShare = share
+                let label = String(format: "%g", share)
+                variants.append((name: "real+synthetic (symmetric, f = \(label))", mixing: mixing, phase: "symmetric-f\(label)"))
+            }
+        }
+        if configuration.compareTopUp && configuration.mixing.kind != .topUp {
+            var mixing = MixingPolicy.topUp
+            mixing.maxSyntheticPerReal = configuration.mixing.maxSyntheticPerReal
+            variants.append((name: "real+synthetic (top-up)", mixing: mixing, phase: "top-up"))
+        }
         var outcomes: [String: [(metrics: ClassificationMetrics, correct: [Bool], images: Int, steps: Int)]] = [:]
         let tta =
             configuration.testTimeAugmentation
@@ -196,46 +213,60 @@ public enum Experiment {
             if let tta {
                 outcomes["real" + ttaSuffix, default: []].append(judge(realModel, evaluation, images: train.count, steps: realSteps, tta: tta))
             }
-            log("real seed \(seed): macro-F1 \(pct(outcomes["real"]!.last!.metrics.macroF1))")
+            log("real seed \(seed): \(Self.brief(outcomes["real"]!.last!.metrics, classes: classes))")
             if featureNetwork == nil { featureNetwork = realModel }
 
             if seed == configuration.seeds[0] {
                 // CAS: synthetic only, as many per class as real, no acceptance filter (it measures the generator).
-                let (syntheticOnly, _) = timed("draw_synthetic_only") { drawSet(counts, seed: seed &+ 77, acceptance: nil) }
-                if syntheticOnly.count > 0 {
-                    let (casModel, casSteps) = trainClassifier("synthetic", seed: seed, data: syntheticOnly)
-                    let casOutcome = judge(casModel, evaluation, images: syntheticOnly.count, steps: casSteps)
+                // Cached by the GAN, the recipe and the seed: a mixing A/B does not change it.
+                let casPath = cache.path(
+                    "classifier-synthetic", [ganPath, describe(settings(seed: seed)), describe(modelConfiguration), "\(seed)", "\(counts)"])
+                var casOutcome: Outcome?
+                if let cached = cache.existing(casPath),
+                    let file = try? SafeTensorsFile.read(cached),
+                    let images = file.metadata["images"].flatMap(Int.init), let steps = file.metadata["steps"].flatMap(Int.init),
+                    let loaded = try? ClassifierTrainer.loadEvaluationWeights(
+                        from: cached, configuration: modelConfiguration, settings: settings(seed: seed))
+                {
+                    casOutcome = judge(loaded, evaluation, images: images, steps: steps)
+                    cachedPhases.append("classifier_synthetic_s\(seed)")
+                    log("classifier synthetic seed \(seed): from the cache")
+                } else {
+                    let (syntheticOnly, _) = timed("draw_synthetic_only") { drawSet(counts, seed: seed &+ 77, acceptance: nil) }
+                    if syntheticOnly.count > 0 {
+                        let (casModel, casSteps) = trainClassifier("synthetic", seed: seed, data: syntheticOnly)
+                        casOutcome = judge(casModel, evaluation, images: syntheticOnly.count, steps: casSteps)
+                        try cache.prepare()
+                        try casModel.saveEvaluationWeights(to: casPath, metadata: ["images": "\(syntheticOnly.count)", "steps": "\(casSteps)"])
+                    } else {
+                        log("synthetic only: every sample was a near-copy — no CAS")
+                    }
+                }
+                if let casOutcome {
                     outcomes["synthetic", default: []].append(casOutcome)
                     cas = Dictionary(uniqueKeysWithValues: zip(classes, casOutcome.metrics.recall))
-                } else {
-                    log("synthetic only: every sample was a near-copy — no CAS")
                 }
             }
 
-            for variant in variants {
-                var mixing = configuration.mixing
-                if variant.hasSuffix("(top-up)") {
-                    mixing = .topUp
-                    mixing.maxSyntheticPerReal = configuration.mixing.maxSyntheticPerReal
-                }
+            for (variant, mixing, phase) in variants {
                 let wanted = mixing.syntheticCounts(realCounts: counts)
                 let acceptance =
                     mixing.acceptanceThreshold > 0
                     ? AcceptanceJudge(classifier: realModel, classes: classes, threshold: mixing.acceptanceThreshold) : nil
-                let (mix, draws) = timed("draw_\(mixing.kind.rawValue)_s\(seed)") { drawSet(wanted, seed: seed, acceptance: acceptance) }
+                let (mix, draws) = timed("draw_\(phase)_s\(seed)") { drawSet(wanted, seed: seed, acceptance: acceptance) }
                 if variant == policyName && seed == configuration.seeds[0] {
                     firstMix = mix
                     firstDraws = draws
                     for (c, n) in zip(classes, mix.classCounts) { syntheticPerClass[c] = n }
                 }
                 log("\(variant) seed \(seed): synthetic per class \(mix.classCounts) (wanted \(wanted))")
-                let (model, steps) = trainClassifier(mixing.kind.rawValue, seed: seed, data: train, synthetic: mix, mixing: mixing)
+                let (model, steps) = trainClassifier(phase, seed: seed, data: train, synthetic: mix, mixing: mixing)
                 outcomes[variant, default: []].append(judge(model, evaluation, images: train.count + mix.count, steps: steps))
                 if let tta {
                     outcomes[variant + ttaSuffix, default: []].append(
                         judge(model, evaluation, images: train.count + mix.count, steps: steps, tta: tta))
                 }
-                log("\(variant) seed \(seed): macro-F1 \(pct(outcomes[variant]!.last!.metrics.macroF1))")
+                log("\(variant) seed \(seed): \(Self.brief(outcomes[variant]!.last!.metrics, classes: classes))")
             }
         }
 
@@ -256,11 +287,11 @@ public enum Experiment {
         let real = outcomes["real"]!
         var rows = [row("real", real, classes: classes, baseline: nil)]
         if let synthetic = outcomes["synthetic"] { rows.append(row("synthetic", synthetic, classes: classes, baseline: nil)) }
-        for variant in variants { rows.append(row(variant, outcomes[variant]!, classes: classes, baseline: real, evaluation: evaluation)) }
+        for (variant, _, _) in variants { rows.append(row(variant, outcomes[variant]!, classes: classes, baseline: real, evaluation: evaluation)) }
         if let realTTA = outcomes["real" + ttaSuffix] {
             // Reported beside the plain rows, each real+synthetic one tested against real-only under the same views.
             rows.append(row("real" + ttaSuffix, realTTA, classes: classes, baseline: nil))
-            for variant in variants {
+            for (variant, _, _) in variants {
                 rows.append(row(variant + ttaSuffix, outcomes[variant + ttaSuffix]!, classes: classes, baseline: realTTA, evaluation: evaluation))
             }
         }
@@ -317,4 +348,10 @@ extension Experiment {
 
     /// A stable text form of settings for cache keys.
     static func describe<T>(_ value: T) -> String { String(describing: value) }
+
+    /// One seed's figures for the log, so a long run's partial results survive an interruption.
+    static func brief(_ metrics: ClassificationMetrics, classes: [String]) -> String {
+        "macro-F1 \(pct(metrics.macroF1)), accuracy \(pct(metrics.accuracy)), recall "
+            + zip(classes, metrics.recall).map { "\($0) \(pct($1))" }.joined(separator: ", ")
+    }
 }

@@ -56,6 +56,20 @@ struct ExperimentCommand: ParsableCommand {
     @Flag(help: "Also train the top-up policy with the same GAN and seeds (an A/B).")
     var compareTopUp = false
 
+    @Option(
+        help:
+            "Further synthetic shares to train beside --synthetic-share with the same GAN and seeds, comma-separated (e.g. 0.25,1): f chosen on validation in one run."
+    )
+    var compareShares: String?
+
+    /// `--compare-shares` as numbers (nil: not a list of non-negative numbers).
+    var comparedShares: [Double]? {
+        guard let compareShares else { return [] }
+        let values = compareShares.split(separator: ",").map { Double($0.trimmingCharacters(in: .whitespaces)) }
+        guard values.allSatisfy({ $0 != nil && $0! > 0 }) else { return nil }
+        return values.map { $0! }
+    }
+
     @Flag(
         inversion: .prefixedNo,
         help: "Spectral normalization of the discriminator (Miyato et al. 2018; on by default, --no-spectral-norm for A/B runs).")
@@ -112,6 +126,8 @@ struct ExperimentCommand: ParsableCommand {
             throw ValidationError("--synthetic-share ≥ 0, 0 ≤ --real-only-final < 1, 0 ≤ --acceptance ≤ 1")
         }
         guard syntheticLossWeight > 0, syntheticLossWeight <= 10 else { throw ValidationError("--synthetic-loss-weight must be in (0, 10]") }
+        guard let shares = comparedShares else { throw ValidationError("--compare-shares takes positive numbers separated by commas, e.g. 0.25,1") }
+        guard shares.isEmpty || mixing == .symmetric else { throw ValidationError("--compare-shares compares shares of the symmetric policy") }
         guard mixing == .topUp || syntheticShare > 0 else {
             throw ValidationError("--synthetic-share 0 mixes in nothing under the symmetric policy; for the top-up policy use --mixing top-up")
         }
@@ -141,6 +157,7 @@ struct ExperimentCommand: ParsableCommand {
         configuration.mixing.maxSyntheticPerReal = maxSyntheticPerReal
         configuration.mixing.syntheticLossWeight = syntheticLossWeight
         configuration.compareTopUp = compareTopUp
+        configuration.compareShares = comparedShares ?? []
         configuration.testTimeAugmentation = tta
         configuration.gan.spectralNormalization = spectralNorm
         configuration.gan.conditionalBatchNorm = conditionalBn ? true : nil

@@ -60,10 +60,17 @@ import Testing
         print(table)
 
         // A policy A/B on a warm cache retrains neither the GAN nor the real-only baselines, and gets them back exactly.
+        // The synthetic-only classifier (CAS) does not depend on the mixing either; further shares are variants.
         configuration.compareTopUp = false
         configuration.mixing.syntheticShare = 1
+        configuration.compareShares = [0.25, 1]
+        configuration.seeds = [1]
         let again = try Experiment.run(configuration)
-        #expect(again.cachedPhases == ["gan", "classifier_real_s1", "classifier_real_s2"])
-        #expect(again.rows[0].accuracy == real.accuracy && again.rows[0].macroF1 == real.macroF1)
+        #expect(again.cachedPhases == ["gan", "classifier_real_s1", "classifier_synthetic_s1"])
+        #expect(again.rows[0].accuracy.values == [real.accuracy.values[0]])
+        #expect(again.rows[1].accuracy.values == result.rows[1].accuracy.values && again.cas == result.cas)
+        #expect(again.rows.map(\.training) == ["real", "synthetic", "real+synthetic (symmetric)", "real+synthetic (symmetric, f = 0.25)"])
+        #expect(again.rows[3].steps < again.rows[2].steps, "a smaller share adds fewer synthetic draws")
+        #expect(again.seconds["classifier_symmetric-f0.25_s1"] != nil)
     }
 }
