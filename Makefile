@@ -7,7 +7,7 @@ PREFIX       ?= /usr/local
 DESTDIR      ?=
 BINDIR       := $(DESTDIR)$(PREFIX)/bin
 RELEASE_BIN  := .build/release
-APT_PACKAGES := libopenblas-dev libpng-dev libturbojpeg0-dev libinotifytools0-dev libsqlite3-dev pkg-config systemd util-linux python3 sqlite3
+APT_PACKAGES := libopenblas-dev libpng-dev libturbojpeg0-dev libinotifytools0-dev libssl-dev libsqlite3-dev pkg-config systemd util-linux python3 sqlite3
 # Only `make test` needs these: the report is checked in a real browser (ReportBrowserTests).
 TEST_PACKAGES := chromium
 SHARED_DATA  ?= $(abspath ../shared/data)

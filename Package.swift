@@ -22,7 +22,6 @@ let package = Package(
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
-        .package(url: "https://github.com/apple/swift-crypto", from: "3.12.3"),
         .package(url: "https://github.com/apple/swift-configuration", from: "1.4.0", traits: ["YAML"]),
         .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
         .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
@@ -43,12 +42,16 @@ let package = Package(
             name: "CTurboJPEG", pkgConfig: "libturbojpeg",
             providers: [.apt(["libturbojpeg0-dev"])]),
         .systemLibrary(
+            name: "CLibCrypto", pkgConfig: "libcrypto",
+            providers: [.apt(["libssl-dev"])]),
+        .systemLibrary(
             name: "CInotifyTools",
             providers: [.apt(["libinotifytools0-dev"])]),
 
         // MARK: Thin Swift wrappers and libraries
         .target(name: "BLAS", dependencies: ["CBLAS"], swiftSettings: numericSettings),
         .target(name: "AtomicFile"),
+        .target(name: "ContentHash", dependencies: ["CLibCrypto"]),
         .target(name: "Tensor", dependencies: ["BLAS"], swiftSettings: numericSettings),
         .target(name: "Kernels", dependencies: ["Tensor", "BLAS"], swiftSettings: numericSettings),
         .target(name: "NN", dependencies: ["Kernels", "Tensor", "AtomicFile"], swiftSettings: numericSettings),
@@ -57,10 +60,10 @@ let package = Package(
         // leakage audit, memorization, decoding for the model): Swift 6 mode, no model or engine code.
         .target(
             name: "Curation",
-            dependencies: ["ImageIO", "BLAS", .product(name: "Crypto", package: "swift-crypto")]),
+            dependencies: ["ImageIO", "BLAS", "ContentHash"]),
         .target(
             name: "Training",
-            dependencies: ["Curation", "Models", "NN", "Kernels", "Tensor", "BLAS", "ImageIO", .product(name: "Crypto", package: "swift-crypto")],
+            dependencies: ["Curation", "Models", "NN", "Kernels", "Tensor", "BLAS", "ImageIO", "ContentHash"],
             swiftSettings: numericSettings),
         .target(name: "ImageIO", dependencies: ["CPNG", "CTurboJPEG", "AtomicFile"]),
         .target(name: "FileWatch", dependencies: ["CInotifyTools"]),
@@ -69,11 +72,12 @@ let package = Package(
         .target(name: "CohortControlClient", dependencies: ["CohortControl"]),
         .target(
             name: "Catalog",
-            dependencies: ["ImageIO", "AtomicFile", .product(name: "GRDB", package: "GRDB.swift"), .product(name: "Crypto", package: "swift-crypto")]),
+            dependencies: ["ImageIO", "AtomicFile", .product(name: "GRDB", package: "GRDB.swift"), "ContentHash"]),
         .target(
             name: "CohortDaemon",
             dependencies: [
                 "FileWatch", "Catalog", "Curation", "Training", "Models", "ImageIO", "AtomicFile", "BLAS", "Tensor", "Kernels", "CohortControl",
+                "ContentHash",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "Configuration", package: "swift-configuration"),
@@ -88,7 +92,7 @@ let package = Package(
         .executableTarget(
             name: "cohort",
             dependencies: [
-                "BLAS", "ImageIO", "Curation", "Training", "Catalog", "AtomicFile",
+                "BLAS", "ImageIO", "Curation", "Training", "Catalog", "AtomicFile", "ContentHash",
                 .product(name: "ArgumentParser", package: "swift-argument-parser")
             ]),
         // cohortctl speaks the protocol only: it imports nothing else of Cohort's.
@@ -106,18 +110,20 @@ let package = Package(
         // MARK: Tests
         .target(name: "CohortTestSupport", dependencies: ["NN", "Kernels", "Tensor", "ImageIO", "CohortControlClient"]),
         .testTarget(name: "BLASTests", dependencies: ["BLAS"]),
+        .testTarget(name: "ContentHashTests", dependencies: ["ContentHash"]),
         .testTarget(name: "ImageIOTests", dependencies: ["ImageIO", "CohortTestSupport", "AtomicFile"]),
         .testTarget(name: "TensorTests", dependencies: ["Tensor"]),
         .testTarget(name: "NNTests", dependencies: ["NN", "Kernels", "Tensor", "CohortTestSupport"], swiftSettings: [.swiftLanguageMode(.v5)]),
         .testTarget(name: "CurationTests", dependencies: ["Curation", "ImageIO", "CohortTestSupport"]),
-        .testTarget(name: "TrainingTests", dependencies: ["Curation", "Training", "Models", "NN", "Tensor", "ImageIO", "CohortTestSupport"]),
+        .testTarget(
+            name: "TrainingTests", dependencies: ["Curation", "Training", "Models", "NN", "Tensor", "ImageIO", "ContentHash", "CohortTestSupport"]),
         .testTarget(name: "CohortControlTests", dependencies: ["CohortControl"]),
         .testTarget(name: "FileWatchTests", dependencies: ["FileWatch", "CohortTestSupport"]),
         .testTarget(name: "CatalogTests", dependencies: ["Catalog", "CohortTestSupport", .product(name: "GRDB", package: "GRDB.swift")]),
         .testTarget(
             name: "CohortDaemonTests",
             dependencies: [
-                "CohortDaemon", "Catalog", "Training", "ImageIO", "Tensor", "FileWatch", "CohortTestSupport",
+                "CohortDaemon", "Catalog", "Training", "ImageIO", "Tensor", "FileWatch", "ContentHash", "CohortTestSupport",
                 .product(name: "GRDB", package: "GRDB.swift")
             ]),
         .testTarget(

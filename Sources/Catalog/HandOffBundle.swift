@@ -11,7 +11,7 @@
 // Real images come with their cached normalized pixels (the catalog's), synthetic samples are decoded from
 // their PNGs as the classifier job reads them, so the bundle's pixels are exactly what Cohort trained on.
 import AtomicFile
-import Crypto
+import ContentHash
 import Foundation
 import ImageIO
 
@@ -104,7 +104,7 @@ public enum HandOffBundle {
                 summary.unreadable.append(file.path)
                 continue
             }
-            let hash = try file.contentHash ?? sha256(ofFile: file.path)
+            let hash = try file.contentHash ?? SHA256Hasher.hex(ofFile: file.path)
             let split = file.split ?? .train
             let group = file.group.map { "g\($0)" } ?? ""
             csv +=
@@ -128,7 +128,7 @@ public enum HandOffBundle {
             }
             let target = bundle + "/models/\(name).safetensors"
             if link(source, target) != 0 { try fm.copyItem(atPath: source, toPath: target) }
-            models[name] = ["file": "models/\(name).safetensors", "sha256": try sha256(ofFile: target)]
+            models[name] = ["file": "models/\(name).safetensors", "sha256": try SHA256Hasher.hex(ofFile: target)]
         }
         var copiedScripts = false
         if let directory = inputs.scriptsDirectory, scripts.allSatisfy({ fm.fileExists(atPath: directory + "/" + $0) }) {
@@ -152,11 +152,6 @@ public enum HandOffBundle {
         }
         guard let decoded = try? decoder.decode(path: file.path) else { return nil }
         return Preprocessor.modelInput(decoded.image, size: size)
-    }
-
-    static func sha256(ofFile path: String) throws -> String {
-        let data = try Data(contentsOf: URL(fileURLWithPath: path), options: .mappedIfSafe)
-        return SHA256.hash(data: data).map { String(format: "%02x", $0) }.joined()
     }
 
     /// A CSV field, quoted when it holds a comma, a quote or a line break (RFC 4180).

@@ -5,7 +5,7 @@
 // A group with a name (a patient or series key from `GroupPattern`) goes by the hash of its smallest key
 // instead: a patient with ten images would otherwise almost never be validation (0.2¹⁰), and a new image
 // of a known patient joins the side the patient is already on.
-import Crypto
+import ContentHash
 import Foundation
 
 public enum DataSplit: String, Codable, Sendable {
@@ -21,7 +21,7 @@ public enum DataSplit: String, Codable, Sendable {
 
     /// The side of a named group (a patient or series key).
     public static func side(ofGroupKey key: String, validationFraction: Double) -> DataSplit {
-        let hash = SHA256.hash(data: Data("group:\(key)".utf8)).map { String(format: "%02x", $0) }.joined()
+        let hash = SHA256Hasher.hex(of: "group:\(key)")
         return side(ofContentHash: hash, validationFraction: validationFraction)
     }
 

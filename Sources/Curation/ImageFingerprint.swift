@@ -1,7 +1,7 @@
 // What de-duplication compares: a content hash of the model-size pixels (exact duplicates), two
 // difference hashes (the image and its mirror: near-duplicate candidates), and a small normalized
 // thumbnail (to confirm a candidate by pixel distance after aligning).
-import Crypto
+import ContentHash
 import Foundation
 import ImageIO
 
@@ -28,7 +28,7 @@ public struct ImageFingerprint: Sendable {
     /// Fingerprints `image` (already decoded; any size) after preprocessing to `modelSize`.
     public init(_ image: GrayImage, modelSize: Int) {
         let model = Preprocessor.resizeShorterSideAndCenterCrop(image, to: modelSize)
-        contentHash = SHA256.hash(data: model.samples8).map { String(format: "%02x", $0) }.joined()
+        contentHash = SHA256Hasher.hex(of: model.samples8)
         let small = Preprocessor.resizeShorterSideAndCenterCrop(model, to: Self.thumbnailSize)
         var values = small.samples.map { Float($0) }
         let mean = values.reduce(0, +) / Float(values.count)

@@ -1,7 +1,7 @@
-// Reuse across experiment runs: a GAN checkpoint or a real-only classifier is stored under the SHA-256
+// Reuse across experiment runs: a GAN checkpoint, a real-only or a synthetic-only classifier is stored under the SHA-256
 // of what determines it — the training pixels and labels, the settings, the seed — so an A/B of mixing
 // policies retrains only what changed. `cohort experiment --no-cache` ignores and rewrites entries.
-import Crypto
+import ContentHash
 import Foundation
 import Models
 import NN
@@ -24,11 +24,11 @@ public struct ExperimentCache: Sendable {
 
     /// SHA-256 (hex) of a data set's pixels and labels.
     public static func fingerprint(_ data: LabeledImages) -> String {
-        var hasher = SHA256()
-        hasher.update(data: Data("\(data.size) \(data.classes)".utf8))
-        data.pixels.withUnsafeBytes { hasher.update(bufferPointer: $0) }
-        data.labels.map { Int64($0) }.withUnsafeBytes { hasher.update(bufferPointer: $0) }
-        return hasher.finalize().map { String(format: "%02x", $0) }.joined()
+        var hasher = SHA256Hasher()
+        hasher.update(Data("\(data.size) \(data.classes)".utf8))
+        data.pixels.withUnsafeBytes { hasher.update($0) }
+        data.labels.map { Int64($0) }.withUnsafeBytes { hasher.update($0) }
+        return hasher.hexDigest()
     }
 
     /// Part of every key: bump it when training, augmentation or model code changes what the same
@@ -37,7 +37,7 @@ public struct ExperimentCache: Sendable {
 
     /// The entry path for `kind` and the parts that determine it.
     public func path(_ kind: String, _ parts: [String]) -> String {
-        let key = SHA256.hash(data: Data(([Self.codeVersion] + parts).joined(separator: "\u{1F}").utf8)).map { String(format: "%02x", $0) }.joined()
+        let key = SHA256Hasher.hex(of: ([Self.codeVersion] + parts).joined(separator: "\u{1F}"))
         return "\(directory)/\(kind)-\(key.prefix(24)).safetensors"
     }
 
@@ -54,11 +54,12 @@ public struct ExperimentCache: Sendable {
 
 extension ClassifierTrainer {
     /// Writes the weights evaluation uses (the moving average when there is one) to `path`, atomically;
-    /// `classes` (the output order) goes into the metadata.
-    public func saveEvaluationWeights(to path: String, classes: [String]? = nil) throws {
+    /// `classes` (the output order) and `metadata` go into the file's metadata.
+    public func saveEvaluationWeights(to path: String, classes: [String]? = nil, metadata: [String: String] = [:]) throws {
         average?.swap(with: model.store)
         defer { average?.swap(with: model.store) }
         var file = SafeTensorsFile()
+        file.metadata = metadata
         Checkpoint.add(model.store, to: &file)
         file.metadata["format"] = "cohort-classifier-evaluation-1"
         if let classes { file.metadata["classes"] = String(decoding: try JSONEncoder().encode(classes), as: UTF8.self) }

@@ -1,18 +1,11 @@
 // Writing synthetic samples so nobody can mistake them for scans: 8-bit grayscale PNGs whose text
 // metadata says synthetic=true, the class, the seed and index that reproduce it, the generator
 // checkpoint's SHA-256 and the time — written atomically.
-import Crypto
 import Foundation
 import ImageIO
 import Tensor
 
 public enum SyntheticSamples {
-    /// SHA-256 (hex) of a file's bytes.
-    public static func sha256(ofFile path: String) throws -> String {
-        let data = try Data(contentsOf: URL(fileURLWithPath: path), options: .mappedIfSafe)
-        return SHA256.hash(data: data).map { String(format: "%02x", $0) }.joined()
-    }
-
     /// One image [S, S] in [-1, 1] → 8-bit gray.
     public static func image(_ images: Tensor, index: Int) -> GrayImage {
         let s = images.shape[1]

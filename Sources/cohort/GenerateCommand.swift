@@ -1,5 +1,6 @@
 // `cohort generate --checkpoint C --class NAME --count N --out DIR [--seed S]`.
 import ArgumentParser
+import ContentHash
 import Foundation
 import Training
 
@@ -29,7 +30,7 @@ struct GenerateCommand: ParsableCommand {
         guard let label = trainer.classes.firstIndex(of: className) else {
             throw ValidationError("class \(className) is not in the checkpoint (classes: \(trainer.classes.joined(separator: ", ")))")
         }
-        let hash = try SyntheticSamples.sha256(ofFile: checkpoint)
+        let hash = try SHA256Hasher.hex(ofFile: checkpoint)
         var written: [String] = []
         var index = 0
         while index < count {

@@ -3,6 +3,7 @@
 // appears (JSON and self-contained HTML); SIGTERM during a GAN job checkpoints, exits 0 within 10 s, and
 // the next start resumes the interrupted job from its checkpoint instead of starting over.
 import CohortTestSupport
+import ContentHash
 import Foundation
 import ImageIO
 import Testing
@@ -46,7 +47,7 @@ import Training
         let manifest = try String(contentsOfFile: h.output + "/manifest.jsonl", encoding: .utf8).split(separator: "\n")
         #expect(manifest.count == 43)
         let checkpoint = h.state + "/checkpoints/phantom/gan.safetensors"
-        let sha = try SyntheticSamples.sha256(ofFile: checkpoint)
+        let sha = try SHA256Hasher.hex(ofFile: checkpoint)
         for line in manifest {
             let entry = try JSONDecoder().decode(ManifestLine.self, from: Data(line.utf8))
             #expect(entry.synthetic && entry.checkpointSHA256 == sha)

@@ -2,6 +2,7 @@
 // real images separates well above chance; checkpoints resume exactly and grow with new classes; the
 // generate command marks its output as synthetic.
 import CohortTestSupport
+import ContentHash
 import Foundation
 import ImageIO
 import Models
@@ -205,7 +206,7 @@ import Testing
         let decoded = try ImageDecoder().decode(path: dir.file("out/\(files[0])"))
         #expect(decoded.image.width == 16 && decoded.image.bitDepth == 8)
         #expect(decoded.textValue("synthetic") == "true" && decoded.textValue("class") == "square" && decoded.textValue("seed") == "42")
-        #expect(decoded.textValue("checkpoint_sha256") == (try SyntheticSamples.sha256(ofFile: dir.file("gan.safetensors"))))
+        #expect(decoded.textValue("checkpoint_sha256") == (try SHA256Hasher.hex(ofFile: dir.file("gan.safetensors"))))
         #expect(decoded.textValue("time") != nil)
         let refused = try BuiltExecutable.run(
             cohort,

@@ -3,6 +3,7 @@
 // sample), the real training images (the near-copy filter compares against them) and a publisher with
 // the real-only classifier's acceptance judge.
 import Catalog
+import ContentHash
 import Training
 
 struct GeneratorPublishing {
@@ -22,7 +23,7 @@ struct GeneratorPublishing {
             ?? CatalogImages.load(context.catalog, dataset: dataset.name, split: .train, classes: generator.classes, size: dataset.imageSize)
         let judge = SyntheticPublisher.acceptanceJudge(context.configuration, dataset: dataset, logger: context.logger)
         return GeneratorPublishing(
-            trainer: generator, checkpointSHA256: try SyntheticSamples.sha256(ofFile: checkpoint), realTrain: train,
+            trainer: generator, checkpointSHA256: try SHA256Hasher.hex(ofFile: checkpoint), realTrain: train,
             publisher: SyntheticPublisher(catalog: context.catalog, dataset: dataset, logger: context.logger, judge: judge))
     }
 }
