@@ -7,9 +7,9 @@ PREFIX       ?= /usr/local
 DESTDIR      ?=
 BINDIR       := $(DESTDIR)$(PREFIX)/bin
 RELEASE_BIN  := .build/release
-APT_PACKAGES := libopenblas-dev libpng-dev libturbojpeg0-dev libinotifytools0-dev libssl-dev libsqlite3-dev pkg-config systemd util-linux python3 sqlite3
+APT_PACKAGES := libopenblas-dev libpng-dev libturbojpeg0-dev libinotifytools0-dev libssl-dev libgdcm-dev libsqlite3-dev pkg-config systemd util-linux python3 sqlite3
 # Only `make test` needs these: the report is checked in a real browser (ReportBrowserTests).
-TEST_PACKAGES := chromium
+TEST_PACKAGES := chromium dcmtk libgdcm-tools python3-pydicom python3-numpy
 SHARED_DATA  ?= $(abspath ../shared/data)
 # Release builds are tuned for the vector unit of the machine that builds them (Cohort is built where
 # it runs): AVX-512 or AVX2+FMA code in the numeric loops is ~20% faster than baseline x86-64 (measured
@@ -96,6 +96,8 @@ install: build
 	install -m 0755 $(RELEASE_BIN)/cohort "$(BINDIR)/cohort"
 	install -m 0755 $(RELEASE_BIN)/cohortd "$(BINDIR)/cohortd"
 	install -m 0755 $(RELEASE_BIN)/cohortctl "$(BINDIR)/cohortctl"
+	install -d "$(DESTDIR)$(PREFIX)/libexec/cohort"
+	install -m 0755 $(RELEASE_BIN)/cohort-dicom-helper "$(DESTDIR)$(PREFIX)/libexec/cohort/cohort-dicom-helper"
 	install -d "$(DESTDIR)$(PREFIX)/lib/systemd/system" "$(DESTDIR)$(PREFIX)/lib/sysusers.d" "$(DESTDIR)$(PREFIX)/lib/tmpfiles.d"
 	sed 's|/usr/local/|$(PREFIX)/|g' systemd/cohortd.service > "$(DESTDIR)$(PREFIX)/lib/systemd/system/cohortd.service"
 	sed 's|/usr/local/|$(PREFIX)/|g' systemd/cohortd.socket > "$(DESTDIR)$(PREFIX)/lib/systemd/system/cohortd.socket"

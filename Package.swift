@@ -18,7 +18,8 @@ let package = Package(
     products: [
         .executable(name: "cohort", targets: ["cohort"]),
         .executable(name: "cohortd", targets: ["cohortd"]),
-        .executable(name: "cohortctl", targets: ["cohortctl"])
+        .executable(name: "cohortctl", targets: ["cohortctl"]),
+        .executable(name: "cohort-dicom-helper", targets: ["cohort-dicom-helper"])
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
@@ -48,6 +49,17 @@ let package = Package(
             name: "CInotifyTools",
             providers: [.apt(["libinotifytools0-dev"])]),
 
+        // GDCM (C++) behind a plain C header: the shim catches every exception. GDCM ships no pkg-config
+        // file, so its headers and libraries are named here (Debian's libgdcm-dev). Only the helper
+        // executable links it: GDCM's assertions abort, so it never runs inside cohortd or cohort.
+        .target(
+            name: "CDICOM",
+            cxxSettings: [.unsafeFlags(["-I/usr/include/gdcm-3.0"])],
+            linkerSettings: [
+                .linkedLibrary("gdcmMSFF"), .linkedLibrary("gdcmDSED"), .linkedLibrary("gdcmDICT"), .linkedLibrary("gdcmIOD"),
+                .linkedLibrary("gdcmCommon"), .linkedLibrary("stdc++")
+            ]),
+
         // MARK: Thin Swift wrappers and libraries
         .target(name: "BLAS", dependencies: ["CBLAS"], swiftSettings: numericSettings),
         .target(name: "AtomicFile"),
@@ -65,7 +77,7 @@ let package = Package(
             name: "Training",
             dependencies: ["Curation", "Models", "NN", "Kernels", "Tensor", "BLAS", "ImageIO", "ContentHash"],
             swiftSettings: numericSettings),
-        .target(name: "ImageIO", dependencies: ["CPNG", "CTurboJPEG", "AtomicFile"]),
+        .target(name: "ImageIO", dependencies: ["CPNG", "CTurboJPEG", "ContentHash", "AtomicFile"]),
         .target(name: "FileWatch", dependencies: ["CInotifyTools"]),
         // The control protocol (Foundation only): shared by cohortd and cohortctl.
         .target(name: "CohortControl"),
@@ -89,6 +101,8 @@ let package = Package(
             ]),
 
         // MARK: Executables (thin command-line surfaces)
+        // GDCM in a process of its own, spawned by ImageIO per DICOM file (C++, no Swift).
+        .executableTarget(name: "cohort-dicom-helper", dependencies: ["CDICOM"]),
         .executableTarget(
             name: "cohort",
             dependencies: [

@@ -21,6 +21,9 @@ public struct ImageDecodeError: Error, CustomStringConvertible, Sendable, Equata
         case corrupt(String)
         /// A valid image of a kind Cohort does not read (CMYK JPEG, 12-bit JPEG, …).
         case unsupported(String)
+        /// A DICOM object whose pixels may show patient data (burned-in annotation, ultrasound,
+        /// secondary capture): never trained on, never copied.
+        case possiblePatientData(String)
         /// Width or height is zero.
         case zeroDimensions
         /// width × height exceeds `DecodeLimits.maxPixels` (checked before any pixel buffer exists).
@@ -59,6 +62,7 @@ public struct ImageDecodeError: Error, CustomStringConvertible, Sendable, Equata
         case .truncated: "truncated"
         case .corrupt: "corrupt"
         case .unsupported: "unsupported"
+        case .possiblePatientData: "possible_patient_data"
         case .zeroDimensions: "zero_dimensions"
         case .tooLarge: "too_large"
         }
@@ -74,6 +78,7 @@ public struct ImageDecodeError: Error, CustomStringConvertible, Sendable, Equata
         case .truncated(let detail): "truncated: \(detail)"
         case .corrupt(let detail): "corrupt: \(detail)"
         case .unsupported(let detail): "unsupported: \(detail)"
+        case .possiblePatientData(let detail): "possible burned-in patient data: \(detail)"
         case .zeroDimensions: "image has zero width or height"
         case .tooLarge(let width, let height, let limit):
             "image is \(width)×\(height) = \(width * height) pixels, above the limit of \(limit) pixels"

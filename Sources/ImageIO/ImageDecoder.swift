@@ -3,11 +3,17 @@
     import Glibc
 #endif
 
-/// Decodes PNG and JPEG files to `GrayImage`, refusing anything else with a typed reason.
+/// Decodes PNG, JPEG and DICOM files to `GrayImage`, refusing anything else with a typed reason.
 public struct ImageDecoder: Sendable {
     public var limits: DecodeLimits
+    /// The installation's secret salt for DICOM group keys (DICOMDescription.groupKey); without one,
+    /// DICOM images get no group key.
+    public var dicomSalt: [UInt8]?
 
-    public init(limits: DecodeLimits = .default) { self.limits = limits }
+    public init(limits: DecodeLimits = .default, dicomSalt: [UInt8]? = nil) {
+        self.limits = limits
+        self.dicomSalt = dicomSalt
+    }
 
     /// Reads and decodes the file at `path`.
     public func decode(path: String) throws(ImageDecodeError) -> DecodedImage {
@@ -35,6 +41,7 @@ public struct ImageDecoder: Sendable {
                 switch try Self.sniff(raw, file: path) {
                 case .png: return try PNGHeader.parse(raw, file: path).info
                 case .jpeg: return try JPEGDecoder.describe(raw, file: path).info
+                case .dicom: return try DICOMDecoder.describe(raw, file: path, salt: dicomSalt).0
                 }
             }
         } catch let error as ImageDecodeError {
@@ -55,12 +62,29 @@ public struct ImageDecoder: Sendable {
             return try PNGDecoder.decode(raw, header: header, file: file)
         case .jpeg:
             return try JPEGDecoder.decode(raw, file: file, limits: limits)
+        case .dicom:
+            return try DICOMDecoder.decode(raw, file: file, limits: limits, salt: dicomSalt)
+        }
+    }
+
+    /// A DICOM file's technical attributes without decoding its pixels (`cohort inspect`); nil for other formats.
+    public func dicomDescription(path: String) throws(ImageDecodeError) -> DICOMDescription? {
+        let bytes = try FileBytes.read(path, maxBytes: limits.maxFileBytes)
+        do {
+            return try bytes.withUnsafeBytes { raw throws(ImageDecodeError) in
+                DICOMDecoder.isDICOM(raw) ? try DICOMDecoder.describe(raw, file: path, salt: dicomSalt).1 : nil
+            }
+        } catch let error as ImageDecodeError {
+            throw error
+        } catch {
+            throw ImageDecodeError(file: path, reason: .corrupt("\(error)"))
         }
     }
 
     /// The format by magic number; the file name's extension is never trusted.
     static func sniff(_ raw: UnsafeRawBufferPointer, file: String) throws(ImageDecodeError) -> ImageFormat {
         if raw.isEmpty { throw ImageDecodeError(file: file, reason: .empty) }
+        if DICOMDecoder.isDICOM(raw) { return .dicom }
         let signature = PNGHeader.signature
         if raw.count >= signature.count, raw.prefix(signature.count).elementsEqual(signature) { return .png }
         if raw.count < signature.count, raw.elementsEqual(signature.prefix(raw.count)) {
@@ -70,7 +94,8 @@ public struct ImageDecoder: Sendable {
         let looksLikeText = raw.prefix(512).allSatisfy { $0 == 9 || $0 == 10 || $0 == 13 || (32..<127).contains($0) || $0 >= 0x80 }
         if looksLikeText { throw ImageDecodeError(file: file, reason: .notAnImage("text file")) }
         let head = raw.prefix(4).map { String($0, radix: 16, uppercase: true).leftPadded(to: 2) }.joined(separator: " ")
-        throw ImageDecodeError(file: file, reason: .notAnImage("unknown signature \(head); only PNG and JPEG are read"))
+        throw ImageDecodeError(
+            file: file, reason: .notAnImage("unknown signature \(head); only PNG, JPEG and DICOM (Part 10, \"DICM\" at byte 128) are read"))
     }
 }
 

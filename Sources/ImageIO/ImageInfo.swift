@@ -4,6 +4,7 @@
 public enum ImageFormat: String, Sendable, Codable {
     case png
     case jpeg
+    case dicom
 }
 
 /// Header facts about an image file.
@@ -28,11 +29,14 @@ public struct ImageInfo: Sendable, Equatable {
     }
 }
 
-/// A successfully decoded file: the gray image, its header facts, and PNG text metadata (in file order).
+/// A successfully decoded file: the gray image, its header facts, PNG text metadata (in file order), and
+/// for DICOM its technical attributes.
 public struct DecodedImage: Sendable {
     public var info: ImageInfo
     public var image: GrayImage
     public var text: [(key: String, value: String)]
+    /// A DICOM file's technical attributes and salted group key (nil for PNG and JPEG).
+    public var dicom: DICOMDescription? = nil
 
     /// The value of the first text chunk with this key.
     public func textValue(_ key: String) -> String? { text.first { $0.key == key }?.value }
