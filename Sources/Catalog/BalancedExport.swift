@@ -1,7 +1,10 @@
 // A balanced ImageFolder (`<out>/<class>/…`) of a dataset's real images plus its published synthetic
 // samples, made of hard links (copies across file systems): what `cohort export` and cohortd's
-// `export` command write for training elsewhere. Nothing in the catalog's trees is moved.
+// `export` command write for training elsewhere. Nothing in the catalog's trees is moved. A DICOM
+// source is never linked or copied (its header holds patient data): it is written as a 16-bit PNG of
+// its display rendering, named by a hash of its path (PACS export names can identify patients).
 import Foundation
+import ImageIO
 
 public enum BalancedExport {
     public struct Summary: Sendable, Equatable {
@@ -9,6 +12,8 @@ public enum BalancedExport {
         public var synthetic = 0
         public var linked = 0
         public var copied = 0
+        /// DICOM sources written as de-identified PNG renderings.
+        public var rendered = 0
     }
 
     public enum Failure: Error, CustomStringConvertible, Equatable {
@@ -37,18 +42,24 @@ public enum BalancedExport {
         guard !files.isEmpty else { throw Failure.empty(dataset: dataset) }
         var used = Set<String>()
         var summary = Summary()
+        let decoder = ImageDecoder()
         var written: [(file: BalancedFile, relativePath: String)] = []
         for file in files {
             let folder = out + "/" + file.className
             try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
-            var name = (file.path as NSString).lastPathComponent
+            let dicom = isDICOM(file.path)
+            var name = dicom ? "dicom-\(String(fnv1a(file.path), radix: 16)).png" : (file.path as NSString).lastPathComponent
             if !used.insert(file.className + "/" + name).inserted {
                 // Same file name from two subfolders: keep both, distinguished by a stable suffix.
                 name = "\(String(fnv1a(file.path), radix: 16))-" + name
                 used.insert(file.className + "/" + name)
             }
             let target = folder + "/" + name
-            if link(file.path, target) == 0 {
+            if dicom {
+                // Pixels only: no header value, no name, no text chunk from the source.
+                try PNGEncoder.write(try decoder.decode(path: file.path).image, to: target)
+                summary.rendered += 1
+            } else if link(file.path, target) == 0 {
                 summary.linked += 1
             } else {
                 try FileManager.default.copyItem(atPath: file.path, toPath: target)
@@ -58,6 +69,14 @@ public enum BalancedExport {
             written.append((file, file.className + "/" + name))
         }
         return (summary, written)
+    }
+
+    /// Whether the file is DICOM Part 10 ("DICM" at byte 128), by content as the decoder decides.
+    static func isDICOM(_ path: String) -> Bool {
+        guard let handle = FileHandle(forReadingAtPath: path) else { return false }
+        defer { try? handle.close() }
+        let head = (try? handle.read(upToCount: 132)) ?? Data()
+        return head.count == 132 && head.suffix(4).elementsEqual(Array("DICM".utf8))
     }
 
     /// FNV-1a of a string's UTF-8 bytes: a stable (unlike `hashValue`) short name suffix.

@@ -45,6 +45,9 @@ public struct ImageRecord: Codable, Sendable, Equatable, FetchableRecord, Mutabl
     /// Consecutive transient refusals of this file (the backoff doubles with each; nil: none, or a
     /// catalog read before migration v4).
     public var retryCount: Int?
+    /// A split-group key the file's content gave (a DICOM image's salted patient hash), kept because
+    /// it cannot be derived again from the path; nil for PNG and JPEG (their keys come from the path).
+    public var groupKey: String?
 
     public init(
         id: Int64? = nil, dataset: String, className: String, path: String, fileSize: Int64, modified: Int64,

@@ -92,6 +92,9 @@ enum CatalogSchema {
             // Scans refused as unreadable before retries existed get one more try (a passing cause may be gone).
             try db.execute(sql: "UPDATE image SET retryAt = 0 WHERE state = 'quarantined' AND reason LIKE 'cannot read file:%'")
         }
+        migrator.registerMigration("v5: group keys from the image (DICOM patients)") { db in
+            try db.alter(table: "image") { t in t.add(column: "groupKey", .text) }
+        }
         return migrator
     }
 }

@@ -7,6 +7,8 @@ public struct StateLayout: Sendable, Equatable {
     public init(stateDirectory: String) { self.stateDirectory = stateDirectory }
 
     public var catalog: String { stateDirectory + "/catalog.sqlite" }
+    /// The installation's secret salt for DICOM group keys (32 random bytes, mode 0600, made once).
+    public var dicomSalt: String { stateDirectory + "/dicom-salt" }
     public func checkpointDirectory(_ dataset: String) -> String { stateDirectory + "/checkpoints/" + dataset }
     public func reportDirectory(_ dataset: String) -> String { stateDirectory + "/reports/" + dataset }
     /// The latest report's real-only classifier (evaluation weights): the publisher's acceptance judge.

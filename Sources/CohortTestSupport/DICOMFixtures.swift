@@ -15,8 +15,17 @@ public struct DICOMFixtureSet: Sendable {
         public var group: String?
     }
 
+    /// One file of the ingest set (6 made-up patients × 2 studies × 3 images, no file extensions).
+    public struct IngestFile: Sendable, Decodable {
+        public var file: String
+        /// The class folder it belongs in.
+        public var `class`: String
+        public var patient: Int
+    }
+
     public var directory: String
     public var fixtures: [Fixture]
+    public var ingest: [IngestFile]
     /// Patient names, IDs, birth dates, study UIDs and the institution in the fixtures: none may ever
     /// appear in anything Cohort writes.
     public var identities: [String]
@@ -56,11 +65,14 @@ public enum DICOMFixtures {
         guard process.terminationStatus == 0 else { return .failure(FixtureError(message: "\(script) failed: \(text)")) }
         struct Manifest: Decodable {
             var fixtures: [DICOMFixtureSet.Fixture]
+            var ingest: [DICOMFixtureSet.IngestFile]
             var identities: [String]
         }
         do {
             let manifest = try JSONDecoder().decode(Manifest.self, from: Data(contentsOf: URL(fileURLWithPath: directory + "/manifest.json")))
-            return .success(DICOMFixtureSet(directory: directory, fixtures: manifest.fixtures, identities: manifest.identities))
+            return .success(
+                DICOMFixtureSet(
+                    directory: directory, fixtures: manifest.fixtures, ingest: manifest.ingest, identities: manifest.identities))
         } catch {
             return .failure(FixtureError(message: "manifest: \(error)"))
         }

@@ -53,7 +53,9 @@ struct ExportCommand: ParsableCommand {
         do {
             guard bundle else {
                 let s = try BalancedExport.write(catalog: catalog, dataset: dataset, trainOnly: trainOnly, to: out)
-                print("exported \(s.real) real and \(s.synthetic) synthetic images to \(out) (\(s.linked) hard links, \(s.copied) copies)")
+                print(
+                    "exported \(s.real) real and \(s.synthetic) synthetic images to \(out) (\(s.linked) hard links, \(s.copied) copies, \(s.rendered) DICOM sources as de-identified PNG)"
+                )
                 return
             }
             let layout = StateLayout(stateDirectory: state)

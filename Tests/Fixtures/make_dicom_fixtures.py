@@ -34,13 +34,13 @@ PATIENTS = [
 STUDIES = [generate_uid(), generate_uid(), generate_uid()]
 
 
-def phantom(bits, signed=False, frames=1):
+def phantom(bits, signed=False, frames=1, variant=0):
     """A deterministic image over the whole stored range: gradients, discs and fine texture."""
     y, x = np.mgrid[0:ROWS, 0:COLS].astype(np.float64)
     out = []
     for f in range(frames):
-        img = 0.45 * x / COLS + 0.25 * y / ROWS
-        img += 0.3 * (((x - 30 - 8 * f) ** 2 + (y - 40) ** 2) < 15**2)
+        img = (0.45 + 0.02 * (variant % 7)) * x / COLS + 0.25 * y / ROWS
+        img += 0.3 * (((x - 30 - 8 * f - 5 * (variant % 9)) ** 2 + (y - 40 + 3 * (variant // 9)) ** 2) < (15 - variant % 4) ** 2)
         img += 0.1 * np.sin(x * 0.7 + f) * np.cos(y * 0.45)
         img = (img - img.min()) / (img.max() - img.min())
         top = 2**bits - 1
@@ -52,7 +52,7 @@ def phantom(bits, signed=False, frames=1):
 
 
 def base(sop=DX, patient=0, study=0, modality="DX", bits_stored=12, bits_allocated=16, signed=False,
-         photometric="MONOCHROME2", frames=1, implicit=False):
+         photometric="MONOCHROME2", frames=1, implicit=False, variant=0):
     meta = FileMetaDataset()
     meta.MediaStorageSOPClassUID = sop
     meta.MediaStorageSOPInstanceUID = generate_uid()
@@ -70,13 +70,15 @@ def base(sop=DX, patient=0, study=0, modality="DX", bits_stored=12, bits_allocat
     ds.StudyDate = "20240102"
     ds.InstitutionName = "FIXTURE GENERAL HOSPITAL"
     ds.Modality = modality
+    if modality in ("DX", "CR"):
+        ds.ViewPosition, ds.BodyPartExamined = "PA", "CHEST"
     ds.ImageType = ["ORIGINAL", "PRIMARY"]
     ds.Rows, ds.Columns = ROWS, COLS
     ds.SamplesPerPixel = 1
     ds.PhotometricInterpretation = photometric
     ds.BitsAllocated, ds.BitsStored, ds.HighBit = bits_allocated, bits_stored, bits_stored - 1
     ds.PixelRepresentation = 1 if signed else 0
-    pixels = phantom(bits_stored, signed, frames)
+    pixels = phantom(bits_stored, signed, frames, variant)
     if frames > 1:
         ds.NumberOfFrames = frames
     dtype = {8: np.uint8, 16: np.int16 if signed else np.uint16}[bits_allocated]
@@ -257,6 +259,21 @@ damaged("cut_rle.dcm", "dx_rle.dcm", lambda d: d[: len(d) * 2 // 3], "truncated"
 damaged("cut_deflate.dcm", "dx_deflate.dcm", lambda d: d[: len(d) * 2 // 3], "corrupt")
 damaged("garbage_after_magic.dcm", "dx_u12_window.dcm", lambda d: d[:132] + bytes(range(256)) * 8, "corrupt")
 
+# An ingest set: 6 patients × 2 studies × 3 images, file names without extensions (as PACS exports
+# name them), two classes by patient.
+ingest = []
+os.makedirs(os.path.join(OUT, "ingest"), exist_ok=True)
+for k in range(6):
+    PATIENTS.append({"PatientName": f"FIXTURE^PATIENT{k}", "PatientID": f"PID-IN-{4711 + k}", "PatientBirthDate": f"19{60 + k}0{k + 1}1{k}"})
+    for study in range(2):
+        STUDIES.append(generate_uid())
+        for i in range(3):
+            ds = base(patient=len(PATIENTS) - 1, study=len(STUDIES) - 1, variant=k * 6 + study * 3 + i)
+            ds.WindowCenter, ds.WindowWidth = 2048, 4096
+            name = "ingest/" + ds.SOPInstanceUID
+            ds.save_as(os.path.join(OUT, name), write_like_original=False)
+            ingest.append({"file": name, "class": "normal" if k < 3 else "pneumonia", "patient": k})
+
 identities = [v for p in PATIENTS for v in p.values()] + STUDIES + ["FIXTURE GENERAL HOSPITAL"]
-json.dump({"fixtures": fixtures, "identities": identities}, open(os.path.join(OUT, "manifest.json"), "w"), indent=1)
+json.dump({"fixtures": fixtures, "ingest": ingest, "identities": identities}, open(os.path.join(OUT, "manifest.json"), "w"), indent=1)
 print(f"{len(fixtures)} fixtures in {OUT}")

@@ -213,11 +213,15 @@ struct KeyReader {
                     throw fail(prefix + "group_pattern", error.reason)
                 }
             }
+            let gate = DICOMGate(
+                modalities: list(prefix + "dicom.modalities") ?? [], viewPositions: list(prefix + "dicom.view_positions") ?? [],
+                bodyParts: list(prefix + "dicom.body_parts") ?? [],
+                excludedImageTypes: list(prefix + "dicom.excluded_image_types") ?? DICOMGate.defaultExcludedImageTypes)
             c.datasets.append(
                 DatasetConfiguration(
                     name: name, watchRoot: watch, outputRoot: output, imageSize: size,
                     classes: classes, testRoot: test, groupPattern: pattern,
-                    horizontalFlip: try bool(prefix + "horizontal_flip", default: false)))
+                    horizontalFlip: try bool(prefix + "horizontal_flip", default: false), dicomGate: gate))
         }
         return c
     }

@@ -24,6 +24,8 @@ public struct DatasetConfiguration: Sendable, Equatable {
     public var groupPattern: GroupPattern?
     /// Random horizontal flips in classifier augmentation (brain MRI yes; never chest X-rays).
     public var horizontalFlip = false
+    /// Which DICOM images the dataset accepts (modality, view position, body part, image type).
+    public var dicomGate = DICOMGate()
 }
 
 /// How many synthetic samples each class gets.

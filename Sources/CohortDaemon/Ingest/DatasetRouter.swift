@@ -12,8 +12,16 @@ enum Route: Equatable {
 struct DatasetRouter {
     let datasets: [DatasetConfiguration]
 
-    /// Image extensions ingest tries to decode; anything else in a class folder is quarantined as "not an image".
-    static let imageExtensions: Set<String> = ["png", "jpg", "jpeg"]
+    /// Image extensions ingest tries to decode; anything else in a class folder is quarantined as "not an
+    /// image" — except names DICOM exports use: no extension, or a UID-style name whose last dot-part is a
+    /// number (`1.2.826.0.1.…`). The decoder recognises DICOM by its content, never by the name.
+    static let imageExtensions: Set<String> = ["png", "jpg", "jpeg", "dcm", "dicom"]
+
+    /// Whether ingest tries to decode a file of this name.
+    static func mayBeImage(_ name: String) -> Bool {
+        guard name.contains("."), let last = name.split(separator: ".").last else { return true }
+        return imageExtensions.contains(last.lowercased()) || last.allSatisfy(\.isNumber)
+    }
 
     func dataset(forRoot root: String) -> DatasetConfiguration? { datasets.first { $0.watchRoot == root } }
 
@@ -29,9 +37,9 @@ struct DatasetRouter {
                 dataset: dataset, className: className,
                 reason: "unknown class '\(className)' (configured classes: \(dataset.classes.joined(separator: ", ")))")
         }
-        let ext = (relative.last!.split(separator: ".").last.map { $0.lowercased() }) ?? ""
-        guard relative.last!.contains("."), DatasetRouter.imageExtensions.contains(ext) else {
-            return .refused(dataset: dataset, className: className, reason: "not an image (expected .png, .jpg or .jpeg)")
+        guard DatasetRouter.mayBeImage(relative.last!) else {
+            return .refused(
+                dataset: dataset, className: className, reason: "not an image (expected .png, .jpg, .jpeg, or DICOM: .dcm or no extension)")
         }
         return .image(dataset: dataset, className: className)
     }

@@ -34,7 +34,8 @@ final class IngestProcessor: @unchecked Sendable {
         self.catalog = catalog
         self.compute = compute
         router = DatasetRouter(datasets: configuration.datasets)
-        decoder = ImageDecoder(limits: configuration.decodeLimits)
+        decoder = ImageDecoder(
+            limits: configuration.decodeLimits, dicomSalt: try DICOMSalt.loadOrCreate(at: configuration.layout.dicomSalt))
         validationFraction = configuration.validationFraction
         try loadIndexes()
     }
@@ -63,7 +64,8 @@ final class IngestProcessor: @unchecked Sendable {
     // MARK: Arrivals
 
     private enum Decoded {
-        case image(model: GrayImage, print: ImageFingerprint)
+        /// `groupKey`: the key the content gave (a DICOM image's salted patient hash).
+        case image(model: GrayImage, print: ImageFingerprint, groupKey: String?)
         /// `transient`: the cause may pass without the file changing (ImageDecodeError.isTransient).
         case refused(String, transient: Bool)
     }
@@ -87,8 +89,10 @@ final class IngestProcessor: @unchecked Sendable {
             case .refused(_, _, let reason): return .refused(reason, transient: false)
             case .image(let dataset, _):
                 do throws(ImageDecodeError) {
-                    let model = Preprocessor.resizeShorterSideAndCenterCrop(try decoder.decode(path: fresh[i].path).image, to: dataset.imageSize)
-                    return .image(model: model, print: ImageFingerprint(model, modelSize: dataset.imageSize))
+                    let decoded = try decoder.decode(path: fresh[i].path)
+                    if let dicom = decoded.dicom, let refusal = dataset.dicomGate.refusal(dicom) { return .refused(refusal, transient: false) }
+                    let model = Preprocessor.resizeShorterSideAndCenterCrop(decoded.image, to: dataset.imageSize)
+                    return .image(model: model, print: ImageFingerprint(model, modelSize: dataset.imageSize), groupKey: decoded.dicom?.groupKey)
                 } catch {
                     return .refused(error.message, transient: error.isTransient)
                 }
@@ -120,8 +124,9 @@ final class IngestProcessor: @unchecked Sendable {
                     }
                     try db.insert(&row)
                     outcome.quarantined += 1
-                case .image(let model, let print):
+                case .image(let model, let print, let groupKey):
                     row.contentHash = print.contentHash
+                    row.groupKey = groupKey
                     if let original = try db.activeImage(dataset: datasetName, contentHash: print.contentHash) {
                         row.state = .duplicate
                         row.duplicateOf = original.path
@@ -161,9 +166,10 @@ final class IngestProcessor: @unchecked Sendable {
         return results
     }
 
-    /// The row's file-name group key under its dataset's group pattern.
+    /// The row's group key: the one its content gave (a DICOM patient), else its file name's under the
+    /// dataset's group pattern.
     private func groupKey(_ row: ImageRecord) -> String? {
-        router.datasets.first { $0.name == row.dataset }?.groupPattern?.key(forPath: row.path)
+        row.groupKey ?? router.datasets.first { $0.name == row.dataset }?.groupPattern?.key(forPath: row.path)
     }
 
     private func insertActive(_ row: inout ImageRecord, model: GrayImage, print: ImageFingerprint, db: ImageTransaction) throws {
