@@ -47,7 +47,7 @@ public enum BalancedExport {
         for file in files {
             let folder = out + "/" + file.className
             try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
-            let dicom = isDICOM(file.path)
+            let dicom = DICOMPathRedaction.isDICOM(file.path)
             var name = dicom ? "dicom-\(String(fnv1a(file.path), radix: 16)).png" : (file.path as NSString).lastPathComponent
             if !used.insert(file.className + "/" + name).inserted {
                 // Same file name from two subfolders: keep both, distinguished by a stable suffix.
@@ -69,14 +69,6 @@ public enum BalancedExport {
             written.append((file, file.className + "/" + name))
         }
         return (summary, written)
-    }
-
-    /// Whether the file is DICOM Part 10 ("DICM" at byte 128), by content as the decoder decides.
-    static func isDICOM(_ path: String) -> Bool {
-        guard let handle = FileHandle(forReadingAtPath: path) else { return false }
-        defer { try? handle.close() }
-        let head = (try? handle.read(upToCount: 132)) ?? Data()
-        return head.count == 132 && head.suffix(4).elementsEqual(Array("DICM".utf8))
     }
 
     /// FNV-1a of a string's UTF-8 bytes: a stable (unlike `hashValue`) short name suffix.

@@ -54,6 +54,13 @@ public struct DICOMDescription: Sendable, Equatable, Codable {
         self.groupKey = groupKey
     }
 
+    enum CodingKeys: String, CodingKey {
+        case transferSyntax = "transfer_syntax", transferSyntaxName = "transfer_syntax_name", sopClass = "sop_class", modality
+        case photometric, bitsAllocated = "bits_allocated", bitsStored = "bits_stored", signed, frames, frameUsed = "frame_used"
+        case window, modalityTransform = "modality_transform", viewPosition = "view_position", bodyPart = "body_part"
+        case imageType = "image_type", groupKey = "group_key"
+    }
+
     /// Names of the transfer syntaxes GDCM decodes (PS3.6 Annex A).
     static let syntaxNames: [String: String] = [
         "1.2.840.10008.1.2": "Implicit VR Little Endian",

@@ -17,16 +17,30 @@ public struct ImageInspection: Codable, Sendable, Equatable {
     public var code: String?
     /// PNG text metadata, e.g. `synthetic=true` on Cohort's own samples.
     public var metadata: [String: String]?
+    /// A DICOM file's technical attributes (syntax, photometric, bits, frames, where the window came
+    /// from…) — never a name, ID or date; `path` is then shown redacted (DICOMPathRedaction).
+    public var dicom: DICOMDescription?
+    /// For DICOM: "accepted", or why the gate given to `inspect` refuses it.
+    public var gate: String?
 
     enum CodingKeys: String, CodingKey {
-        case path, ok, format, width, height, reason, code, metadata, interlaced
+        case path, ok, format, width, height, reason, code, metadata, interlaced, dicom, gate
         case bitDepth = "bit_depth"
         case colorType = "color_type"
     }
 
     /// Decodes `path` fully with `decoder` and reports the outcome.
-    public static func inspect(_ path: String, decoder: ImageDecoder = ImageDecoder()) -> ImageInspection {
-        var report = ImageInspection(path: path, ok: false)
+    /// `gate` judges DICOM images as a dataset's configuration would; `showDICOMPaths` keeps their paths.
+    public static func inspect(_ path: String, decoder: ImageDecoder = ImageDecoder(), gate: DICOMGate = DICOMGate(), showDICOMPaths: Bool = false)
+        -> ImageInspection
+    {
+        let shownPath = showDICOMPaths ? path : DICOMPathRedaction.shown(path)
+        var report = ImageInspection(path: shownPath, ok: false)
+        if shownPath != path || DICOMPathRedaction.isDICOM(path) {
+            report.dicom = try? decoder.dicomDescription(path: path)
+            report.dicom?.groupKey = nil
+            report.gate = report.dicom.map { gate.refusal($0) ?? "accepted" }
+        }
         do {
             let decoded = try decoder.decode(path: path)
             report.ok = true

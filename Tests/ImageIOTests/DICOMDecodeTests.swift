@@ -109,6 +109,21 @@ import Testing
         #expect(frontalChest.refusal(mr)?.contains("modality 'MR'") == true)
     }
 
+    @Test(.enabled(if: DICOMFixtures.unavailableReason == nil, "\(DICOMFixtures.unavailableReason ?? "")"))
+    func inspectShowsTechnicalFactsTheGateAndARedactedPath() throws {
+        let set = try DICOMFixtures.fixtures()
+        let gate = DICOMGate(viewPositions: ["PA", "AP"])
+        let lateral = ImageInspection.inspect(set.path("dx_lateral.dcm"), gate: gate)
+        #expect(lateral.ok && lateral.path.hasPrefix("dicom:") && lateral.path == DICOMPathRedaction.redacted(set.path("dx_lateral.dcm")))
+        #expect(lateral.gate?.contains("view position 'LL'") == true && lateral.dicom?.groupKey == nil)
+        let burned = ImageInspection.inspect(set.path("dx_burned_in.dcm"), gate: gate)
+        #expect(!burned.ok && burned.code == "possible_patient_data" && burned.dicom?.photometric == "MONOCHROME2")
+        #expect(ImageInspection.inspect(set.path("dx_j2k.dcm"), showDICOMPaths: true).path == set.path("dx_j2k.dcm"))
+        let json = String(decoding: try JSONEncoder().encode([lateral, burned]), as: UTF8.self)
+        #expect(json.contains("\"transfer_syntax_name\""))
+        for identity in set.identities { #expect(!json.contains(identity)) }
+    }
+
     /// Damage anywhere — flipped bytes in the meta group, the data set or the codestream, cuts at any
     /// point — ends as an image or a typed refusal, never as a crash (GDCM asserts are kept away from
     /// by DICOMFileMeta; an abort here kills the test process).

@@ -4,6 +4,7 @@
 import Catalog
 import CohortControl
 import Foundation
+import ImageIO
 
 /// How a command answers.
 enum ControlReply: Sendable {
@@ -82,7 +83,8 @@ struct ControlCommands: Sendable {
             return .now(
                 reply(
                     try catalog.quarantine().map {
-                        QuarantinedFile(path: $0.path, dataset: $0.dataset, className: $0.className, reason: $0.reason ?? "")
+                        QuarantinedFile(
+                            path: DICOMPathRedaction.shown($0.path), dataset: $0.dataset, className: $0.className, reason: $0.reason ?? "")
                     }))
         case .report: return .now(report(try ControlArguments.decode(ReportArguments.self, from: args, command: command)))
         case .metrics:
