@@ -65,3 +65,11 @@ if [ -d "$shared/raw-samples" ]; then
 else
   echo "decode benchmark skipped: $shared/raw-samples is absent"
 fi
+
+# DICOM decode beside GDCM's gdcmconv and pydicom (Debian packages; skipped when absent).
+if command -v gdcmconv >/dev/null && /usr/bin/python3 -c "import pydicom" 2>/dev/null; then
+  echo
+  /usr/bin/python3 bench/dicom_decode.py "$bin"
+else
+  echo "DICOM decode benchmark skipped: needs libgdcm-tools, dcmtk and python3-pydicom (make test-deps installs them)"
+fi

@@ -64,15 +64,9 @@ enum DICOMDecoder {
             throw ImageDecodeError(file: file, reason: .corrupt("DICOM: the pixel data is shorter than \(d.frames) frames of \(width)×\(height)"))
         }
         let start = d.frameUsed * frameBytes
-        let words: [UInt32] = bytes.withUnsafeBytes { all in
-            let frame = UnsafeRawBufferPointer(rebasing: all[start..<(start + frameBytes)])
-            switch d.bitsAllocated {
-            case 8: return frame.map { UInt32($0) }
-            case 16: return frame.withMemoryRebound(to: UInt16.self) { $0.map { UInt32($0) } }
-            default: return frame.withMemoryRebound(to: UInt32.self) { Array($0) }
-            }
+        let samples = bytes.withUnsafeBytes { all in
+            parsed.chain.render(frame: UnsafeRawBufferPointer(rebasing: all[start..<(start + frameBytes)]), bytesPerWord: d.bitsAllocated / 8)
         }
-        let samples = parsed.chain.render(words: words)
         let info = parsed.info
         return DecodedImage(info: info, image: GrayImage(width: width, height: height, bitDepth: 16, samples: samples), text: [], dicom: d)
     }

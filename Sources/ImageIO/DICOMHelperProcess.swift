@@ -64,7 +64,10 @@ enum DICOMHelperProcess {
             posix_spawn_file_actions_addopen(&actions, 2, "/dev/null", O_WRONLY, 0)
             let argv = ([executable] + arguments).map { strdup($0) } + [nil]
             defer { argv.forEach { free($0) } }
-            let spawned = posix_spawn(&pid, executable, &actions, nil, argv, environ)
+            // The input's size, so the helper allocates its buffer once.
+            let environment: [UnsafeMutablePointer<CChar>?] = [strdup("COHORT_DICOM_INPUT_BYTES=\(input.count)"), nil]
+            defer { environment.forEach { free($0) } }
+            let spawned = posix_spawn(&pid, executable, &actions, nil, argv, environment)
             close(toChild[0])
             close(fromChild[1])
             guard spawned == 0 else {
@@ -83,7 +86,8 @@ enum DICOMHelperProcess {
         }
         close(toChild[1])
         var output: [UInt8] = []
-        var chunk = [UInt8](repeating: 0, count: 1 << 16)
+        output.reserveCapacity(input.count + (1 << 20))
+        var chunk = [UInt8](repeating: 0, count: 1 << 20)
         let deadline = monotonicSeconds() + timeout
         var timedOut = false
         while true {

@@ -17,14 +17,15 @@ public enum DecodeBenchmark {
         }
     }
 
-    /// Image files (by extension) under `directory`, sorted.
+    /// Image files under `directory`, sorted: PNG and JPEG by extension, DICOM by content (any name).
     public static func imageFiles(under directory: String) -> [String] {
         let extensions: Set<String> = ["png", "jpg", "jpeg"]
         guard let walker = FileManager.default.enumerator(atPath: directory) else { return [] }
         var files: [String] = []
         while let relative = walker.nextObject() as? String {
-            if extensions.contains((relative as NSString).pathExtension.lowercased()) {
-                files.append("\(directory)/\(relative)")
+            let path = "\(directory)/\(relative)"
+            if extensions.contains((relative as NSString).pathExtension.lowercased()) || DICOMPathRedaction.isDICOM(path) {
+                files.append(path)
             }
         }
         return files.sorted()

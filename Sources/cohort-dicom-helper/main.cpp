@@ -16,6 +16,7 @@
 #include <sys/resource.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
@@ -33,13 +34,17 @@ void putString(const std::string &text) {
     out += text;
 }
 
-void flush() {
+void writeAll(const char *data, size_t size) {
     size_t done = 0;
-    while (done < out.size()) {
-        ssize_t n = write(STDOUT_FILENO, out.data() + done, out.size() - done);
+    while (done < size) {
+        ssize_t n = write(STDOUT_FILENO, data + done, size - done);
         if (n <= 0) std::_Exit(3);
         done += static_cast<size_t>(n);
     }
+}
+
+void flush() {
+    writeAll(out.data(), out.size());
     out.clear();
 }
 
@@ -57,12 +62,18 @@ int main(int argc, char **argv) {
     setrlimit(RLIMIT_AS, &memory);
     alarm(120);
 
+    // COHORT_DICOM_INPUT_BYTES (set by the caller) sizes the buffer once: a radiograph is megabytes.
     std::vector<char> bytes;
-    char chunk[1 << 16];
-    for (ssize_t n; (n = read(STDIN_FILENO, chunk, sizeof chunk)) != 0;) {
+    if (const char *hint = std::getenv("COHORT_DICOM_INPUT_BYTES")) bytes.reserve(std::strtoull(hint, nullptr, 10));
+    size_t filled = 0;
+    for (;;) {
+        if (bytes.size() - filled < (1 << 16)) bytes.resize(filled + std::max<size_t>(1 << 20, bytes.capacity() - filled));
+        ssize_t n = read(STDIN_FILENO, bytes.data() + filled, bytes.size() - filled);
         if (n < 0) return 3;
-        bytes.insert(bytes.end(), chunk, chunk + n);
+        if (n == 0) break;
+        filled += static_cast<size_t>(n);
     }
+    bytes.resize(filled);
     out += "CDH1";
     cohort_dicom *dicom = nullptr;
     char message[512] = {0};
@@ -135,7 +146,7 @@ int main(int argc, char **argv) {
         if (status == COHORT_DICOM_OK) {
             put(static_cast<uint64_t>(pixels.size()));
             flush();
-            out.assign(pixels.data(), pixels.size());
+            writeAll(pixels.data(), pixels.size());
         } else {
             putString(message);
         }

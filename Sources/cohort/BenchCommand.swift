@@ -54,9 +54,9 @@ struct BenchSgemmCommand: ParsableCommand {
 struct BenchDecodeCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "decode",
-        abstract: "Images/s for read + decode + preprocess to 64 and 128 px over every PNG/JPEG under a directory.")
+        abstract: "Images/s for read + decode + preprocess to 64 and 128 px over every PNG/JPEG/DICOM file under a directory.")
 
-    @Option(help: "Directory searched recursively for .png/.jpg/.jpeg files.")
+    @Option(help: "Directory searched recursively for .png/.jpg/.jpeg files and DICOM files (by content).")
     var dir: String
 
     @Option(help: "Worker threads (default: all cores).")
@@ -67,7 +67,7 @@ struct BenchDecodeCommand: ParsableCommand {
 
     func run() throws {
         let files = DecodeBenchmark.imageFiles(under: dir)
-        guard !files.isEmpty else { throw ValidationError("no .png/.jpg/.jpeg files under \(dir)") }
+        guard !files.isEmpty else { throw ValidationError("no .png/.jpg/.jpeg or DICOM files under \(dir)") }
         let results = DecodeBenchmark.run(files: files, threads: max(1, threads))
         if json { return try printJSON(results) }
         var rows = [["SIZE", "THREADS", "FILES", "REFUSED", "IMAGES/S"]]

@@ -20,7 +20,8 @@ from pydicom.uid import ExplicitVRLittleEndian, ImplicitVRLittleEndian, generate
 
 OUT = sys.argv[1]
 os.makedirs(OUT, exist_ok=True)
-ROWS, COLS = 80, 96  # not square: a transposed decode fails
+# Not square: a transposed decode fails. COHORT_FIXTURE_SIZE=ROWSxCOLS makes larger ones (bench/dicom_decode.py).
+ROWS, COLS = (int(v) for v in os.environ.get("COHORT_FIXTURE_SIZE", "80x96").split("x"))
 DX = "1.2.840.10008.5.1.4.1.1.1.1"  # Digital X-Ray Image Storage - For Presentation
 CT = "1.2.840.10008.5.1.4.1.1.2"
 MR = "1.2.840.10008.5.1.4.1.1.4"
