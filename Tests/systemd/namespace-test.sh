@@ -24,11 +24,13 @@ if [ "${1:-}" = "--inside" ]; then
     # What comes from the host is copied in before tmpfs mounts could hide it (the work folder and the
     # repository may live under /tmp or /var/tmp).
     for dir in /run /usr/local; do mount -t tmpfs -o mode=0755 tmpfs "$dir"; done
-    mkdir -p /usr/local/bin /run/systemd/system/cohortd.service.d
+    mkdir -p /usr/local/bin /usr/local/libexec/cohort /run/systemd/system/cohortd.service.d
     cp "$work/bin/cohortd" "$work/bin/cohortctl" /usr/local/bin/
+    cp "$work/bin/cohort-dicom-helper" /usr/local/libexec/cohort/
     cp "$repo/systemd/cohortd.service" "$repo/systemd/cohortd.socket" /run/systemd/system/
     cp "$repo/systemd/cohort.tmpfiles" /run/cohort-test.tmpfiles
     cp "$work/scan.png" /run/cohort-test-scan.png
+    cp "$work/scan.dcm" /run/cohort-test-scan.dcm
     for dir in /tmp /var/tmp /var/lib /var/log /srv; do mount -t tmpfs -o mode=0755 tmpfs "$dir"; done
     chmod 1777 /tmp /var/tmp
     printf '[Service]\nStandardOutput=append:/run/cohortd-test.log\nStandardError=inherit\n' \
@@ -52,7 +54,7 @@ for tool in unshare nsenter systemd-sysusers systemd-tmpfiles systemctl; do
     command -v "$tool" >/dev/null || skip "$tool is not installed"
 done
 [ -x /lib/systemd/systemd ] || skip "/lib/systemd/systemd is not installed"
-[ -x "$bindir/cohortd" ] && [ -x "$bindir/cohortctl" ] || { echo "FAIL: no cohortd/cohortctl in $bindir"; exit 1; }
+[ -x "$bindir/cohortd" ] && [ -x "$bindir/cohortctl" ] && [ -x "$bindir/cohort-dicom-helper" ] || { echo "FAIL: no cohortd/cohortctl/cohort-dicom-helper in $bindir"; exit 1; }
 unshare --fork --pid --mount --uts --cgroup --mount-proc true 2>/dev/null || skip "cannot create pid/mount/uts/cgroup namespaces here"
 # systemd needs a cgroup hierarchy it can manage: unified (cgroup2) or the hybrid layout's name=systemd.
 [ "$(stat -f -c %T /sys/fs/cgroup 2>/dev/null)" = cgroup2fs ] || mountpoint -q /sys/fs/cgroup/unified || mountpoint -q /sys/fs/cgroup/systemd \
@@ -68,7 +70,7 @@ cleanup() {
 trap cleanup EXIT
 mkdir -p "$work/root" "$work/bin"
 cp -a /etc "$work/root/etc"
-cp "$bindir/cohortd" "$bindir/cohortctl" "$work/bin/"
+cp "$bindir/cohortd" "$bindir/cohortctl" "$bindir/cohort-dicom-helper" "$work/bin/"
 systemd-sysusers --root="$work/root" "$repo/systemd/cohort.sysusers" >/dev/null || { echo "FAIL: systemd-sysusers on systemd/cohort.sysusers"; exit 1; }
 mkdir -p "$work/root/etc/cohort"
 cp "$repo/etc/cohort/cohortd.yaml" "$work/root/etc/cohort/cohortd.yaml"
@@ -85,6 +87,29 @@ def chunk(kind, data):
 header = struct.pack(">IIBBBBB", side, side, 8, 0, 0, 0, 0)
 png = b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", zlib.compress(rows)) + chunk(b"IEND", b"")
 open(sys.argv[1], "wb").write(png)
+PY
+# A 64×64 12-bit DICOM Part 10 file (explicit VR little endian; standard library only): the sandboxed
+# daemon must spawn cohort-dicom-helper from ../libexec/cohort to read it.
+python3 - "$work/scan.dcm" <<'PY' || { echo "FAIL: writing the test DICOM file"; exit 1; }
+import struct, sys
+def element(group, elem, vr, value):
+    if vr in (b"OB", b"OW", b"UN", b"SQ", b"UT"):
+        return struct.pack("<HH2sHI", group, elem, vr, 0, len(value)) + value
+    return struct.pack("<HH2sH", group, elem, vr, len(value)) + value
+def text(value):
+    value = value.encode()
+    return value + (b"\0" if len(value) % 2 else b"")
+sop, syntax = "1.2.840.10008.5.1.4.1.1.1.1", "1.2.840.10008.1.2.1"
+meta = element(2, 1, b"OB", b"\0\1") + element(2, 2, b"UI", text(sop)) + element(2, 3, b"UI", text("1.2.3.4.5")) + element(2, 0x10, b"UI", text(syntax))
+side = 64
+data = (element(8, 0x16, b"UI", text(sop)) + element(8, 0x18, b"UI", text("1.2.3.4.5")) + element(8, 0x60, b"CS", text("DX"))
+        + element(0x10, 0x20, b"LO", text("NAMESPACE-TEST")) + element(0x28, 2, b"US", struct.pack("<H", 1))
+        + element(0x28, 4, b"CS", text("MONOCHROME2")) + element(0x28, 0x10, b"US", struct.pack("<H", side))
+        + element(0x28, 0x11, b"US", struct.pack("<H", side)) + element(0x28, 0x100, b"US", struct.pack("<H", 16))
+        + element(0x28, 0x101, b"US", struct.pack("<H", 12)) + element(0x28, 0x102, b"US", struct.pack("<H", 11))
+        + element(0x28, 0x103, b"US", struct.pack("<H", 0))
+        + element(0x7FE0, 0x10, b"OW", b"".join(struct.pack("<H", (x * 37 + y * 53) % 4096) for y in range(side) for x in range(side))))
+open(sys.argv[1], "wb").write(b"\0" * 128 + b"DICM" + element(2, 0, b"UL", struct.pack("<I", len(meta))) + meta + data)
 PY
 
 unshare --fork --pid --mount --uts --cgroup --mount-proc --propagation private "$0" --inside "$work" > "$work/boot.log" 2>&1 &
@@ -134,6 +159,14 @@ s = json.load(sys.stdin)
 sys.exit(0 if any(c["class"] == "normal" and c["real"] == 1 for d in s["datasets"] for c in d["classes"]) else 1)'
 }
 check "the dropped scan is cataloged" wait_for 30 cataloged
+check "a group member drops a DICOM file without an extension" ns setpriv --reuid radiographer --regid radiographer --init-groups \
+    sh -c "umask 002 && cp /run/cohort-test-scan.dcm /srv/cohort/incoming/chest/normal/1.2.3.4.5"
+dicom_cataloged() {
+    ns /usr/local/bin/cohortctl status --json | python3 -c 'import json, sys
+s = json.load(sys.stdin)
+sys.exit(0 if any(c["class"] == "normal" and c["real"] == 2 for d in s["datasets"] for c in d["classes"]) else 1)'
+}
+check "the sandboxed daemon reads it through cohort-dicom-helper" wait_for 30 dicom_cataloged
 
 # 3. reload: SIGHUP through ExecReload with the configuration as shipped; the daemon says it reloaded.
 check "systemctl reload cohortd.service" ns timeout 30 systemctl reload cohortd.service
