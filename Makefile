@@ -101,6 +101,10 @@ install: build
 	install -d "$(DESTDIR)$(PREFIX)/lib/systemd/system" "$(DESTDIR)$(PREFIX)/lib/sysusers.d" "$(DESTDIR)$(PREFIX)/lib/tmpfiles.d"
 	sed 's|/usr/local/|$(PREFIX)/|g' systemd/cohortd.service > "$(DESTDIR)$(PREFIX)/lib/systemd/system/cohortd.service"
 	sed 's|/usr/local/|$(PREFIX)/|g' systemd/cohortd.socket > "$(DESTDIR)$(PREFIX)/lib/systemd/system/cohortd.socket"
+	@# The DICOM receiver (storescp per association), installed disabled: systemctl enable --now cohort-dicom.socket.
+	sed 's|/usr/local/|$(PREFIX)/|g' systemd/cohort-dicom.socket > "$(DESTDIR)$(PREFIX)/lib/systemd/system/cohort-dicom.socket"
+	sed 's|/usr/local/|$(PREFIX)/|g' systemd/cohort-dicom@.service > "$(DESTDIR)$(PREFIX)/lib/systemd/system/cohort-dicom@.service"
+	install -m 0755 systemd/cohort-dicom-deliver "$(DESTDIR)$(PREFIX)/libexec/cohort/cohort-dicom-deliver"
 	@# Shell completions for both command-line tools (bash-completion, zsh and fish load these paths).
 	install -d "$(DESTDIR)$(PREFIX)/share/bash-completion/completions" "$(DESTDIR)$(PREFIX)/share/zsh/site-functions" \
 	  "$(DESTDIR)$(PREFIX)/share/fish/vendor_completions.d"

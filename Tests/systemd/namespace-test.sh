@@ -26,8 +26,9 @@ if [ "${1:-}" = "--inside" ]; then
     for dir in /run /usr/local; do mount -t tmpfs -o mode=0755 tmpfs "$dir"; done
     mkdir -p /usr/local/bin /usr/local/libexec/cohort /run/systemd/system/cohortd.service.d
     cp "$work/bin/cohortd" "$work/bin/cohortctl" /usr/local/bin/
-    cp "$work/bin/cohort-dicom-helper" /usr/local/libexec/cohort/
+    cp "$work/bin/cohort-dicom-helper" "$repo/systemd/cohort-dicom-deliver" /usr/local/libexec/cohort/
     cp "$repo/systemd/cohortd.service" "$repo/systemd/cohortd.socket" /run/systemd/system/
+    cp "$repo/systemd/cohort-dicom.socket" "$repo/systemd/cohort-dicom@.service" /run/systemd/system/
     cp "$repo/systemd/cohort.tmpfiles" /run/cohort-test.tmpfiles
     cp "$work/scan.png" /run/cohort-test-scan.png
     cp "$work/scan.dcm" /run/cohort-test-scan.dcm
@@ -90,7 +91,7 @@ open(sys.argv[1], "wb").write(png)
 PY
 # A 64×64 12-bit DICOM Part 10 file (explicit VR little endian; standard library only): the sandboxed
 # daemon must spawn cohort-dicom-helper from ../libexec/cohort to read it.
-python3 - "$work/scan.dcm" <<'PY' || { echo "FAIL: writing the test DICOM file"; exit 1; }
+for variant in 1 2; do python3 - "$work/scan-$variant.dcm" "$variant" <<'PY' || { echo "FAIL: writing the test DICOM file"; exit 1; }
 import struct, sys
 def element(group, elem, vr, value):
     if vr in (b"OB", b"OW", b"UN", b"SQ", b"UT"):
@@ -108,9 +109,11 @@ data = (element(8, 0x16, b"UI", text(sop)) + element(8, 0x18, b"UI", text("1.2.3
         + element(0x28, 0x11, b"US", struct.pack("<H", side)) + element(0x28, 0x100, b"US", struct.pack("<H", 16))
         + element(0x28, 0x101, b"US", struct.pack("<H", 12)) + element(0x28, 0x102, b"US", struct.pack("<H", 11))
         + element(0x28, 0x103, b"US", struct.pack("<H", 0))
-        + element(0x7FE0, 0x10, b"OW", b"".join(struct.pack("<H", (x * 37 + y * 53) % 4096) for y in range(side) for x in range(side))))
+        + element(0x7FE0, 0x10, b"OW", b"".join(struct.pack("<H", (x * 37 * int(sys.argv[2]) + y * 53) % 4096) for y in range(side) for x in range(side))))
 open(sys.argv[1], "wb").write(b"\0" * 128 + b"DICM" + element(2, 0, b"UL", struct.pack("<I", len(meta))) + meta + data)
 PY
+done
+cp "$work/scan-1.dcm" "$work/scan.dcm"
 
 unshare --fork --pid --mount --uts --cgroup --mount-proc --propagation private "$0" --inside "$work" > "$work/boot.log" 2>&1 &
 unshare_pid=$!
@@ -167,6 +170,22 @@ s = json.load(sys.stdin)
 sys.exit(0 if any(c["class"] == "normal" and c["real"] == 2 for d in s["datasets"] for c in d["classes"]) else 1)'
 }
 check "the sandboxed daemon reads it through cohort-dicom-helper" wait_for 30 dicom_cataloged
+
+# 2b. a modality pushes over the network: C-STORE to the socket-activated receiver, called AE NORMAL.
+if command -v storescu >/dev/null; then
+    check "systemctl start cohort-dicom.socket" ns timeout 30 systemctl start cohort-dicom.socket
+    check "storescu C-STORE to 127.0.0.1:11112 (called AE NORMAL)" timeout 60 storescu -aec NORMAL -aet MODALITY 127.0.0.1 11112 "$work/scan-2.dcm"
+    received() {
+        ns /usr/local/bin/cohortctl status --json | python3 -c 'import json, sys
+s = json.load(sys.stdin)
+sys.exit(0 if any(c["class"] == "normal" and c["real"] == 3 for d in s["datasets"] for c in d["classes"]) else 1)'
+    }
+    check "the received object ends as a cataloged image in class normal" wait_for 30 received
+    check "the spool is empty again" bash -c "[ -z \"\$(nsenter -t $pid -m -- ls -A /srv/cohort/spool/dicom)\" ]"
+    check "systemctl stop cohort-dicom.socket" ns timeout 30 systemctl stop cohort-dicom.socket
+else
+    echo "skip the DICOM receiver checks: storescu (Debian dcmtk) is not installed"
+fi
 
 # 3. reload: SIGHUP through ExecReload with the configuration as shipped; the daemon says it reloaded.
 check "systemctl reload cohortd.service" ns timeout 30 systemctl reload cohortd.service

@@ -12,11 +12,11 @@ fi
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 sed "s|/usr/local/bin/|$bindir/|g" "$repo/systemd/cohortd.service" > "$work/cohortd.service"
-cp "$repo/systemd/cohortd.socket" "$work/cohortd.socket"
-output=$(cd "$work" && systemd-analyze verify --man=no ./cohortd.service ./cohortd.socket 2>&1) || status=$?
+cp "$repo/systemd/cohortd.socket" "$repo/systemd/cohort-dicom.socket" "$repo/systemd/cohort-dicom@.service" "$work/"
+output=$(cd "$work" && systemd-analyze verify --man=no ./cohortd.service ./cohortd.socket ./cohort-dicom.socket ./cohort-dicom@.service 2>&1) || status=$?
 if [ -n "$output" ] || [ "${status:-0}" -ne 0 ]; then
-    echo "systemd-analyze verify failed on systemd/cohortd.service or systemd/cohortd.socket:" >&2
+    echo "systemd-analyze verify failed on the units in systemd/:" >&2
     echo "$output" >&2
     exit 1
 fi
-echo "systemd-analyze verify: cohortd.service and cohortd.socket clean"
+echo "systemd-analyze verify: cohortd.service, cohortd.socket, cohort-dicom.socket, cohort-dicom@.service clean"
