@@ -109,29 +109,49 @@ public struct DICOMDisplayChain: Sendable, Equatable {
     /// of at most 65,536 entries) and each pixel is one lookup: the same values as per pixel, far fewer
     /// exponentials and divisions on a 3-megapixel radiograph.
     public func render(frame: UnsafeRawBufferPointer, bytesPerWord: Int) -> [UInt16] {
-        let count = frame.count / bytesPerWord
-        func word(_ i: Int) -> UInt32 {
-            switch bytesPerWord {
-            case 1: UInt32(frame[i])
-            case 2: UInt32(frame.loadUnaligned(fromByteOffset: 2 * i, as: UInt16.self))
-            default: frame.loadUnaligned(fromByteOffset: 4 * i, as: UInt32.self)
-            }
-        }
         guard bitsStored <= 16 else {
-            return render(stored: (0..<count).map { storedValue(word($0)) })
+            let count = frame.count / bytesPerWord
+            return render(
+                stored: (0..<count).map { i in
+                    storedValue(bytesPerWord == 4 ? frame.loadUnaligned(fromByteOffset: 4 * i, as: UInt32.self) : UInt32(frame[i]))
+                })
         }
-        // Table index = stored value + offset (signed values start at −2^(bits−1)).
+        switch bytesPerWord {
+        case 1: return renderByTable(frame.bindMemory(to: UInt8.self))
+        case 2:
+            var copy: [UInt16] = []
+            if Int(bitPattern: frame.baseAddress) % 2 != 0 {  // unaligned: one copy, then the fast path
+                copy = (0..<(frame.count / 2)).map { frame.loadUnaligned(fromByteOffset: 2 * $0, as: UInt16.self) }
+                return copy.withUnsafeBufferPointer { renderByTable($0) }
+            }
+            return renderByTable(frame.bindMemory(to: UInt16.self))
+        default:
+            let words = (0..<(frame.count / 4)).map { frame.loadUnaligned(fromByteOffset: 4 * $0, as: UInt32.self) }
+            return words.withUnsafeBufferPointer { renderByTable($0) }
+        }
+    }
+
+    /// Two passes over the words: which stored values occur, then one table lookup per pixel. The
+    /// table slot of a word is its stored bits, with the sign bit flipped when signed — stored value
+    /// + 2^(bits−1), so slots run from the most negative value up.
+    private func renderByTable<Word: FixedWidthInteger & UnsignedInteger>(_ words: UnsafeBufferPointer<Word>) -> [UInt16] {
+        let shift = UInt32(max(highBit + 1 - bitsStored, 0))
+        let mask = UInt32((1 << bitsStored) - 1)
+        let flip: UInt32 = signed ? 1 << UInt32(bitsStored - 1) : 0
         let offset = signed ? 1 << (bitsStored - 1) : 0
-        var index = [UInt16](repeating: 0, count: count)
         var present = [Bool](repeating: false, count: 1 << bitsStored)
-        for i in 0..<count {
-            let slot = storedValue(word(i)) + offset
-            index[i] = UInt16(slot)
-            present[slot] = true
+        present.withUnsafeMutableBufferPointer { seen in
+            for word in words { seen[Int(((UInt32(word) >> shift) & mask) ^ flip)] = true }
         }
-        let values = present.indices.map { present[$0] ? modalityValue($0 - offset) : 0 }
-        let table = outputs(stored: present.indices.map { $0 - offset }, values: values, present: present)
-        return index.map { table[Int($0)] }
+        let stored = present.indices.map { $0 - offset }
+        let values = present.indices.map { present[$0] ? modalityValue(stored[$0]) : 0 }
+        let table = outputs(stored: stored, values: values, present: present)
+        return [UInt16](unsafeUninitializedCapacity: words.count) { out, initialized in
+            table.withUnsafeBufferPointer { table in
+                for i in 0..<words.count { out[i] = table[Int(((UInt32(words[i]) >> shift) & mask) ^ flip)] }
+            }
+            initialized = words.count
+        }
     }
 
     /// Renders stored values directly (more than 16 stored bits: no table).

@@ -67,12 +67,12 @@ struct DICOMObject {
         let arguments = [mode] + Self.tagsRead.map { DICOMTag.hex($0.group) + DICOMTag.hex($0.element) }
         let answer: [UInt8]
         switch try DICOMHelperProcess.run(arguments, input: bytes, timeout: Self.timeout, file: file) {
-        case .signalled(let signal):
-            throw ImageDecodeError(file: file, reason: .corrupt("DICOM: the decoder (GDCM) failed on this file (signal \(signal))"))
+        case .died(let signal):
+            throw ImageDecodeError(
+                file: file, reason: .corrupt("DICOM: the decoder (GDCM) failed on this file" + (signal.map { " (signal \($0))" } ?? "")))
         case .timedOut:
             throw ImageDecodeError(file: file, reason: .corrupt("DICOM: the decoder (GDCM) took longer than \(Int(Self.timeout)) s"))
-        case .exited(let code, let output):
-            guard code == 0 else { throw ImageDecodeError(file: file, reason: .corrupt("DICOM: the decoder (GDCM) exited with status \(code)")) }
+        case .answered(let output):
             answer = output
         }
         var reader = AnswerReader(bytes: answer, file: file)
