@@ -89,7 +89,7 @@ demo: build
 ## bench: release benchmarks side by side with their references (numpy sgemm, PyTorch models)
 bench: build
 	@# pydicom's reference decode of compressed syntaxes goes through python3-gdcm.
-	$(call install_missing,dcmtk libgdcm-tools python3-pydicom python3-numpy python3-gdcm)
+	$(call install_missing,dcmtk libgdcm-tools python3-pydicom python3-numpy python3-gdcm python3-pil)
 	@./bench/run.sh "$(RELEASE_BIN)" "$(SHARED_DATA)"
 
 ## install: binaries, shell completions, systemd unit, sysusers/tmpfiles files; the default config into $(DESTDIR)/etc/cohort unless one exists

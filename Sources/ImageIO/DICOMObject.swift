@@ -56,7 +56,8 @@ struct DICOMObject {
     private let strings: [DICOMTag: String]
     private let luts: [UInt16: DICOMRawLUT]
     /// Every frame's stored values (layout.bufferLength bytes, host order), when asked for.
-    let pixels: [UInt8]?
+    /// (A slice of the helper's answer, 8-byte aligned: read in place, not copied.)
+    let pixels: ArraySlice<UInt8>?
 
     /// Parses `bytes` in the helper; with `pixelLimit`, also decompresses pixels up to that many bytes.
     /// Refuses damaged data and objects without an image with typed reasons.
@@ -117,7 +118,8 @@ struct DICOMObject {
             try Self.check(status: status, message: { () throws(ImageDecodeError) -> String in try reader.string() }, file: file)
             let length = Int(try reader.u64())
             guard length == layout.bufferLength else { throw reader.malformed() }
-            pixels = try reader.bytes(length)
+            _ = try reader.bytes(Int(try reader.u8()))  // alignment padding
+            pixels = try reader.slice(length)
         } else {
             pixels = nil
         }
@@ -168,6 +170,15 @@ private struct AnswerReader {
     var offset = 0
 
     func malformed() -> ImageDecodeError { ImageDecodeError(file: file, reason: .corrupt("DICOM: the decoder's answer is malformed")) }
+
+    /// The next `n` bytes sharing the answer's storage (no copy).
+    mutating func slice(_ n: Int) throws(ImageDecodeError) -> ArraySlice<UInt8> {
+        guard n >= 0, n <= bytes.count - offset else { throw malformed() }
+        defer { offset += n }
+        return bytes[offset..<(offset + n)]
+    }
+
+    mutating func u8() throws(ImageDecodeError) -> UInt8 { UInt8(try unsigned(1)) }
 
     mutating func bytes(_ n: Int) throws(ImageDecodeError) -> [UInt8] {
         guard n >= 0, n <= bytes.count - offset else { throw malformed() }

@@ -12,8 +12,9 @@
 // representation, planar configuration; u64 buffer length; string syntax; string photometric; per
 // requested tag i32 length (-1 absent) + bytes; per LUT sequence (0x3000, 0x3010) i64 words (-1 absent,
 // -2 malformed) [+ u16 descriptor ×3, i32 descriptor VR, u64 n, u16 ×n]; mode pixels: i32 status, then
-// u64 length + bytes or u32 length + message (an image above MAXBYTES is not decompressed: status
-// BUFFER_TOO_SMALL).
+// u64 length, u8 p, p zero bytes (the pixels start 8-byte aligned in the answer, so the caller reads
+// them in place) and the bytes; or u32 length + message (an image above MAXBYTES is not decompressed:
+// status BUFFER_TOO_SMALL).
 #include "cdicom.h"
 
 #include <sys/resource.h>
@@ -112,16 +113,21 @@ std::string answer(const std::vector<std::string> &arguments, const std::vector<
             putString(out, "the image decompresses to " + std::to_string(info.buffer_length) + " bytes, above the limit of " +
                                std::to_string(maxBytes));
         } else {
-            const size_t header = out.size() + sizeof(int32_t) + sizeof(uint64_t);
-            out.resize(header + info.buffer_length);  // decompressed straight into the answer
+            const size_t before = out.size();
+            const size_t unpadded = before + sizeof(int32_t) + sizeof(uint64_t) + 1;
+            const size_t pad = (8 - unpadded % 8) % 8;
+            const size_t header = unpadded + pad;
+            out.resize(header + info.buffer_length, '\0');  // decompressed straight into the answer
             status = cohort_dicom_pixels(dicom, &out[header], info.buffer_length, message, sizeof message);
             if (status == COHORT_DICOM_OK) {
                 int32_t ok = COHORT_DICOM_OK;
                 uint64_t length = info.buffer_length;
-                std::memcpy(&out[header - sizeof length - sizeof ok], &ok, sizeof ok);
-                std::memcpy(&out[header - sizeof length], &length, sizeof length);
+                uint8_t padding = static_cast<uint8_t>(pad);
+                std::memcpy(&out[before], &ok, sizeof ok);
+                std::memcpy(&out[before + sizeof ok], &length, sizeof length);
+                std::memcpy(&out[before + sizeof ok + sizeof length], &padding, 1);
             } else {
-                out.resize(header - sizeof(int32_t) - sizeof(uint64_t));
+                out.resize(before);
                 put(out, static_cast<int32_t>(status));
                 putString(out, message);
             }
