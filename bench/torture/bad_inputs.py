@@ -156,6 +156,7 @@ def kinds():
     file_kind("jpeg-named-png", JPEG_BASELINE, filename="jpeg-named-png.png")
     # Names and places.
     file_kind("not-an-image-extension", valid, filename="scan.txt")
+    # No extension: tried by content (PACS exports name DICOM files so), so a valid PNG is cataloged.
     file_kind("no-extension", valid, filename="scan-without-extension")
     file_kind("hidden-file", valid, filename=".hidden.png")
     file_kind("partial-download", valid, filename="download.png.part")
