@@ -32,7 +32,8 @@ enum DICOMDecoder {
         return (parsed.info, parsed.description)
     }
 
-    /// Decodes the image: refusals first (before any pixel buffer), then the display chain.
+    /// Decodes the image: the refusals the header decides (burned-in data, colour, bit layout, size), then
+    /// the display chain. The helper returns the pixels in the same round trip, bounded by the limits.
     static func decode(_ raw: UnsafeRawBufferPointer, file: String, limits: DecodeLimits, salt: [UInt8]?) throws(ImageDecodeError)
         -> DecodedImage
     {

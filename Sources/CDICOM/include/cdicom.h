@@ -1,10 +1,11 @@
 // CDICOM: DICOM Part 10 files read and decompressed by GDCM, behind a plain C interface.
 //
-// GDCM is C++ and reports failures with exceptions and bool returns; Swift imports C only. The shim
-// (shim.cpp) catches every exception at this boundary and returns one of the codes below with a
-// message. It hands out stored pixel values exactly as decompressed (no rescale, no window, no
-// inversion: the display chain is Swift's, ImageIO/DICOMDisplay.swift) and header values one
-// element at a time, so the Swift side decides what it ever reads (never names, IDs or dates).
+// GDCM is C++ and reports failures with exceptions and bool returns. The shim (shim.cpp) catches every
+// exception at this boundary and returns one of the codes below with a message. Its one user is
+// cohort-dicom-helper, a process of its own (GDCM's assertions abort on some damaged files), which
+// ImageIO talks to over pipes. It hands out stored pixel values exactly as decompressed (no rescale,
+// no window, no inversion: the display chain is Swift's, ImageIO/DICOMDisplayChain.swift) and header
+// values one element at a time, so the Swift side decides what it ever reads (never names or dates).
 #ifndef COHORT_CDICOM_H
 #define COHORT_CDICOM_H
 
