@@ -119,7 +119,7 @@ install: build
 	install -d "$(DESTDIR)$(PREFIX)/share/cohort"
 	install -m 0644 bench/train_ddp.py bench/torch_models.py "$(DESTDIR)$(PREFIX)/share/cohort/"
 	install -d "$(DESTDIR)$(PREFIX)/share/doc/cohort"
-	install -m 0644 docs/daemon.md "$(DESTDIR)$(PREFIX)/share/doc/cohort/daemon.md"
+	install -m 0644 docs/daemon.md docs/dicom.md "$(DESTDIR)$(PREFIX)/share/doc/cohort/"
 	install -m 0644 systemd/cohort.sysusers "$(DESTDIR)$(PREFIX)/lib/sysusers.d/cohort.conf"
 	install -m 0644 systemd/cohort.tmpfiles "$(DESTDIR)$(PREFIX)/lib/tmpfiles.d/cohort.conf"
 	@if [ -e "$(DESTDIR)/etc/cohort/cohortd.yaml" ]; then \
