@@ -189,19 +189,6 @@ extern "C" long cohort_dicom_string(const cohort_dicom *dicom, uint16_t group, u
     }
 }
 
-extern "C" long cohort_dicom_sequence_items(const cohort_dicom *dicom, uint16_t group, uint16_t element) {
-    try {
-        const gdcm::DataSet &dataSet = dicom->reader.GetFile().GetDataSet();
-        const gdcm::Tag tag(group, element);
-        if (!dataSet.FindDataElement(tag)) return -1;
-        gdcm::SmartPointer<gdcm::SequenceOfItems> sequence = dataSet.GetDataElement(tag).GetValueAsSQ();
-        if (!sequence) return -1;
-        return static_cast<long>(sequence->GetNumberOfItems());
-    } catch (...) {
-        return -1;
-    }
-}
-
 extern "C" long cohort_dicom_lut(
     const cohort_dicom *dicom, uint16_t sequence_element, uint32_t item, uint16_t descriptor[3], int *descriptor_vr,
     uint16_t *data, size_t capacity) {

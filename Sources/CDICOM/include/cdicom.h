@@ -64,9 +64,6 @@ cohort_dicom_status cohort_dicom_image_info(const cohort_dicom *dicom, cohort_di
 /// and a NUL; returns the full length, or -1 when the element is absent.
 long cohort_dicom_string(const cohort_dicom *dicom, uint16_t group, uint16_t element, char *buffer, size_t capacity);
 
-/// The number of items in top-level sequence (group, element); -1 when absent or not a sequence.
-long cohort_dicom_sequence_items(const cohort_dicom *dicom, uint16_t group, uint16_t element);
-
 /// A lookup table from item `item` (0-based) of top-level sequence (0028, sequence_element): the
 /// Modality LUT Sequence (0x3000) or the VOI LUT Sequence (0x3010). `descriptor` receives the LUT
 /// Descriptor's three raw 16-bit values; `descriptor_vr` 1 when its VR is SS, 0 when US, -1 when the
