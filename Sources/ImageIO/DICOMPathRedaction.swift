@@ -26,6 +26,6 @@ public enum DICOMPathRedaction {
         guard fstat(fd, &status) == 0, (status.st_mode & S_IFMT) == S_IFREG else { return false }
         var head = [UInt8](repeating: 0, count: 132)
         let n = head.withUnsafeMutableBytes { pread(fd, $0.baseAddress, 132, 0) }
-        return n == 132 && head[128...].elementsEqual(Array("DICM".utf8))
+        return n == 132 && head.withUnsafeBytes { DICOMDecoder.isDICOM($0) }
     }
 }

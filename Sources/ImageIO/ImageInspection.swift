@@ -34,26 +34,26 @@ public struct ImageInspection: Codable, Sendable, Equatable {
     public static func inspect(_ path: String, decoder: ImageDecoder = ImageDecoder(), gate: DICOMGate = DICOMGate(), showDICOMPaths: Bool = false)
         -> ImageInspection
     {
-        let shownPath = showDICOMPaths ? path : DICOMPathRedaction.shown(path)
-        var report = ImageInspection(path: shownPath, ok: false)
-        if shownPath != path || DICOMPathRedaction.isDICOM(path) {
-            report.dicom = try? decoder.dicomDescription(path: path)
-            report.dicom?.groupKey = nil
-            report.gate = report.dicom.map { gate.refusal($0) ?? "accepted" }
-        }
+        let isDICOM = DICOMPathRedaction.isDICOM(path)
+        var report = ImageInspection(path: isDICOM && !showDICOMPaths ? DICOMPathRedaction.redacted(path) : path, ok: false)
         do {
             let decoded = try decoder.decode(path: path)
             report.ok = true
             report.fill(decoded.info)
+            report.dicom = decoded.dicom
             if !decoded.text.isEmpty {
                 report.metadata = Dictionary(decoded.text.map { ($0.key, $0.value) }, uniquingKeysWith: { first, _ in first })
             }
         } catch {
             report.reason = error.message
             report.code = error.code
-            // Report whatever the headers still tell (a CMYK JPEG's size, a bomb's claimed size).
+            // Report whatever the headers still tell (a CMYK JPEG's size, a bomb's claimed size, a
+            // refused DICOM object's attributes).
             if let info = try? decoder.info(path: path) { report.fill(info) }
+            if isDICOM { report.dicom = try? decoder.dicomDescription(path: path) }
         }
+        report.dicom?.groupKey = nil
+        report.gate = report.dicom.map { gate.refusal($0) ?? "accepted" }
         return report
     }
 
