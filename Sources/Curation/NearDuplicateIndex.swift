@@ -1,9 +1,12 @@
 // Near-duplicate groups of one dataset, kept in memory for incremental ingest: a new image is compared
-// with every active image (perceptual-hash prefilter, aligned pixel distance to confirm), joins the
-// group of its matches and of the images sharing its file-name group key (dataset.<name>.group_pattern:
-// one patient), merging groups it bridges, and the group's split follows DataSplit's rule. It is the
-// incremental form of the batch grouping (`NearDuplicates.pairs` + `groups`) and uses the same match test
-// (`NearDuplicates.distance`): on the same images both give the same groups (CurationTests).
+// with every active image (perceptual-hash prefilter, AlignmentBound's exact screen, aligned pixel
+// distance to confirm), joins the group of its matches and of the images sharing its file-name group key
+// (dataset.<name>.group_pattern: one patient), merging groups it bridges, and the group's split follows
+// DataSplit's rule. It is the incremental form of the batch grouping (`NearDuplicates.pairs` + `groups`)
+// and uses the same match test (`NearDuplicates.distance`): on the same images both give the same groups
+// (CurationTests). Entries live in slots (contiguous hashes and bound rows, so a lookup streams through
+// memory), with maps from group, key and content hash to members, so no step walks every entry except the
+// hash prefilter.
 import Foundation
 
 public final class NearDuplicateIndex: @unchecked Sendable {
@@ -17,44 +20,151 @@ public final class NearDuplicateIndex: @unchecked Sendable {
         public var side: DataSplit?
     }
 
-    public private(set) var entries: [Int64: Entry] = [:]
+    /// An image prepared for the index: its fingerprint with the bound's two views of its thumbnail.
+    /// Preparing is the costly part of a lookup (≈ 1 ms) and needs no index: cohortd prepares while
+    /// decoding, on every worker, before its catalog transaction.
+    public struct Prepared: Sendable {
+        public var print: ImageFingerprint
+        var reference: AlignmentBound.Reference
+        var query: AlignmentBound.Query
+
+        public init(_ print: ImageFingerprint) {
+            self.print = print
+            reference = AlignmentBound.reference(print.thumbnail)
+            query = AlignmentBound.query(print.thumbnail)
+        }
+    }
+
+    private var slots: [Entry] = []
+    private var slotOf: [Int64: Int] = [:]
+    /// Per slot, beside `slots`, what the hash scan reads (so it streams through plain arrays).
+    private var groups: [Int64] = []
+    private var hashes: [UInt64] = []
+    private var mirroredHashes: [UInt64] = []
+    private var bounds = ReferenceRows()
+    private var membersOf: [Int64: Set<Int64>] = [:]
+    private var idsWithKey: [String: Set<Int64>] = [:]
+    private var idsWithContent: [String: Set<Int64>] = [:]
+
+    /// What the last lookup compared: hash candidates, and those the exact screen left for the pixel search.
+    public struct LookupStatistics: Sendable {
+        public var candidates = 0
+        public var open = 0
+    }
+    public private(set) var lastLookup = LookupStatistics()
 
     public init() {}
 
-    public var count: Int { entries.count }
+    public var count: Int { slots.count }
+
+    /// Every entry by id (tests and diagnostics; builds a dictionary).
+    public var entries: [Int64: Entry] { Dictionary(uniqueKeysWithValues: slots.map { ($0.id, $0) }) }
 
     public func insert(id: Int64, print: ImageFingerprint, group: Int64, key: String? = nil, side: DataSplit? = nil) {
-        entries[id] = Entry(id: id, print: print, group: group, key: key, side: side)
+        insert(id: id, print: print, reference: AlignmentBound.reference(print.thumbnail), group: group, key: key, side: side)
     }
 
-    public func remove(id: Int64) { entries[id] = nil }
+    public func insert(id: Int64, prepared: Prepared, group: Int64, key: String? = nil, side: DataSplit? = nil) {
+        insert(id: id, print: prepared.print, reference: prepared.reference, group: group, key: key, side: side)
+    }
 
-    /// Groups whose members match `print`, compared on up to `workers` threads (a dataset of look-alike
+    /// Inserts with an already computed bound reference (a restart restores thousands in parallel first).
+    public func insert(id: Int64, print: ImageFingerprint, reference: AlignmentBound.Reference, group: Int64, key: String?, side: DataSplit?) {
+        remove(id: id)
+        slotOf[id] = slots.count
+        slots.append(Entry(id: id, print: print, group: group, key: key, side: side))
+        groups.append(group)
+        hashes.append(print.hash)
+        mirroredHashes.append(print.mirroredHash)
+        bounds.append(reference)
+        membersOf[group, default: []].insert(id)
+        if let key { idsWithKey[key, default: []].insert(id) }
+        idsWithContent[print.contentHash, default: []].insert(id)
+    }
+
+    public func remove(id: Int64) {
+        guard let slot = slotOf.removeValue(forKey: id) else { return }
+        let entry = slots[slot]
+        Self.drop(id, from: &membersOf, at: entry.group)
+        if let key = entry.key { Self.drop(id, from: &idsWithKey, at: key) }
+        Self.drop(id, from: &idsWithContent, at: entry.print.contentHash)
+        let last = slots.count - 1
+        if slot != last {
+            slots[slot] = slots[last]
+            groups[slot] = groups[last]
+            hashes[slot] = hashes[last]
+            mirroredHashes[slot] = mirroredHashes[last]
+            slotOf[slots[slot].id] = slot
+        }
+        slots.removeLast()
+        groups.removeLast()
+        hashes.removeLast()
+        mirroredHashes.removeLast()
+        bounds.remove(at: slot)
+    }
+
+    private static func drop<K: Hashable>(_ id: Int64, from map: inout [K: Set<Int64>], at key: K) {
+        map[key]?.remove(id)
+        if map[key]?.isEmpty == true { map[key] = nil }
+    }
+
+    /// Groups whose members match `print`, confirmed on up to `workers` threads (a dataset of look-alike
     /// scans, such as chest X-rays, sends many candidates past the hash prefilter).
-    public func matchingGroups(_ print: ImageFingerprint, key: String? = nil, workers available: Int) -> Set<Int64> {
-        let all = Array(entries.values)
-        let sameKey = key.map { key in all.filter { $0.key == key }.map(\.group) } ?? []
-        let workers = max(1, min(available, all.count / 256))
-        let found = ParallelMap.map(workers) { worker -> [Int64] in
-            stride(from: worker, to: all.count, by: workers).compactMap { i in
-                NearDuplicates.distance(print, all[i].print) != nil ? all[i].group : nil
+    public func matchingGroups(_ print: ImageFingerprint, key: String? = nil, workers: Int) -> Set<Int64> {
+        matchingGroups(print, query: nil, key: key, workers: workers)
+    }
+
+    public func matchingGroups(_ prepared: Prepared, key: String? = nil, workers: Int) -> Set<Int64> {
+        matchingGroups(prepared.print, query: prepared.query, key: key, workers: workers)
+    }
+
+    private func matchingGroups(_ print: ImageFingerprint, query: AlignmentBound.Query?, key: String?, workers available: Int) -> Set<Int64> {
+        var found = Set<Int64>()
+        if let key { for id in idsWithKey[key] ?? [] { found.insert(slots[slotOf[id]!].group) } }
+        for id in idsWithContent[print.contentHash] ?? [] { found.insert(slots[slotOf[id]!].group) }
+        // Hash candidates in groups not matched yet: a group found once needs no second witness.
+        var candidates: [Int] = []
+        hashes.withUnsafeBufferPointer { hashes in
+            mirroredHashes.withUnsafeBufferPointer { mirrored in
+                groups.withUnsafeBufferPointer { groups in
+                    for slot in 0..<hashes.count {
+                        let bits = min((print.hash ^ hashes[slot]).nonzeroBitCount, (print.hash ^ mirrored[slot]).nonzeroBitCount)
+                        if bits <= NearDuplicates.hammingThreshold && (found.isEmpty || !found.contains(groups[slot])) { candidates.append(slot) }
+                    }
+                }
             }
         }
-        return Set(found.joined()).union(sameKey)
+        lastLookup = LookupStatistics(candidates: candidates.count)
+        guard !candidates.isEmpty else { return found }
+        let open = bounds.survivors(of: candidates, query: query ?? AlignmentBound.query(print.thumbnail))
+        lastLookup.open = open.count
+        let workers = max(1, min(available, open.count / 16))
+        let confirmed = ParallelMap.map(workers) { worker -> [Int64] in
+            stride(from: worker, to: open.count, by: workers).compactMap { i in
+                let entry = slots[open[i]]
+                return NearDuplicates.distance(print, entry.print) != nil ? entry.group : nil
+            }
+        }
+        return found.union(confirmed.joined())
     }
 
-    /// Moves every member of `groups` to `target`; returns the ids that moved.
-    public func merge(_ groups: Set<Int64>, into target: Int64) -> [Int64] {
+    /// Moves every member of the `merged` groups to `target`; returns the ids that moved.
+    public func merge(_ merged: Set<Int64>, into target: Int64) -> [Int64] {
         var moved: [Int64] = []
-        for (id, entry) in entries where groups.contains(entry.group) && entry.group != target {
-            entries[id]!.group = target
-            moved.append(id)
+        for group in merged where group != target {
+            for id in membersOf.removeValue(forKey: group) ?? [] {
+                let slot = slotOf[id]!
+                slots[slot].group = target
+                groups[slot] = target
+                membersOf[target, default: []].insert(id)
+                moved.append(id)
+            }
         }
-        return moved
+        return moved.sorted()
     }
 
     /// Members of a group.
-    public func members(of group: Int64) -> [Entry] { entries.values.filter { $0.group == group } }
+    public func members(of group: Int64) -> [Entry] { (membersOf[group] ?? []).sorted().map { slots[slotOf[$0]!] } }
 
     /// The split of `group` (DataSplit: by its smallest group key, else validation only if every
     /// member's own hash says validation) — except that a group with a member already on the train side
@@ -64,7 +174,7 @@ public final class NearDuplicateIndex: @unchecked Sendable {
         let members = members(of: group)
         let rule = DataSplit.side(contentHashes: members.map(\.print.contentHash), keys: members.map(\.key), validationFraction: validationFraction)
         let side = members.contains { $0.side == .train } ? .train : rule
-        for member in members { entries[member.id]!.side = side }
+        for member in members { slots[slotOf[member.id]!].side = side }
         return side
     }
 }

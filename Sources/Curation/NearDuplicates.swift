@@ -41,22 +41,45 @@ public enum NearDuplicates {
     }
 
     /// All confirmed duplicate pairs among `prints` (within `left`, or between `left` and `right`),
-    /// exact ones included, ordered by first index. Candidates are confirmed in parallel.
+    /// exact ones included, ordered by first index. Hash candidates go through AlignmentBound's exact
+    /// screen before the pixel search (`screened: false` skips it, for benchmarks that check it changes
+    /// nothing); rows are compared in parallel.
     public static func pairs(
         _ prints: [ImageFingerprint], between left: Range<Int>? = nil, and right: Range<Int>? = nil,
-        workers: Int = ParallelMap.processors
+        workers: Int = ParallelMap.processors, screened: Bool = true
     ) -> [Pair] {
         let rows = Array(left ?? 0..<prints.count)
+        // Only images that can be the second of a pair need a bound reference.
+        let seconds = right ?? (rows.first.map { $0 + 1 } ?? 0)..<prints.count
+        let references = ReferenceRows(
+            screened ? ParallelMap.map(seconds.count, workers: workers) { AlignmentBound.reference(prints[seconds.lowerBound + $0].thumbnail) } : [])
         return ParallelMap.map(rows.count, workers: workers) { r -> [Pair] in
             let i = rows[r]
             var local: [Pair] = []
+            var candidates: [Int] = []
             for j in right ?? (i + 1)..<prints.count {
-                if let distance = distance(prints[i], prints[j]) {
-                    local.append(Pair(first: i, second: j, distance: distance, exact: prints[i].contentHash == prints[j].contentHash))
+                if prints[i].contentHash == prints[j].contentHash {
+                    local.append(Pair(first: i, second: j, distance: 0, exact: true))
+                } else if hashCandidates(prints[i], prints[j]) {
+                    candidates.append(j - seconds.lowerBound)
                 }
             }
-            return local
+            if !candidates.isEmpty {
+                let open = screened ? references.survivors(of: candidates, query: AlignmentBound.query(prints[i].thumbnail)) : candidates
+                for row in open {
+                    let j = row + seconds.lowerBound
+                    if let distance = distance(prints[i], prints[j]) {
+                        local.append(Pair(first: i, second: j, distance: distance, exact: false))
+                    }
+                }
+            }
+            return local.sorted { $0.second < $1.second }
         }.flatMap { $0 }
+    }
+
+    /// The perceptual-hash prefilter: at most `hammingThreshold` bits apart, either way round.
+    static func hashCandidates(_ a: ImageFingerprint, _ b: ImageFingerprint) -> Bool {
+        min((a.hash ^ b.hash).nonzeroBitCount, (a.hash ^ b.mirroredHash).nonzeroBitCount) <= hammingThreshold
     }
 
     /// The aligned distance between two images when they are exact or near duplicates (0 for identical
@@ -64,8 +87,7 @@ public enum NearDuplicates {
     /// aligned pixel distance to confirm.
     public static func distance(_ a: ImageFingerprint, _ b: ImageFingerprint) -> Float? {
         if a.contentHash == b.contentHash { return 0 }
-        let bits = min((a.hash ^ b.hash).nonzeroBitCount, (a.hash ^ b.mirroredHash).nonzeroBitCount)
-        guard bits <= hammingThreshold else { return nil }
+        guard hashCandidates(a, b) else { return nil }
         let d = alignedDistance(a.thumbnail, b.thumbnail, stopBelow: distanceThreshold, giveUpAbove: distanceThreshold)
         return d <= distanceThreshold ? d : nil
     }
@@ -134,6 +156,10 @@ struct AlignmentPlan: Sendable {
     /// Covered pixels per row (the abandon test runs once per row).
     var rows: [Int] = []
     var count: Int { aIndex.count }
+    let scale: Float
+    let dy: Int
+    let dx: Int
+    let mirrored: Bool
 
     /// Every alignment, likeliest first: scale 1 before 0.9 and 1.1, small shifts before large, plain before mirrored.
     static let all: [AlignmentPlan] = {
@@ -151,18 +177,14 @@ struct AlignmentPlan: Sendable {
     }()
 
     init(scale: Float, dy: Int, dx: Int, mirrored: Bool) {
+        (self.scale, self.dy, self.dx, self.mirrored) = (scale, dy, dx, mirrored)
         let size = Self.size
-        let centre = Float(size - 1) / 2
+        let (ys, xs) = (Self.axis(scale: scale, shift: dy, mirrored: false), Self.axis(scale: scale, shift: dx, mirrored: mirrored))
         for y in 0..<size {
-            let sy = (Float(y) - centre) / scale + centre + Float(dy)
-            if sy < 0 || sy > Float(size - 1) { continue }
-            let y0 = min(Int(sy), size - 2), wy = sy - Float(min(Int(sy), size - 2))
+            guard let (y0, wy) = ys[y] else { continue }
             var inRow = 0
             for x in 0..<size {
-                let sxRaw = (Float(x) - centre) / scale + centre + Float(dx)
-                if sxRaw < 0 || sxRaw > Float(size - 1) { continue }
-                let sx = mirrored ? Float(size - 1) - sxRaw : sxRaw
-                let x0 = min(Int(sx), size - 2), wx = sx - Float(min(Int(sx), size - 2))
+                guard let (x0, wx) = xs[x] else { continue }
                 aIndex.append(Int32(y * size + x))
                 bIndex.append(Int32(y0 * size + x0))
                 fx.append(wx)
@@ -170,6 +192,20 @@ struct AlignmentPlan: Sendable {
                 inRow += 1
             }
             if inRow > 0 { rows.append(inRow) }
+        }
+    }
+
+    /// One axis of a plan — a plan is the product of a row axis (scale, dy) and a column axis (scale, dx,
+    /// mirror): per output coordinate, the first of the two input samples it interpolates and the second's
+    /// weight, or nil when the output coordinate is not covered.
+    static func axis(scale: Float, shift: Int, mirrored: Bool) -> [(first: Int, weight: Float)?] {
+        let centre = Float(size - 1) / 2
+        return (0..<size).map { o in
+            let raw = (Float(o) - centre) / scale + centre + Float(shift)
+            if raw < 0 || raw > Float(size - 1) { return nil }
+            let s = mirrored ? Float(size - 1) - raw : raw
+            let first = min(Int(s), size - 2)
+            return (first, s - Float(first))
         }
     }
 }

@@ -9,7 +9,9 @@ struct BenchCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "bench",
         abstract: "Benchmark the math and image pipeline (use a release build).",
-        subcommands: [BenchSgemmCommand.self, BenchDecodeCommand.self, BenchTrainCommand.self])
+        subcommands: [
+            BenchSgemmCommand.self, BenchDecodeCommand.self, BenchTrainCommand.self, BenchIngestCommand.self, BenchNearDuplicatesCommand.self
+        ])
 }
 
 /// Prints a Codable value as JSON on one line.
