@@ -73,3 +73,15 @@ if command -v gdcmconv >/dev/null && /usr/bin/python3 -c "import pydicom" 2>/dev
 else
   echo "DICOM decode benchmark skipped: needs libgdcm-tools, dcmtk and python3-pydicom (make test-deps installs them)"
 fi
+
+# Ingest: a burst of chest X-rays dropped into a fresh cohortd, beside a Pillow script doing the decode +
+# resize + hash part of it; then the near-duplicate index alone at 1k/10k/50k fingerprints.
+if [ -d "$shared/chest-xray/train" ]; then
+  echo
+  echo "ingest (CPU: $(lscpu | sed -n 's/^Model name: *//p'))"
+  "$bin/cohort" bench ingest --dir "$shared/chest-xray/train" --files 10000
+  /usr/bin/python3 bench/ingest_pillow.py --dir "$shared/chest-xray/train"
+  "$bin/cohort" bench near-duplicates
+else
+  echo "ingest benchmark skipped: $shared/chest-xray/train is absent"
+fi

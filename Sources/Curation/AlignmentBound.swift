@@ -18,7 +18,7 @@ import Foundation
 public enum AlignmentBound {
     static let size = ImageFingerprint.thumbnailSize
     /// Frequencies kept: u + v ≤ this.
-    static let maxFrequencySum = 10
+    static let maxFrequencySum = 12
     /// (u, v) of every kept frequency, u the vertical one.
     static let frequencies: [(u: Int, v: Int)] = (0...maxFrequencySum).flatMap { u in (0...(maxFrequencySum - u)).map { (u, $0) } }
     /// Number of kept frequencies (66).

@@ -57,6 +57,9 @@ public final class NearDuplicateIndex: @unchecked Sendable {
 
     public var count: Int { slots.count }
 
+    /// Whether an image with exactly these pixels is in the index.
+    public func contains(contentHash: String) -> Bool { idsWithContent[contentHash] != nil }
+
     /// Every entry by id (tests and diagnostics; builds a dictionary).
     public var entries: [Int64: Entry] { Dictionary(uniqueKeysWithValues: slots.map { ($0.id, $0) }) }
 
