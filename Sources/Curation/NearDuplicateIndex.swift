@@ -21,7 +21,7 @@ public final class NearDuplicateIndex: @unchecked Sendable {
     }
 
     /// An image prepared for the index: its fingerprint with the bound's two views of its thumbnail.
-    /// Preparing is the costly part of a lookup (≈ 1 ms) and needs no index: cohortd prepares while
+    /// Preparing is the costly part of a lookup (≈ 0.5 ms) and needs no index: cohortd prepares while
     /// decoding, on every worker, before its catalog transaction.
     public struct Prepared: Sendable {
         public var print: ImageFingerprint
