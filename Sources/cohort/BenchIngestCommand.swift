@@ -218,6 +218,28 @@ struct BenchNearDuplicatesCommand: ParsableCommand {
         let folder = try ImageFolder(root: root)
         let (prints, refused) = LeakageAudit.fingerprints(folder.items.map(\.path), modelSize: imageSize)
         let kept = prints.compactMap { $0 }
+        // How much of the pixel search the screen leaves: the last 300 images looked up among the others.
+        let lookups = min(300, kept.count / 2)
+        let index = NearDuplicateIndex()
+        let references = ParallelMap.map(kept.count - lookups) { AlignmentBound.reference(kept[$0].thumbnail) }
+        for (i, reference) in references.enumerated() {
+            index.insert(id: Int64(i), print: kept[i], reference: reference, group: Int64(i), key: nil, side: nil)
+        }
+        var candidates = 0, open = 0
+        let prepared = ParallelMap.map(lookups) { NearDuplicateIndex.Prepared(kept[kept.count - lookups + $0]) }
+        let start = Date()
+        for print in prepared {
+            _ = index.matchingGroups(print, workers: 1)
+            candidates += index.lastLookup.candidates
+            open += index.lastLookup.open
+        }
+        print(
+            String(
+                format: "%@: per lookup among %d images: %.0f hash candidates, %.1f left open by the screen for the pixel search; %.2f ms per search",
+                root, kept.count - lookups, Double(candidates) / Double(lookups), Double(open) / Double(lookups),
+                Date().timeIntervalSince(start) * 1000 / Double(lookups)))
+        fflush(nil)  // the unscreened grouping below takes minutes
+        // The batch grouping with and without the screen: the same pairs, at what speed.
         let t0 = Date()
         let screened = NearDuplicates.pairs(kept)
         let t1 = Date()
@@ -229,23 +251,6 @@ struct BenchNearDuplicatesCommand: ParsableCommand {
                 format: "%@: %d images (%d refused), %d duplicate pairs; grouping %.1f s with the screen, %.1f s without; pairs identical: %@",
                 root, kept.count, refused.count, screened.count, t1.timeIntervalSince(t0), t2.timeIntervalSince(t1), same ? "yes" : "NO"))
         if !same { throw ExitCode(1) }
-        // How much of the pixel search the screen leaves: the last 300 images looked up among the others.
-        let lookups = min(300, kept.count / 2)
-        let index = NearDuplicateIndex()
-        let references = ParallelMap.map(kept.count - lookups) { AlignmentBound.reference(kept[$0].thumbnail) }
-        for (i, reference) in references.enumerated() {
-            index.insert(id: Int64(i), print: kept[i], reference: reference, group: Int64(i), key: nil, side: nil)
-        }
-        var candidates = 0, open = 0
-        for print in kept.suffix(lookups) {
-            _ = index.matchingGroups(NearDuplicateIndex.Prepared(print), workers: 1)
-            candidates += index.lastLookup.candidates
-            open += index.lastLookup.open
-        }
-        print(
-            String(
-                format: "per lookup among %d images: %.0f hash candidates, %.1f left open by the screen for the pixel search",
-                kept.count - lookups, Double(candidates) / Double(lookups), Double(open) / Double(lookups)))
     }
 
     private func median(_ values: [Double]) -> Double { values.sorted()[values.count / 2] }
