@@ -3,15 +3,16 @@
 // `b` it samples, W_P):
 //   S_P(a, b) = Σ_{i∈C_P} (a_i − (W_P b)_i)² = α_P(a) + β_P(b) − 2⟨â_P, b⟩,   â_P = W_Pᵀ(a on C_P),
 // with α_P = Σ_{C_P} a² and β_P = Σ_{C_P} (W_P b)². Split b and â_P into their parts in the span of the
-// orthonormal 2-D DCT-II frequencies with u + v ≤ 10 (66 of the 1,024) and the rest; Cauchy–Schwarz on
+// orthonormal 2-D DCT-II frequencies with u + v ≤ 12 (91 of the 1,024) and the rest; Cauchy–Schwarz on
 // the rest gives ⟨â_P, b⟩ ≤ ⟨ĉ_P, c_b⟩ + ‖â_P⊥‖·‖b⊥‖, so
 //   S_P ≥ α_P + β_P − 2(⟨ĉ_P, c_b⟩ + ‖â_P⊥‖·‖b⊥‖).
 // A pair is a near duplicate only if some plan has S_P ≤ t²·|C_P| (t = NearDuplicates.distanceThreshold);
 // when the bound exceeds that for every plan — by a margin far above float rounding — the pixel search
-// could not confirm the pair either, and it is skipped. Thumbnails are smooth, so the 66 frequencies hold
-// most of their energy and the bound is tight: on chest X-rays, where half of all pairs pass the hash
-// prefilter, it settles 99.8% of those pairs with one 66-long dot product per plan (one GEMM row) instead
-// of 150 pixel alignments. The screen never changes a result, only how fast it is reached.
+// could not confirm the pair either, and it is skipped. Thumbnails are smooth, so the kept frequencies
+// hold most of their energy and the bound is tight: on chest X-rays, where half of all pairs pass the hash
+// prefilter, it leaves 4 of ~2,300 candidates per lookup to the pixel search, at the cost of one 91-long
+// dot product per plan (one GEMM row) instead of 150 pixel alignments. The screen never changes a result,
+// only how fast it is reached (docs/engine.md, "Ingest").
 import BLAS
 import Foundation
 
@@ -21,7 +22,7 @@ public enum AlignmentBound {
     static let maxFrequencySum = 12
     /// (u, v) of every kept frequency, u the vertical one.
     static let frequencies: [(u: Int, v: Int)] = (0...maxFrequencySum).flatMap { u in (0...(maxFrequencySum - u)).map { (u, $0) } }
-    /// Number of kept frequencies (66).
+    /// Number of kept frequencies (91).
     static let k = frequencies.count
     static let plans = AlignmentPlan.all
     /// t²·|C_P| per plan: S_P at or below it confirms the pair.

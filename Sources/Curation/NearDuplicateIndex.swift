@@ -131,8 +131,11 @@ public final class NearDuplicateIndex: @unchecked Sendable {
             mirroredHashes.withUnsafeBufferPointer { mirrored in
                 groups.withUnsafeBufferPointer { groups in
                     for slot in 0..<hashes.count {
-                        let bits = min((print.hash ^ hashes[slot]).nonzeroBitCount, (print.hash ^ mirrored[slot]).nonzeroBitCount)
-                        if bits <= NearDuplicates.hammingThreshold && (found.isEmpty || !found.contains(groups[slot])) { candidates.append(slot) }
+                        if NearDuplicates.hashCandidates(print.hash, hashes[slot], mirrored: mirrored[slot])
+                            && (found.isEmpty || !found.contains(groups[slot]))
+                        {
+                            candidates.append(slot)
+                        }
                     }
                 }
             }

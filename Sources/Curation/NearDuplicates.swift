@@ -79,7 +79,13 @@ public enum NearDuplicates {
 
     /// The perceptual-hash prefilter: at most `hammingThreshold` bits apart, either way round.
     static func hashCandidates(_ a: ImageFingerprint, _ b: ImageFingerprint) -> Bool {
-        min((a.hash ^ b.hash).nonzeroBitCount, (a.hash ^ b.mirroredHash).nonzeroBitCount) <= hammingThreshold
+        hashCandidates(a.hash, b.hash, mirrored: b.mirroredHash)
+    }
+
+    /// The same test on raw hashes (`a`'s hash against `b`'s and its mirror's), for NearDuplicateIndex's scan
+    /// over its hash arrays.
+    static func hashCandidates(_ hash: UInt64, _ other: UInt64, mirrored: UInt64) -> Bool {
+        min((hash ^ other).nonzeroBitCount, (hash ^ mirrored).nonzeroBitCount) <= hammingThreshold
     }
 
     /// The aligned distance between two images when they are exact or near duplicates (0 for identical

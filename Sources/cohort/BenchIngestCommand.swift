@@ -93,10 +93,12 @@ struct BenchIngestCommand: ParsableCommand {
             try FileManager.default.linkItem(atPath: item.path, toPath: "\(root)/incoming/\(folder.classes[item.classIndex])/\(copy)\(name)")
         }
         var counts: [CatalogClassCounts] = []
+        var catalog: CatalogDatabase?  // opened once the daemon has created it
         try waitFor(seconds: 3600, "the catalog to hold \(count) rows") {
-            guard FileManager.default.fileExists(atPath: catalogPath), let catalog = try? CatalogDatabase(path: catalogPath, readOnly: true) else {
-                return false
+            if catalog == nil && FileManager.default.fileExists(atPath: catalogPath) {
+                catalog = try? CatalogDatabase(path: catalogPath, readOnly: true)
             }
+            guard let catalog else { return false }
             counts = (try? catalog.classCounts()) ?? []
             return counts.reduce(0) { $0 + $1.real + $1.duplicates + $1.quarantined } >= count
         }
