@@ -75,7 +75,7 @@ let package = Package(
             dependencies: ["ImageIO", "BLAS", "ContentHash"]),
         .target(
             name: "Training",
-            dependencies: ["Curation", "Models", "NN", "Kernels", "Tensor", "BLAS", "ImageIO", "ContentHash"],
+            dependencies: ["Curation", "Models", "NN", "Kernels", "Tensor", "BLAS", "ImageIO", "ContentHash", "AtomicFile"],
             swiftSettings: numericSettings),
         .target(name: "ImageIO", dependencies: ["CPNG", "CTurboJPEG", "ContentHash", "AtomicFile"]),
         .target(name: "FileWatch", dependencies: ["CInotifyTools"]),

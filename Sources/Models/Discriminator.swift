@@ -2,7 +2,9 @@
 // Conv k4 s2 p1 → LeakyReLU(0.2) → [Conv k4 s2 p1 → BN → LeakyReLU(0.2)]… → flatten f (NCHW order)
 // → D(x, y) = Linear(f) + ⟨embed(y), f⟩. Names match bench/torch_models.py (`conv0`, `blocks.<3i>`,
 // `blocks.<3i+1>`, `fc`, `embed`). `backward(…, parameterGradients: false)` is the frozen D of the
-// generator step: it returns dL/dimage without touching D's gradients.
+// generator step: it returns dL/dimage without touching D's gradients. `conditioningWeight` λ scales the
+// projection term, D(x, y) = Linear(f) + λ·⟨embed(y), f⟩: transitional conditioning ramps it from an
+// unconditional D (λ = 0) to the projection discriminator (λ = 1; Shahbazi et al., ICLR 2022).
 import Kernels
 import NN
 import Tensor
@@ -24,6 +26,9 @@ public final class Discriminator {
 
     public let configuration: Configuration
     public let store = ParameterStore()
+    /// λ of transitional conditioning: the weight of the class projection in the score (1: the projection
+    /// discriminator; 0: unconditional). Not a parameter; the trainer sets it from its schedule.
+    public var conditioningWeight: Float = 1
     let workspace = Workspace()
     let conv0: Conv2D
     let act0 = ActivationLayer(.leakyReLU(0.2))
@@ -81,7 +86,7 @@ public final class Discriminator {
             var projection: Float = 0
             let fi = f.data + i * c.featureCount, ei = e.data + i * c.featureCount
             for j in 0..<c.featureCount { projection += fi[j] * ei[j] }
-            scores[i] = linear[i] + projection
+            scores[i] = linear[i] + conditioningWeight * projection
         }
         saved[slot] = (labels, f)
         return scores
@@ -102,9 +107,10 @@ public final class Discriminator {
         for i in 0..<n {
             let row = table + labels[i] * c.featureCount
             let dfi = df.data + i * c.featureCount, fi = f.data + i * c.featureCount, dei = de.data + i * c.featureCount
+            let dProjection = conditioningWeight * dScores[i]
             for j in 0..<c.featureCount {
-                dfi[j] += dScores[i] * row[j]
-                dei[j] = dScores[i] * fi[j]
+                dfi[j] += dProjection * row[j]
+                dei[j] = dProjection * fi[j]
             }
         }
         embed.backward(de, slot: slot, parameterGradients: parameterGradients)

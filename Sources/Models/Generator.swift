@@ -4,6 +4,8 @@
 // bench/torch_models.py (`embed`, `fc`, `bn0`, `blocks.<3i>`, `blocks.<3i+1>`, `out`). With
 // `conditionalNorm`, every up-block's batch norm is class-conditional (ConditionalBatchNorm: per-class
 // γ and β, `blocks.<3i+1>.gamma.weight` / `.beta.weight` / `.bn.*`), so the class shapes every block.
+// `conditioningWeight` λ scales the class embedding at the input (z ⊕ λ·embed(y)): transitional
+// conditioning ramps it from 0 (an unconditional generator) to 1 (Shahbazi et al., ICLR 2022).
 import Kernels
 import NN
 import Tensor
@@ -32,6 +34,9 @@ public final class Generator {
 
     public let configuration: Configuration
     public let store = ParameterStore()
+    /// λ of transitional conditioning: the class embedding enters as λ·embed(y) (1: ordinary conditioning;
+    /// 0: the class is ignored at the input). Not a parameter; the trainer sets it from its schedule.
+    public var conditioningWeight: Float = 1
     let workspace = Workspace()
     let embed: Embedding
     let fc: Linear
@@ -92,9 +97,11 @@ public final class Generator {
         var slotInput = concatenated[slot] ?? nil
         let h = reuse(&slotInput, [n, c.latentDimension + c.embeddingDimension])
         concatenated[slot] = slotInput
+        let lambda = conditioningWeight
         for i in 0..<n {
             (h.data + i * h.shape[1]).update(from: z.data + i * c.latentDimension, count: c.latentDimension)
-            (h.data + i * h.shape[1] + c.latentDimension).update(from: e.data + i * c.embeddingDimension, count: c.embeddingDimension)
+            let row = h.data + i * h.shape[1] + c.latentDimension, ei = e.data + i * c.embeddingDimension
+            for j in 0..<c.embeddingDimension { row[j] = lambda * ei[j] }
         }
         let features = bn0.forward(fc.forward(h, mode: mode, slot: slot), mode: mode, slot: slot)
         var image = seed[slot] ?? nil
@@ -127,8 +134,10 @@ public final class Generator {
         FeatureLayout.flatten(d, into: dFeatures, n: n, c: c.baseChannels, h: 4, w: 4)
         let dh = fc.backward(bn0.backward(dFeatures, slot: slot, parameterGradients: true), slot: slot, parameterGradients: true)
         let de = reuse(&dEmbedding, [n, c.embeddingDimension])
+        let lambda = conditioningWeight
         for i in 0..<n {
-            (de.data + i * c.embeddingDimension).update(from: dh.data + i * dh.shape[1] + c.latentDimension, count: c.embeddingDimension)
+            let row = dh.data + i * dh.shape[1] + c.latentDimension, dei = de.data + i * c.embeddingDimension
+            for j in 0..<c.embeddingDimension { dei[j] = lambda * row[j] }
         }
         embed.backward(de, slot: slot)
     }

@@ -5,6 +5,7 @@
 // everything on real held-out images only and test real+synthetic against real-only on the same images
 // (exact McNemar). FCD and diversity come from SyntheticQuality, as in cohortd's reports. GAN checkpoints
 // and real-only classifiers are cached (ExperimentCache), so a policy A/B retrains only what changed.
+import AtomicFile
 import Curation
 import Foundation
 import Models
@@ -38,6 +39,9 @@ public struct ExperimentConfiguration: Sendable {
     /// Also evaluate real-only and real+synthetic with test-time augmentation (TestTimeAugmentation's
     /// standard views; mirrored too when the classifier's augmentation flips), as rows of their own.
     public var testTimeAugmentation = false
+    /// Evaluate the GAN every this many steps by neighbour CAS on the validation split and keep the best
+    /// checkpoint (GeneratorSelection); nil: keep the last. Ignored with `test` (no validation split then).
+    public var ganSelectEvery: Int?
     public var cache = ExperimentCache()
 
     public init(data: String) { self.data = data }
@@ -91,30 +95,7 @@ public enum Experiment {
         let cache = configuration.cache
         let dataKey = ExperimentCache.fingerprint(train)
 
-        // 1. The GAN (cached by data, settings, steps and seed).
-        var ganSettings = configuration.gan
-        ganSettings.seed = configuration.ganSeed ?? configuration.seeds[0]
-        let ganPath = cache.path("gan", [dataKey, describe(ganSettings), "\(configuration.ganSteps)", "\(size)"])
-        let gan: GANTrainer
-        if let cached = cache.existing(ganPath), let resumed = try? GANCheckpoint.resume(from: cached) {
-            gan = resumed
-            cachedPhases.append("gan")
-            log("gan: from the cache (\(cached))")
-        } else {
-            gan = GANTrainer(classes: classes, imageSize: size, settings: ganSettings)
-            let meter = ProgressMeter(phase: "gan", total: configuration.ganSteps, printer: printer)
-            timed("gan") {
-                gan.train(
-                    on: train, steps: configuration.ganSteps,
-                    progress: { step, losses in
-                        meter.update(step, detail: String(format: "D %.3f, G %.3f", losses.discriminator, losses.generator))
-                    })
-            }
-            try cache.prepare()
-            try GANCheckpoint.save(gan, to: ganPath)
-        }
-
-        // 2. Per seed: real-only, then real+synthetic by the policy (and top-up for an A/B).
+        // The classifier recipe every variant shares.
         var modelConfiguration = configuration.classifierConfiguration
         modelConfiguration.classes = classes.count
         func settings(seed: UInt64) -> ClassifierTrainingSettings {
@@ -149,6 +130,82 @@ public enum Experiment {
             }
             return (trainer, steps)
         }
+        // Real-only, cached by data, recipe, model and seed; trained once per run (the first seed's may be
+        // needed before the GAN, as the feature network of checkpoint selection).
+        var realModels: [UInt64: (ClassifierTrainer, Int)] = [:]
+        func realOnly(seed: UInt64) throws -> (ClassifierTrainer, Int) {
+            if let known = realModels[seed] { return known }
+            let realPath = cache.path("classifier-real", [dataKey, describe(settings(seed: seed)), describe(modelConfiguration), "\(seed)"])
+            let realModel: ClassifierTrainer
+            var realSteps = settings(seed: seed).realOnlySteps(images: train.count)
+            if let cached = cache.existing(realPath),
+                let loaded = try? ClassifierTrainer.loadEvaluationWeights(
+                    from: cached, configuration: modelConfiguration, settings: settings(seed: seed))
+            {
+                realModel = loaded
+                cachedPhases.append("classifier_real_s\(seed)")
+                log("classifier real seed \(seed): from the cache")
+            } else {
+                // The first seed's real-only run records the validation curve the epoch count is chosen from
+                // (only on a validation split: with --test the evaluation set is a test set, never monitored).
+                let monitor = seed == configuration.seeds[0] && configuration.test == nil ? evaluation : nil
+                (realModel, realSteps) = trainClassifier("real", seed: seed, data: train, monitor: monitor)
+                try cache.prepare()
+                try realModel.saveEvaluationWeights(to: realPath)
+            }
+            realModels[seed] = (realModel, realSteps)
+            return (realModel, realSteps)
+        }
+
+        // 1. The GAN (cached by data, settings, steps and seed).
+        var ganSettings = configuration.gan
+        ganSettings.seed = configuration.ganSeed ?? configuration.seeds[0]
+        let selectEvery = configuration.test == nil ? configuration.ganSelectEvery : nil
+        let ganPath = cache.path(
+            "gan", [dataKey, ganKey(ganSettings), "\(configuration.ganSteps)", "\(size)"] + (selectEvery.map { ["select every \($0)"] } ?? []))
+        let selectionPath = ganPath.replacingOccurrences(of: ".safetensors", with: ".selection.json")
+        var gan: GANTrainer
+        var selection: [GeneratorSelection.Point] = []
+        if let cached = cache.existing(ganPath), let resumed = try? GANCheckpoint.resume(from: cached) {
+            gan = resumed
+            cachedPhases.append("gan")
+            log("gan: from the cache (\(cached))")
+            if selectEvery != nil, let data = FileManager.default.contents(atPath: selectionPath) {
+                selection = (try? JSONDecoder().decode([GeneratorSelection.Point].self, from: data)) ?? []
+            }
+        } else {
+            gan = GANTrainer(classes: classes, imageSize: size, settings: ganSettings)
+            let meter = ProgressMeter(phase: "gan", total: configuration.ganSteps, printer: printer)
+            func trainSteps(_ trainer: GANTrainer, _ steps: Int) {
+                trainer.train(
+                    on: train, steps: steps,
+                    progress: { step, losses in
+                        meter.update(step, detail: String(format: "D %.3f, G %.3f", losses.discriminator, losses.generator))
+                    })
+            }
+            try cache.prepare()
+            if let selectEvery {
+                // Checkpoint selection needs the fixed feature network first: the first seed's real-only classifier.
+                let featureNetwork = try realOnly(seed: configuration.seeds[0]).0
+                let judge = timed("gan_selection_setup") {
+                    GeneratorSelection(featureNetwork: featureNetwork, realValidation: evaluation, realTrain: train)
+                }
+                let chosen = try timed("gan") {
+                    try judge.trainSelecting(
+                        gan, steps: configuration.ganSteps, every: selectEvery, snapshotPath: ganPath + ".best", train: trainSteps, log: log)
+                }
+                try? FileManager.default.removeItem(atPath: ganPath + ".best")
+                gan = chosen.trainer
+                selection = chosen.points
+                log("gan selection: kept step \(chosen.best.step) of \(configuration.ganSteps)")
+                try AtomicFile.write(Array(try JSONEncoder().encode(selection)), to: selectionPath)
+            } else {
+                timed("gan") { trainSteps(gan, configuration.ganSteps) }
+            }
+            try GANCheckpoint.save(gan, to: ganPath)
+        }
+
+        // 2. Per seed: real-only, then real+synthetic by the policy (and top-up for an A/B).
         let realRows = classes.indices.map { train.rows(ofClass: $0) }
         func drawSet(_ counts: [Int], seed: UInt64, acceptance: AcceptanceJudge?) -> (LabeledImages, [Int: SyntheticDrawing]) {
             var images = LabeledImages(size: size, classes: classes)
@@ -190,25 +247,7 @@ public enum Experiment {
         var cas: [String: Double] = [:]
         var syntheticPerClass: [String: Int] = [:]
         for seed in configuration.seeds {
-            // Real-only, cached by data, recipe, model and seed.
-            let realPath = cache.path("classifier-real", [dataKey, describe(settings(seed: seed)), describe(modelConfiguration), "\(seed)"])
-            let realModel: ClassifierTrainer
-            var realSteps = settings(seed: seed).realOnlySteps(images: train.count)
-            if let cached = cache.existing(realPath),
-                let loaded = try? ClassifierTrainer.loadEvaluationWeights(
-                    from: cached, configuration: modelConfiguration, settings: settings(seed: seed))
-            {
-                realModel = loaded
-                cachedPhases.append("classifier_real_s\(seed)")
-                log("classifier real seed \(seed): from the cache")
-            } else {
-                // The first seed's real-only run records the validation curve the epoch count is chosen from
-                // (only on a validation split: with --test the evaluation set is a test set, never monitored).
-                let monitor = seed == configuration.seeds[0] && configuration.test == nil ? evaluation : nil
-                (realModel, realSteps) = trainClassifier("real", seed: seed, data: train, monitor: monitor)
-                try cache.prepare()
-                try realModel.saveEvaluationWeights(to: realPath)
-            }
+            let (realModel, realSteps) = try realOnly(seed: seed)
             outcomes["real", default: []].append(judge(realModel, evaluation, images: train.count, steps: realSteps))
             if let tta {
                 outcomes["real" + ttaSuffix, default: []].append(judge(realModel, evaluation, images: train.count, steps: realSteps, tta: tta))
@@ -307,51 +346,7 @@ public enum Experiment {
             dataset: summary, imageSize: size, ganSteps: configuration.ganSteps, ganSeed: ganSettings.seed, seeds: configuration.seeds,
             epochs: configuration.classifier.epochs, mixing: configuration.mixing,
             spectralNormalization: configuration.gan.spectralNormalization == true, cachedPhases: cachedPhases,
-            validationCurve: validationCurve, featureDiversity: featureDiversity)
-    }
-}
-
-extension Experiment {
-    typealias Outcome = (metrics: ClassificationMetrics, correct: [Bool], images: Int, steps: Int)
-
-    /// Metrics and per-image correctness of `model` on `data` (with test-time augmentation when given).
-    static func judge(_ model: ClassifierTrainer, _ data: LabeledImages, images: Int, steps: Int, tta: TestTimeAugmentation? = nil) -> Outcome {
-        let (metrics, correct) = model.evaluatePerImage(data, testTimeAugmentation: tta)
-        return (metrics, correct, images, steps)
-    }
-
-    /// One table row over seeds; with a `baseline`, the paired tests against it (overall and per class).
-    static func row(_ name: String, _ runs: [Outcome], classes: [String], baseline: [Outcome]?, evaluation: LabeledImages? = nil) -> ExperimentRow {
-        var row = ExperimentRow(
-            training: name, images: runs[0].images, steps: runs[0].steps,
-            accuracy: SeedStatistic(runs.map(\.metrics.accuracy)), balancedAccuracy: SeedStatistic(runs.map(\.metrics.balancedAccuracy)),
-            macroF1: SeedStatistic(runs.map(\.metrics.macroF1)),
-            recall: Dictionary(uniqueKeysWithValues: classes.indices.map { c in (classes[c], SeedStatistic(runs.map { $0.metrics.recall[c] })) }),
-            auc: runs.allSatisfy { $0.metrics.auc != nil } ? SeedStatistic(runs.map { $0.metrics.auc! }) : nil)
-        if let baseline, let evaluation, baseline.count == runs.count {
-            row.pairedTest = PairedComparison(first: baseline.map(\.correct), second: runs.map(\.correct))
-            row.pairedTestByClass = PairedComparison.byClass(
-                first: baseline.map(\.correct), second: runs.map(\.correct),
-                labels: evaluation.labels, classes: classes)
-        }
-        return row
-    }
-
-    /// A per-class sampling seed that no other class's draws reach (SplitMix64 of seed and class): draws
-    /// of one class use consecutive seeds from it, which must not run into another class's.
-    static func sampleSeed(_ seed: UInt64, label: Int) -> UInt64 {
-        var z = seed &+ 0x9E37_79B9_7F4A_7C15 &* UInt64(label + 1)
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-
-    /// A stable text form of settings for cache keys.
-    static func describe<T>(_ value: T) -> String { String(describing: value) }
-
-    /// One seed's figures for the log, so a long run's partial results survive an interruption.
-    static func brief(_ metrics: ClassificationMetrics, classes: [String]) -> String {
-        "macro-F1 \(pct(metrics.macroF1)), accuracy \(pct(metrics.accuracy)), recall "
-            + zip(classes, metrics.recall).map { "\($0) \(pct($1))" }.joined(separator: ", ")
+            validationCurve: validationCurve, featureDiversity: featureDiversity, gan: ganSettings,
+            ganSelection: selection.isEmpty ? nil : selection, ganStep: gan.iteration)
     }
 }

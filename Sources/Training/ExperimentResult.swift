@@ -59,6 +59,13 @@ public struct ExperimentResult: Codable, Sendable {
     public var validationCurve: [CurvePoint]
     /// Per class: mean pairwise feature distance of the samples ÷ the real validation images' (fixed network).
     public var featureDiversity: [String: Double]
+    /// Every GAN setting the run trained (or found cached) with: the options of a generator A/B.
+    public var gan: GANTrainingSettings?
+    /// Checkpoint selection's evaluations (neighbour CAS on validation), when it ran.
+    public var ganSelection: [GeneratorSelection.Point]?
+    /// The training step of the generator every variant sampled from (below the GAN's steps when selection
+    /// kept an earlier checkpoint).
+    public var ganStep: Int?
 
     enum CodingKeys: String, CodingKey {
         case format, rows, cas, fcd, diversity, acceptance, seconds, dataset, seeds, epochs, mixing
@@ -74,10 +81,25 @@ public struct ExperimentResult: Codable, Sendable {
         case ganSteps = "gan_steps"
         case ganSeed = "gan_seed"
         case cachedPhases = "cached_phases"
+        case gan = "gan_settings"
+        case ganSelection = "gan_selection"
+        case ganStep = "gan_step"
     }
 }
 
 extension Experiment {
+    /// The generator A/B options a run used, as a clause (empty when all are at their defaults).
+    static func ganOptions(_ s: GANTrainingSettings) -> String {
+        var options: [String] = []
+        if s.conditionalBatchNorm == true { options.append("class-conditional batch norm in G") }
+        if let w = s.lecamWeight, w > 0 { options.append("LeCam \(w)") }
+        if let lr = s.discriminatorLearningRate { options.append("D learning rate \(lr)") }
+        if let b = s.beta1 { options.append("Adam β1 \(b)") }
+        if s.classSampling == .squareRoot { options.append("classes drawn ∝ √n") }
+        if let ramp = s.transitionalConditioning { options.append("transitional conditioning from step \(ramp.start) to \(ramp.end)") }
+        return options.isEmpty ? "" : ", " + options.joined(separator: ", ")
+    }
+
     /// The result as Markdown tables with their context.
     public static func markdown(_ r: ExperimentResult, command: String) -> String {
         let classes = r.trainCounts.keys.sorted()
@@ -85,7 +107,8 @@ extension Experiment {
         var lines = [
             "Command: `\(command)`", "",
             "Image size \(r.imageSize) px; GAN \(r.ganSteps) steps (seed \(r.ganSeed))"
-                + (r.spectralNormalization ? ", spectral normalization in D" : "") + "; classifier \(r.epochs) epochs of the real set; "
+                + (r.spectralNormalization ? ", spectral normalization in D" : "") + (r.gan.map(ganOptions) ?? "")
+                + "; classifier \(r.epochs) epochs of the real set; "
                 + "\(seedText); evaluated on \(r.evaluatedOn)."
                 + (r.dataset.groupPattern.map {
                     " Split grouped by file-name pattern `\($0)`: \(r.dataset.groups) groups, the largest \(r.dataset.largestGroup) images."
@@ -129,6 +152,17 @@ extension Experiment {
                 "",
                 "Real-only validation macro-F1 by epoch (first seed): "
                     + r.validationCurve.map { String(format: "%.0f: %.1f%%", $0.epoch, $0.macroF1 * 100) }.joined(separator: ", ")
+            ]
+        }
+        if let points = r.ganSelection, !points.isEmpty {
+            lines += [
+                "",
+                "GAN checkpoint selection (neighbour CAS: per-class recall on the validation images of a vote among their "
+                    + "nearest samples in the fixed network; the mean over classes decides), kept step \(r.ganStep.map(String.init) ?? "?"): "
+                    + points.map { p in
+                        "\(p.step): \(pct(p.score)) (" + classes.compactMap { c in p.recall[c].map { "\(c) \(pct($0))" } }.joined(separator: ", ")
+                            + ")"
+                    }.joined(separator: "; ")
             ]
         }
         lines += [

@@ -34,7 +34,33 @@ public struct GANTrainingSettings: Codable, Sendable, Equatable {
     public var beta1: Float? = nil
     /// How real batches (and the fake labels) draw classes (nil: uniformly).
     public var classSampling: ClassSampling? = nil
+    /// Transitional conditioning (nil: conditional from the first step).
+    public var transitionalConditioning: ConditioningRamp? = nil
     public init() {}
+}
+
+/// Transitional conditioning (Shahbazi et al., "Collapse by Conditioning: Training Class-conditional GANs
+/// with Limited Data", ICLR 2022): the GAN starts unconditional — every class's images teach one shared
+/// generator — and the class is ramped in, so a rare class borrows the common classes' structure instead of
+/// being learnt (and memorized) from its few images alone. λ = 0 before `start`, rises linearly to 1 at
+/// `end` (iterations), then stays 1; it scales the generator's class embedding and D's projection term.
+public struct ConditioningRamp: Codable, Sendable, Equatable, CustomStringConvertible {
+    public var start: Int
+    public var end: Int
+
+    public init(start: Int, end: Int) {
+        precondition(start >= 0 && end >= start, "ConditioningRamp: need 0 ≤ start ≤ end")
+        self.start = start; self.end = end
+    }
+
+    /// λ at `iteration` (the number of iterations done before the step it is used in).
+    public func weight(at iteration: Int) -> Float {
+        if iteration >= end { return 1 }
+        if iteration < start { return 0 }
+        return Float(iteration - start) / Float(end - start)
+    }
+
+    public var description: String { "\(start)-\(end)" }
 }
 
 /// One class per draw, among the classes with images: uniformly, or ∝ √n (one uniform number, cumulative weights).
@@ -71,7 +97,11 @@ public final class GANTrainer {
     public let step: GANTrainingStep
     public let ema: ExponentialMovingAverage
     public var iteration: Int { iterationValue }
-    var iterationValue = 0
+    /// Setting it (a step, a resume) sets both networks' conditioning weight from the ramp, so training,
+    /// sampling and a resumed run all see λ(iteration).
+    var iterationValue = 0 {
+        didSet { applyConditioningRamp() }
+    }
     var rng: RandomGenerator
 
     public var generator: Generator { step.generator }
@@ -101,6 +131,14 @@ public final class GANTrainer {
         step.rng = RandomGenerator(seed: seeds.next())
         ema = ExponentialMovingAverage(copying: g.store, decay: settings.emaDecay)
         rng = RandomGenerator(seed: seeds.next())
+        applyConditioningRamp()
+    }
+
+    /// λ(iteration) into the generator and the discriminator (1 without a ramp).
+    func applyConditioningRamp() {
+        let lambda = settings.transitionalConditioning?.weight(at: iterationValue) ?? 1
+        step.generator.conditioningWeight = lambda
+        step.discriminator.conditioningWeight = lambda
     }
 
     /// Runs up to `steps` iterations on `data`; `progress(iteration, losses)` after each. `shouldStop` is

@@ -90,6 +90,26 @@ struct ExperimentCommand: ParsableCommand {
     @Option(help: "How GAN batches draw classes: uniform or sqrt (∝ √ images of the class).")
     var ganClassSampling: ClassSampling = .uniform
 
+    @Option(
+        help: ArgumentHelp(
+            "Transitional conditioning: the GAN is unconditional until step START and fully conditional from END, λ linear between (Shahbazi et al. 2022).",
+            valueName: "START,END"))
+    var transitionalConditioning: String?
+
+    @Option(
+        help: ArgumentHelp(
+            "Evaluate the GAN every N steps by neighbour CAS (per-class recall of real validation images voted by their nearest samples in the first seed's real-only classifier) and keep the best checkpoint, not the last.",
+            valueName: "N"))
+    var ganSelectEvery: Int?
+
+    /// `--transitional-conditioning` as a ramp (nil: absent or not START,END with 0 ≤ START ≤ END).
+    var conditioningRamp: ConditioningRamp? {
+        guard let parts = transitionalConditioning?.split(separator: ",").map({ Int($0.trimmingCharacters(in: .whitespaces)) }),
+            parts.count == 2, let start = parts[0], let end = parts[1], start >= 0, end >= start
+        else { return nil }
+        return ConditioningRamp(start: start, end: end)
+    }
+
     @Option(help: "GAN training steps.")
     var ganSteps = 3000
 
@@ -140,6 +160,15 @@ struct ExperimentCommand: ParsableCommand {
         if let groupPattern {
             do { _ = try GroupPattern(groupPattern) } catch { throw ValidationError(error.description) }
         }
+        if let ganSelectEvery {
+            guard ganSelectEvery > 0 else { throw ValidationError("--gan-select-every takes a positive number of steps") }
+            guard test == nil else {
+                throw ValidationError("--gan-select-every chooses on the validation split; with --test there is none (and a test set never chooses)")
+            }
+        }
+        if transitionalConditioning != nil, conditioningRamp == nil {
+            throw ValidationError("--transitional-conditioning takes START,END steps with 0 ≤ START ≤ END, e.g. 500,1500")
+        }
     }
 
     func run() throws {
@@ -165,6 +194,8 @@ struct ExperimentCommand: ParsableCommand {
         configuration.gan.discriminatorLearningRate = dLearningRate
         configuration.gan.beta1 = ganBeta1
         configuration.gan.classSampling = ganClassSampling == .uniform ? nil : ganClassSampling
+        configuration.gan.transitionalConditioning = conditioningRamp
+        configuration.ganSelectEvery = ganSelectEvery
         configuration.classifier.epochs = epochs
         configuration.classifier.augmentation.horizontalFlip = horizontalFlip
         configuration.seeds = (0..<seeds).map { seed + UInt64($0) }

@@ -20,8 +20,13 @@ import Testing
         }
     }
 
-    @Test func tinyGenerator() {
-        let g = Generator(.init(classes: 3, latentDimension: 5, embeddingDimension: 4, baseChannels: 8, imageSize: 16), seed: 1)
+    static func tinyGenerator() -> Generator {
+        Generator(.init(classes: 3, latentDimension: 5, embeddingDimension: 4, baseChannels: 8, imageSize: 16), seed: 1)
+    }
+
+    /// Central differences of `g`'s parameters named in `only` under a projection loss (fixed latents, labels
+    /// and direction), against its backward pass.
+    func checkGenerator(_ name: String, _ g: Generator, only: Set<String>) {
         var rng = RandomGenerator(seed: 3)
         let z = Tensor(shape: [6, 5])
         for i in 0..<z.count { z[i] = rng.normal() }
@@ -32,14 +37,16 @@ import Testing
         g.store.zeroGradients()
         _ = g.forward(z: z, labels: labels, mode: .training)
         g.backward(r)
+        checkParameters(name, store: g.store, analytic: g.store.gradients.array, only: only, loss: loss)
+    }
+
+    @Test func tinyGenerator() {
         // The model-level paths: latent ⊕ embedding concatenation, the Linear, and the NCHW-order
         // unflatten into the first up-block. The up-blocks' own weights are left out on purpose: behind
         // batch norm + ReLU at batch 6, their normalized outputs crowd the ReLU kink and central
         // differences stop being accurate (errors of ~0.2 at any step size); those layers have their
         // own finite-difference tests, and the full-size generator matches PyTorch's float64 gradients.
-        checkParameters(
-            "G", store: g.store, analytic: g.store.gradients.array,
-            only: ["embed.weight", "fc.weight", "bn0.weight", "bn0.bias", "out.bias"], loss: loss)
+        checkGenerator("G", Self.tinyGenerator(), only: ["embed.weight", "fc.weight", "bn0.weight", "bn0.bias", "out.bias"])
     }
 
     /// The class-conditional variant against the plain generator, exactly (no finite differences, whose
@@ -94,17 +101,58 @@ import Testing
         }
     }
 
-    @Test func tinyDiscriminatorAlone() {
-        let d = Discriminator(.init(classes: 3, baseChannels: 4, imageSize: 16), seed: 2)
+    static let discriminatorLabels = [0, 2, 1, 2]
+
+    /// Four fixed random 16 px images in [-1, 1].
+    static func discriminatorInput() -> Tensor {
         var rng = RandomGenerator(seed: 3)
         let x = Tensor(shape: [4, 16, 16, 1])
         for i in 0..<x.count { x[i] = rng.uniform(-1, 1) }
-        let labels = [0, 2, 1, 2]
+        return x
+    }
+
+    /// Central differences of every parameter of `d` under the mean score, against its backward pass.
+    func checkDiscriminator(_ name: String, _ d: Discriminator) {
+        let x = Self.discriminatorInput(), labels = Self.discriminatorLabels
         func loss() -> Double { d.forward(x, labels: labels, mode: .training, slot: 1).array.reduce(0.0) { $0 + Double($1) } / 4 }
         d.store.zeroGradients()
         _ = d.forward(x, labels: labels, mode: .training)
         _ = d.backward(Tensor(shape: [4], values: [0.25, 0.25, 0.25, 0.25]), parameterGradients: true)
-        checkParameters("D alone", store: d.store, analytic: d.store.gradients.array, loss: loss)
+        checkParameters(name, store: d.store, analytic: d.store.gradients.array, loss: loss)
+    }
+
+    @Test func tinyDiscriminatorAlone() {
+        checkDiscriminator("D alone", Discriminator(.init(classes: 3, baseChannels: 4, imageSize: 16), seed: 2))
+    }
+
+    /// Transitional conditioning's λ: D's score is Linear(f) + λ·projection, so it is linear in λ between the
+    /// unconditional (λ = 0) and the projection discriminator (λ = 1); gradients at an interior λ match
+    /// central differences. G at λ = 0 ignores the class; at λ = 0.37 its class path's gradients match too.
+    @Test func conditioningWeightScalesTheClassPaths() {
+        let d = Discriminator(.init(classes: 3, baseChannels: 4, imageSize: 16), seed: 2)
+        let x = Self.discriminatorInput()
+        func scores(_ lambda: Float) -> [Float] {
+            d.conditioningWeight = lambda
+            return d.forward(x, labels: Self.discriminatorLabels, mode: .training, slot: 1).array
+        }
+        let (unconditional, full, partial) = (scores(0), scores(1), scores(0.37))
+        for i in 0..<4 {
+            #expect(abs(partial[i] - (unconditional[i] + 0.37 * (full[i] - unconditional[i]))) < 1e-4 * max(1, abs(full[i])), "score \(i)")
+        }
+        #expect(unconditional != full, "the projection term contributes at λ = 1")
+        d.conditioningWeight = 0.37
+        checkDiscriminator("D at λ = 0.37", d)
+
+        var rng = RandomGenerator(seed: 4)
+        let g = Self.tinyGenerator()
+        let z = Tensor(shape: [6, 5])
+        for i in 0..<z.count { z[i] = rng.normal() }
+        g.conditioningWeight = 0
+        let a = g.forward(z: z, labels: [0, 0, 0, 0, 0, 0], mode: .training).array
+        let b = g.forward(z: z, labels: [1, 2, 1, 2, 1, 2], mode: .training).array
+        #expect(a == b, "an unconditional generator gives the same images whatever the labels")
+        g.conditioningWeight = 0.37
+        checkGenerator("G at λ = 0.37", g, only: ["embed.weight", "fc.weight"])
     }
 
     @Test func tinyClassifier() {

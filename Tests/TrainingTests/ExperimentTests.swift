@@ -72,5 +72,19 @@ import Testing
         #expect(again.rows.map(\.training) == ["real", "synthetic", "real+synthetic (symmetric)", "real+synthetic (symmetric, f = 0.25)"])
         #expect(again.rows[3].steps < again.rows[2].steps, "a smaller share adds fewer synthetic draws")
         #expect(again.seconds["classifier_symmetric-f0.25_s1"] != nil)
+
+        // Checkpoint selection: a GAN of its own (another cache entry), the first seed's real-only classifier
+        // (from the cache) as the judge, one evaluation every 200 steps; the kept step is the best-scoring
+        // one, and a warm run finds the same GAN and the same trace.
+        configuration.compareShares = []
+        configuration.ganSelectEvery = 200
+        let selected = try Experiment.run(configuration)
+        let points = try #require(selected.ganSelection)
+        #expect(points.map(\.step) == [200, 400, 600] && points.allSatisfy { (0...1).contains($0.score) && $0.recall.count == 3 })
+        #expect(selected.ganStep == points.first { $0.score == points.map(\.score).max()! }!.step, "the best checkpoint is kept")
+        #expect(!selected.cachedPhases.contains("gan") && selected.cachedPhases.contains("classifier_real_s1"))
+        #expect(Experiment.markdown(selected, command: "cohort experiment").contains("GAN checkpoint selection"))
+        let warm = try Experiment.run(configuration)
+        #expect(warm.cachedPhases.contains("gan") && warm.ganSelection == points && warm.ganStep == selected.ganStep)
     }
 }

@@ -275,6 +275,37 @@ import Testing
         #expect(resumed.step.lecam == first.step.lecam, "LeCam anchors continue exactly")
     }
 
+    /// The ramp's λ: 0 before start, linear to 1 at end, 1 after; a trainer sets it in both networks at every
+    /// step and after a resume, which continues exactly; the cache key mentions the ramp only when it is set.
+    @Test func transitionalConditioningRampsAndResumesExactly() throws {
+        let ramp = ConditioningRamp(start: 2, end: 6)
+        #expect([0, 1, 2, 3, 4, 5, 6, 9].map { ramp.weight(at: $0) } == [0, 0, 0, 0.25, 0.5, 0.75, 1, 1])
+        #expect(ConditioningRamp(start: 4, end: 4).weight(at: 3) == 0 && ConditioningRamp(start: 4, end: 4).weight(at: 4) == 1)
+
+        let dir = try TemporaryDirectory()
+        let real = ClassifierTrainingTests.shapes(count: 30, seed: 1, size: 16)
+        var settings = GANTrainingTests.tinySettings()
+        settings.transitionalConditioning = ramp
+        let first = GANTrainer(classes: real.classes, imageSize: 16, settings: settings)
+        #expect(first.generator.conditioningWeight == 0 && first.discriminator.conditioningWeight == 0, "unconditional at the start")
+        var seen: [Float] = []
+        first.train(on: real, steps: 4, progress: { _, _ in seen.append(first.discriminator.conditioningWeight) })
+        #expect(seen == [0, 0, 0.25, 0.5], "λ after each step is the next step's")
+        let path = dir.file("gan.safetensors")
+        try GANCheckpoint.save(first, to: path)
+        first.train(on: real, steps: 3)
+        #expect(first.generator.conditioningWeight == 1 && first.discriminator.conditioningWeight == 1)
+        let resumed = try GANCheckpoint.resume(from: path)
+        #expect(resumed.settings.transitionalConditioning == ramp && resumed.generator.conditioningWeight == 0.5)
+        resumed.train(on: real, steps: 3)
+        #expect(resumed.generator.store.values.array == first.generator.store.values.array, "resumed run diverged")
+        #expect(resumed.discriminator.store.values.array == first.discriminator.store.values.array)
+
+        #expect(!Experiment.ganKey(GANTrainingSettings()).contains("transitionalConditioning"), "old cache entries stay valid")
+        #expect(Experiment.ganKey(settings).contains("transitionalConditioning: Optional(2-6)"))
+        #expect(Experiment.ganOptions(settings) == ", transitional conditioning from step 2 to 6")
+    }
+
     /// Classes drawn ∝ √n: 100, 25 and 0 images → 2 : 1 : never (uniform: 1 : 1).
     @Test func squareRootClassSampling() {
         var rng = RandomGenerator(seed: 9)
