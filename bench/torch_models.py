@@ -47,7 +47,8 @@ class ConditionalBatchNorm2d(nn.Module):
 class Generator(nn.Module):
     """Conditional generator: (z [N,128], y [N] int64) -> image [N,1,64,64] in (-1, 1).
 
-    forward(z, y) = tanh(out(blocks(relu(bn0(fc(cat[z, embed(y)]))).view(N,256,4,4)))).
+    forward(z, y) = tanh(out(blocks(relu(bn0(fc(cat[z, λ·embed(y)]))).view(N,256,4,4)))), λ =
+    `conditioning_weight` (1; transitional conditioning ramps it from 0, Shahbazi et al. ICLR 2022).
     Layers follow https://pytorch.org/docs/stable/generated/torch.nn.ConvTranspose2d.html,
     .../torch.nn.BatchNorm1d.html, .../torch.nn.BatchNorm2d.html, .../torch.nn.Embedding.html.
     """
@@ -63,9 +64,10 @@ class Generator(nn.Module):
             layers += [nn.ConvTranspose2d(cin, cout, 4, 2, 1, bias=False), norm, nn.ReLU()]
         self.blocks = nn.Sequential(*layers)
         self.out = nn.ConvTranspose2d(32, 1, 4, 2, 1, bias=True)
+        self.conditioning_weight = 1.0  # not a parameter: Cohort's GANTrainer sets it from its ramp
 
     def forward(self, z, y):
-        h = torch.cat([z, self.embed(y)], dim=1)
+        h = torch.cat([z, self.conditioning_weight * self.embed(y)], dim=1)
         h = F.relu(self.bn0(self.fc(h))).view(z.shape[0], 256, 4, 4)
         for layer in self.blocks:  # a conditional norm also takes the labels
             h = layer(h, y) if isinstance(layer, ConditionalBatchNorm2d) else layer(h)
@@ -75,7 +77,8 @@ class Generator(nn.Module):
 class Discriminator(nn.Module):
     """Projection discriminator: (x [N,1,64,64], y [N] int64) -> logits [N].
 
-    D(x, y) = fc(f).squeeze(1) + (embed(y) * f).sum(1), f = NCHW flatten of the last block (4096).
+    D(x, y) = fc(f).squeeze(1) + λ·(embed(y) * f).sum(1), f = NCHW flatten of the last block (4096),
+    λ = `conditioning_weight` (as in Generator).
     Layers follow https://pytorch.org/docs/stable/generated/torch.nn.Conv2d.html and
     .../torch.nn.LeakyReLU.html.
     """
@@ -89,10 +92,11 @@ class Discriminator(nn.Module):
         self.blocks = nn.Sequential(*layers)
         self.fc = nn.Linear(256 * 4 * 4, 1)
         self.embed = nn.Embedding(NUM_CLASSES, 256 * 4 * 4)
+        self.conditioning_weight = 1.0
 
     def forward(self, x, y):
         f = self.blocks(F.leaky_relu(self.conv0(x), 0.2)).flatten(1)
-        return self.fc(f).squeeze(1) + (self.embed(y) * f).sum(1)
+        return self.fc(f).squeeze(1) + self.conditioning_weight * (self.embed(y) * f).sum(1)
 
 
 def make_generator(conditional_bn=False):
