@@ -13,10 +13,10 @@ import Training
 @testable import CohortDaemon
 
 @Suite(.serialized) struct BalancingIntegrationTests {
-    static func tinyTraining(steps: Int, checkpointEvery: Int) -> String {
+    static func tinyTraining(steps: Int, checkpointEvery: Int, gan: String = "") -> String {
         """
         gan:
-          quiet_seconds: 1
+          \(gan.isEmpty ? "" : gan + "\n  ")quiet_seconds: 1
           base_steps: \(steps)
           steps_per_new_image: 0
           max_steps: \(steps)
@@ -94,6 +94,37 @@ import Training
         #expect(
             daemon.wait(timeout: 120) { daemon.counts(h.dataset, "synthetic").filter { !withheld.contains($0.key) } == expected },
             "after the deletion: \(expected) expected; got \(daemon.counts(h.dataset, "synthetic"))")
+        #expect(daemon.terminate().status == 0)
+    }
+
+    /// `gan.select_best`: before the first report the job keeps its last checkpoint; after it, every
+    /// checkpoint is scored by neighbour CAS in the report's classifier, and the dataset's checkpoint is the
+    /// best-scoring one (its iteration is the one the job says it kept).
+    @Test(.enabled(if: DaemonHarness.executable != nil, "build cohortd first (swift build)"))
+    func selectBestKeepsTheBestScoredCheckpoint() throws {
+        let h = try DaemonHarness(extra: Self.tinyTraining(steps: 30, checkpointEvery: 10, gan: "select_best: true\n  min_new_images: 10"))
+        try h.phantoms(label: 0, count: 24, seed: 1, into: h.incoming + "/one_lesion")
+        try h.phantoms(label: 1, count: 16, seed: 2, into: h.incoming + "/two_lesions")
+        try h.phantoms(label: 2, count: 10, seed: 3, into: h.incoming + "/ring_lesion")
+        let daemon = try h.start()
+        #expect(
+            daemon.wait(timeout: 600) { (daemon.status()?["datasets"] as? [[String: Any]])?.first?["latest_report"] is String },
+            "no report\n\(daemon.log)")
+        #expect(daemon.log.contains("no report yet — the GAN job keeps its last checkpoint"), "\(daemon.log)")
+        try h.phantoms(label: 2, count: 12, seed: 4, into: h.incoming + "/ring_lesion")
+        let selected = daemon.wait(timeout: 600) {
+            try! h.jobs().contains { $0.kind == .gan && $0.state == .done && ($0.outcome ?? "").contains("kept iteration") }
+        }
+        #expect(selected, "no GAN job with checkpoint selection finished\n\(daemon.log)")
+        let job = try #require(try h.jobs().last { $0.kind == .gan && ($0.outcome ?? "").contains("kept iteration") })
+        let scored = daemon.log.split(separator: "\n").filter { $0.contains("neighbour CAS") && $0.contains("GAN iteration") }
+        #expect(scored.count == 3, "one score per checkpoint (every 10 of 30 steps): \(scored)")
+        let kept = try #require(job.outcome?.components(separatedBy: "kept iteration ").last.flatMap { Int($0.prefix { $0.isNumber }) })
+        #expect(
+            try GANCheckpoint.resume(from: h.state + "/checkpoints/phantom/gan.safetensors").iteration == kept,
+            "the dataset's checkpoint is the kept one")
+        #expect((job.outcome ?? "").contains("trained to iteration 60"), "\(job.outcome ?? "")")
+        #expect(!FileManager.default.fileExists(atPath: h.state + "/checkpoints/phantom/gan-best.safetensors"), "the snapshot is cleaned up")
         #expect(daemon.terminate().status == 0)
     }
 

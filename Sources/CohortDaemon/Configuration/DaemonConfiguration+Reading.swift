@@ -153,6 +153,7 @@ struct KeyReader {
         c.gan.spectralNormalization = try bool("gan.spectral_normalization", default: c.gan.spectralNormalization)
         c.gan.conditionalBatchNorm = try bool("gan.conditional_batch_norm", default: c.gan.conditionalBatchNorm)
         c.gan.checkpointEverySteps = try int("gan.checkpoint_every_steps", default: c.gan.checkpointEverySteps, in: 1...10_000_000)
+        c.gan.selectBest = try bool("gan.select_best", default: c.gan.selectBest)
         c.gan.seed = UInt64(try int("gan.seed", default: Int(c.gan.seed), in: 0...Int.max))
 
         c.classifier.intervalSeconds = try double("classifier.interval_minutes", default: c.classifier.intervalSeconds / 60, in: 0...525_600) * 60

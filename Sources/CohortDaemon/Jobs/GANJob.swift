@@ -1,6 +1,7 @@
 // An incremental GAN job: resume the dataset's cGAN from its checkpoint (or start one), train a bounded
 // number of steps on the real training split with checkpoints on the way, then regenerate the
 // dataset's synthetic samples. Interrupted (shutdown, pause), it checkpoints and resumes next time.
+// With `gan.select_best`, every checkpoint is scored (GeneratorSelection) and the job ends on its best one.
 import Catalog
 import CohortControl
 import Foundation
@@ -18,7 +19,7 @@ enum GANJob {
         let activeAtStart = atStart.activeImages
 
         // Class order must extend the checkpoint's (new classes get new embedding rows).
-        let trainer: GANTrainer
+        var trainer: GANTrainer
         if FileManager.default.fileExists(atPath: checkpointPath) {
             trainer = try GANCheckpoint.resume(from: checkpointPath, including: present)
         } else {
@@ -34,6 +35,9 @@ enum GANJob {
         )
         let started = Date()
         let startStep = done
+        let selection = settings.gan.selectBest ? try checkpointSelection(context, train: train, classes: trainer.classes) : nil
+        let bestPath = settings.checkpointDirectory(dataset.name) + "/gan-best.safetensors"
+        var best: GeneratorSelection.Point?
         while done < total {
             let chunk = min(settings.gan.checkpointEverySteps, total - done)
             trainer.train(on: train, steps: chunk, shouldStop: { context.shouldStop }) { _, losses in
@@ -50,6 +54,27 @@ enum GANJob {
             try GANCheckpoint.save(trainer, to: checkpointPath)
             try context.commit(step: done)
             if let stop = context.stopReason { throw stop }
+            if let selection {
+                context.progress(phase: "selecting", step: done, total: total, detail: "scoring the checkpoint (neighbour CAS)")
+                let point = selection.evaluate(trainer)
+                context.logger.info("\(dataset.name): GAN iteration \(point.step): neighbour CAS \(Self.describe(point))")
+                if best == nil || point.score > best!.score {
+                    best = point
+                    if done < total { try GANCheckpoint.save(trainer, to: bestPath) }
+                }
+            }
+        }
+        let trainedTo = trainer.iteration
+        var kept = ""
+        if let best {
+            if best.step != trainer.iteration {
+                // An earlier checkpoint scored higher: it becomes the dataset's generator (and the next job's start).
+                trainer = try GANCheckpoint.resume(from: bestPath, including: present)
+                try GANCheckpoint.save(trainer, to: checkpointPath)
+            }
+            try? FileManager.default.removeItem(atPath: bestPath)
+            kept = "kept iteration \(best.step) (neighbour CAS \(String(format: "%.1f%%", best.score * 100))); "
+            context.logger.info("\(dataset.name): GAN job keeps iteration \(best.step) of \(trainedTo)")
         }
         let publishing = try GeneratorPublishing.prepare(context, checkpoint: checkpointPath, trainer: trainer, realTrain: train)
         let sha = publishing.checkpointSHA256
@@ -71,7 +96,27 @@ enum GANJob {
         }
         let summary = published.filter { $0.wanted > 0 }.map { "\($0.className) \($0.published)" }.joined(separator: ", ")
         return
-            "trained to iteration \(trainer.iteration); checkpoint \(sha.prefix(12)); published \(summary.isEmpty ? "nothing (balanced)" : summary)"
+            "trained to iteration \(trainedTo); \(kept)checkpoint \(sha.prefix(12)); published \(summary.isEmpty ? "nothing (balanced)" : summary)"
+    }
+
+    /// The judge of `gan.select_best`: the latest report's real-only classifier as the fixed feature network
+    /// and the validation split's real images; nil (the last checkpoint is kept) before the first report or
+    /// without validation images.
+    static func checkpointSelection(_ context: JobContext, train: LabeledImages, classes: [String]) throws -> GeneratorSelection? {
+        let dataset = context.dataset
+        guard let (network, _) = SyntheticPublisher.reportClassifier(context.configuration, dataset: dataset, logger: context.logger) else {
+            context.logger.info("\(dataset.name): no report yet — the GAN job keeps its last checkpoint")
+            return nil
+        }
+        let validation = try CatalogImages.load(context.catalog, dataset: dataset.name, split: .validation, classes: classes, size: dataset.imageSize)
+        guard validation.count > 0 else { return nil }
+        return GeneratorSelection(featureNetwork: network, realValidation: validation, realTrain: train)
+    }
+
+    /// "81.0% (bacterial 81.9%, …)" for the log.
+    static func describe(_ point: GeneratorSelection.Point) -> String {
+        String(format: "%.1f%%", point.score * 100) + " ("
+            + point.recall.keys.sorted().map { "\($0) \(String(format: "%.1f%%", point.recall[$0]! * 100))" }.joined(separator: ", ") + ")"
     }
 
 }

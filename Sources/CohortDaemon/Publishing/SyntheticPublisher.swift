@@ -42,8 +42,17 @@ struct SyntheticPublisher {
     /// τ is 0, no report has run yet, or the file is unusable. (A judge that predates a class is not used: `draw`.)
     static func acceptanceJudge(_ configuration: DaemonConfiguration, dataset: DatasetConfiguration, logger: Logger) -> AcceptanceJudge? {
         let threshold = configuration.balance.acceptanceThreshold
+        guard threshold > 0, let (classifier, classes) = reportClassifier(configuration, dataset: dataset, logger: logger) else { return nil }
+        return AcceptanceJudge(classifier: classifier, classes: classes, threshold: threshold)
+    }
+
+    /// The latest report's real-only classifier and its class order (the acceptance judge's network and the
+    /// fixed feature network of checkpoint selection), or nil when no report has run yet or the file is unusable.
+    static func reportClassifier(
+        _ configuration: DaemonConfiguration, dataset: DatasetConfiguration, logger: Logger
+    ) -> (ClassifierTrainer, [String])? {
         let path = configuration.acceptanceClassifierPath(dataset.name)
-        guard threshold > 0, FileManager.default.fileExists(atPath: path) else { return nil }
+        guard FileManager.default.fileExists(atPath: path) else { return nil }
         do {
             let file = try SafeTensorsFile.read(path)
             guard let json = file.metadata["classes"], let classes = try? JSONDecoder().decode([String].self, from: Data(json.utf8)) else {
@@ -55,9 +64,10 @@ struct SyntheticPublisher {
             model.classes = classes.count
             let classifier = try ClassifierTrainer.loadEvaluationWeights(
                 from: path, configuration: model, settings: configuration.classifier.training)
-            return AcceptanceJudge(classifier: classifier, classes: classes, threshold: threshold)
+            return (classifier, classes)
         } catch {
-            logger.warning("\(dataset.name): acceptance classifier \(path) unusable, publishing without it: \(error)")
+            let consequence = "no acceptance filter, no checkpoint selection"
+            logger.warning("\(dataset.name): the report's real-only classifier \(path) is unusable (\(consequence)): \(error)")
             return nil
         }
     }
