@@ -40,7 +40,8 @@ public struct ExperimentConfiguration: Sendable {
     /// standard views; mirrored too when the classifier's augmentation flips), as rows of their own.
     public var testTimeAugmentation = false
     /// Evaluate the GAN every this many steps by neighbour CAS on the validation split and keep the best
-    /// checkpoint (GeneratorSelection); nil: keep the last. Ignored with `test` (no validation split then).
+    /// checkpoint — the latest within one standard error of the top score (GeneratorSelection.Choice); nil:
+    /// keep the last. Ignored with `test` (no validation split then).
     public var ganSelectEvery: Int?
     public var cache = ExperimentCache()
 

@@ -49,6 +49,31 @@ public struct GeneratorSelection {
         public var recall: [String: Double]
         /// The mean over classes with real validation images: what selection maximises.
         public var score: Double
+        /// Binomial standard error of `score`, √(Σ_c r_c(1 − r_c)/n_c) / C over the C classes with n_c real
+        /// images (nil in traces written before it was recorded).
+        public var standardError: Double?
+    }
+
+    /// Which checkpoint to keep, offered the evaluations in training order: the **latest** one scoring within
+    /// one standard error of the best so far (Breiman's one-standard-error rule). Neighbour CAS on ~1,000
+    /// validation images moves by about a point from sampling alone, so the strict maximum would often keep
+    /// an earlier, less-trained generator for noise; this keeps training's progress unless an earlier
+    /// checkpoint was clearly better.
+    public struct Choice: Sendable {
+        /// The highest-scoring evaluation so far.
+        public private(set) var best: Point?
+        /// The evaluation to keep.
+        public private(set) var chosen: Point?
+
+        public init() {}
+
+        /// Offers the next evaluation; true when it becomes the one to keep (the caller snapshots it).
+        public mutating func offer(_ point: Point) -> Bool {
+            if best == nil || point.score > best!.score { best = point }
+            guard point.score >= best!.score - (best!.standardError ?? 0) else { return false }
+            chosen = point
+            return true
+        }
     }
 
     let featureNetwork: ClassifierTrainer
@@ -87,15 +112,20 @@ public struct GeneratorSelection {
         let recall = NeighbourCAS.recall(
             real: realFeatures, realLabels: realLabels, samples: samples.count > 0 ? featureNetwork.features(samples) : [],
             sampleLabels: samples.labels, classes: gan.classes.count, k: k)
-        let measured = recall.filter { !$0.isNaN }
+        let measured = recall.indices.filter { !recall[$0].isNaN }
         var byName: [String: Double] = [:]
         for (name, value) in zip(gan.classes, recall) where !value.isNaN { byName[name] = value }
-        return Point(step: gan.iteration, recall: byName, score: measured.isEmpty ? 0 : measured.reduce(0, +) / Double(measured.count))
+        let counts = gan.classes.indices.map { c in realLabels.filter { $0 == c }.count }
+        let variance = measured.reduce(0.0) { $0 + recall[$1] * (1 - recall[$1]) / Double(counts[$1]) }
+        let classes = Double(max(1, measured.count))
+        return Point(
+            step: gan.iteration, recall: byName, score: measured.reduce(0.0) { $0 + recall[$1] } / classes,
+            standardError: variance.squareRoot() / classes)
     }
 
     /// Trains `gan` for `steps` more iterations, evaluating every `every` steps (and at the end); keeps a
-    /// checkpoint of the best-scoring state at `snapshotPath` and returns the trainer to use — the best one
-    /// (resumed from the snapshot) or `gan` itself when the last evaluation was the best — with every point.
+    /// checkpoint of the state `Choice` keeps at `snapshotPath` and returns the trainer to use — that one
+    /// (resumed from the snapshot) or `gan` itself when the last evaluation is kept — with every point.
     /// `train(gan, n)` runs n iterations (the caller's progress reporting stays its own).
     public func trainSelecting(
         _ gan: GANTrainer, steps: Int, every: Int, snapshotPath: String, train: (GANTrainer, Int) -> Void,
@@ -104,15 +134,14 @@ public struct GeneratorSelection {
         try Self.trainSelecting(gan, steps: steps, every: every, snapshotPath: snapshotPath, train: train, evaluate: evaluate, log: log)
     }
 
-    /// The selection loop with any judge `evaluate` (the instance method's is neighbour CAS): the highest
-    /// score wins, the earliest among equals.
+    /// The selection loop with any judge `evaluate` (the instance method's is neighbour CAS) under `Choice`'s rule.
     public static func trainSelecting(
         _ gan: GANTrainer, steps: Int, every: Int, snapshotPath: String, train: (GANTrainer, Int) -> Void,
         evaluate: (GANTrainer) -> Point, log: (String) -> Void = { _ in }
     ) throws -> (trainer: GANTrainer, points: [Point], best: Point) {
         precondition(every > 0, "GeneratorSelection: evaluate every ≥ 1 steps")
         var points: [Point] = []
-        var best: Point?
+        var choice = Choice()
         var done = 0
         while done < steps {
             let chunk = min(every, steps - done)
@@ -123,13 +152,10 @@ public struct GeneratorSelection {
             log(
                 "gan selection: step \(point.step) neighbour CAS \(String(format: "%.1f%%", point.score * 100)) ("
                     + point.recall.keys.sorted().map { "\($0) \(String(format: "%.1f%%", point.recall[$0]! * 100))" }.joined(separator: ", ") + ")")
-            if best == nil || point.score > best!.score {
-                best = point
-                if done < steps { try GANCheckpoint.save(gan, to: snapshotPath) }
-            }
+            if choice.offer(point), done < steps { try GANCheckpoint.save(gan, to: snapshotPath) }
         }
-        guard let best else { return (gan, points, evaluate(gan)) }
-        if best.step == gan.iteration { return (gan, points, best) }
-        return (try GANCheckpoint.resume(from: snapshotPath), points, best)
+        guard let kept = choice.chosen else { return (gan, points, evaluate(gan)) }
+        if kept.step == gan.iteration { return (gan, points, kept) }
+        return (try GANCheckpoint.resume(from: snapshotPath), points, kept)
     }
 }

@@ -98,7 +98,7 @@ struct ExperimentCommand: ParsableCommand {
 
     @Option(
         help: ArgumentHelp(
-            "Evaluate the GAN every N steps by neighbour CAS (per-class recall of real validation images voted by their nearest samples in the first seed's real-only classifier) and keep the best checkpoint, not the last.",
+            "Evaluate the GAN every N steps by neighbour CAS (per-class recall of real validation images voted by their nearest samples in the first seed's real-only classifier) and keep the latest checkpoint within one standard error of the best score, not simply the last.",
             valueName: "N"))
     var ganSelectEvery: Int?
 

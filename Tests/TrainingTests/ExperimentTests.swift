@@ -74,14 +74,17 @@ import Testing
         #expect(again.seconds["classifier_symmetric-f0.25_s1"] != nil)
 
         // Checkpoint selection: a GAN of its own (another cache entry), the first seed's real-only classifier
-        // (from the cache) as the judge, one evaluation every 200 steps; the kept step is the best-scoring
-        // one, and a warm run finds the same GAN and the same trace.
+        // (from the cache) as the judge, one evaluation every 200 steps; the kept step is the one the
+        // one-standard-error rule picks, and a warm run finds the same GAN and the same trace.
         configuration.compareShares = []
         configuration.ganSelectEvery = 200
         let selected = try Experiment.run(configuration)
         let points = try #require(selected.ganSelection)
         #expect(points.map(\.step) == [200, 400, 600] && points.allSatisfy { (0...1).contains($0.score) && $0.recall.count == 3 })
-        #expect(selected.ganStep == points.first { $0.score == points.map(\.score).max()! }!.step, "the best checkpoint is kept")
+        var choice = GeneratorSelection.Choice()
+        for point in points { _ = choice.offer(point) }
+        #expect(selected.ganStep == choice.chosen?.step, "the checkpoint the one-standard-error rule keeps")
+        #expect(points.allSatisfy { $0.standardError.map { (0..<0.5).contains($0) } ?? false })
         #expect(!selected.cachedPhases.contains("gan") && selected.cachedPhases.contains("classifier_real_s1"))
         #expect(Experiment.markdown(selected, command: "cohort experiment").contains("GAN checkpoint selection"))
         let warm = try Experiment.run(configuration)

@@ -30,7 +30,23 @@ import Testing
         #expect(missing[1] == 0 && missing[0].isNaN)
     }
 
-    /// Scores 0.2, 0.9, 0.5 at steps 2, 4, 6: the trainer returned is at step 4 with exactly the weights of
+    /// The one-standard-error rule on the trace of the first real run (scarce viral chest X-rays, transitional
+    /// conditioning; docs/results.md): 81.0 ± 1.2% at step 1000 is the top, and the last checkpoint (79.9%) is
+    /// within one standard error of it, so it is kept; a checkpoint 2 points under the top is not.
+    @Test func keepsTheLatestWithinOneStandardErrorOfTheTop() {
+        func point(_ step: Int, _ score: Double, _ se: Double) -> GeneratorSelection.Point {
+            GeneratorSelection.Point(step: step, recall: [:], score: score, standardError: se)
+        }
+        var choice = GeneratorSelection.Choice()
+        let offered = [point(500, 0.457, 0.015), point(1000, 0.810, 0.012), point(1500, 0.808, 0.012), point(2000, 0.797, 0.012)]
+            .map { choice.offer($0) }
+        #expect(offered == [true, true, true, false] && choice.chosen?.step == 1500 && choice.best?.step == 1000)
+        #expect(choice.offer(point(3000, 0.799, 0.012)) && choice.chosen?.step == 3000, "79.9 ≥ 81.0 − 1.2")
+        #expect(!choice.offer(point(3500, 0.789, 0.012)) && choice.chosen?.step == 3000)
+        #expect(choice.offer(point(4000, 0.84, 0.01)) && choice.best?.step == 4000, "a new top is always kept")
+    }
+
+    /// Scores 0.2, 0.9, 0.5 at steps 2, 4, 6 (no standard error: the strict maximum): the trainer returned is at step 4 with exactly the weights of
     /// a run stopped there; when the last evaluation is best, the live trainer comes back and no snapshot is read.
     @Test func keepsTheBestCheckpointExactly() throws {
         let dir = try TemporaryDirectory()
@@ -72,6 +88,12 @@ import Testing
         #expect(first == second)
         #expect(Set(first.recall.keys) == Set(real.classes) && first.recall.values.allSatisfy { (0...1).contains($0) })
         #expect(abs(first.score - first.recall.values.reduce(0, +) / 3) < 1e-12 && first.step == 4)
+        let counts = validation.classCounts
+        let variance = validation.classes.indices.reduce(0.0) { sum, c in
+            let r = first.recall[validation.classes[c]]!
+            return sum + r * (1 - r) / Double(counts[c])
+        }
+        #expect(abs(first.standardError! - variance.squareRoot() / 3) < 1e-12, "the binomial standard error of the mean recall")
         gan.train(on: real, steps: 2)
         let unwatched = GANTrainer(classes: real.classes, imageSize: 16, settings: GANTrainingTests.tinySettings())
         unwatched.train(on: real, steps: 6)

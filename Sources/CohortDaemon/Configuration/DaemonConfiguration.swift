@@ -80,7 +80,8 @@ public struct GANScheduleSettings: Sendable, Equatable {
     public var checkpointEverySteps = 200
     /// Score the generator at every checkpoint by neighbour CAS (GeneratorSelection: the validation split's
     /// real images voted by their nearest samples in the latest report's real-only classifier) and keep the
-    /// job's best checkpoint, not its last. Without a report the last is kept.
+    /// job's best checkpoint (the latest within one standard error of the top score), not its last. Without a
+    /// report the last is kept.
     public var selectBest = false
     /// How a new GAN trains (a resumed GAN keeps what it was trained with): Training's own settings, embedded
     /// whole; the configuration keys below read and write it.

@@ -37,7 +37,7 @@ enum GANJob {
         let startStep = done
         let selection = settings.gan.selectBest ? try checkpointSelection(context, train: train, classes: trainer.classes) : nil
         let bestPath = settings.checkpointDirectory(dataset.name) + "/gan-best.safetensors"
-        var best: GeneratorSelection.Point?
+        var choice = GeneratorSelection.Choice()
         while done < total {
             let chunk = min(settings.gan.checkpointEverySteps, total - done)
             trainer.train(on: train, steps: chunk, shouldStop: { context.shouldStop }) { _, losses in
@@ -58,17 +58,14 @@ enum GANJob {
                 context.progress(phase: "selecting", step: done, total: total, detail: "scoring the checkpoint (neighbour CAS)")
                 let point = selection.evaluate(trainer)
                 context.logger.info("\(dataset.name): GAN iteration \(point.step): neighbour CAS \(Self.describe(point))")
-                if best == nil || point.score > best!.score {
-                    best = point
-                    if done < total { try GANCheckpoint.save(trainer, to: bestPath) }
-                }
+                if choice.offer(point), done < total { try GANCheckpoint.save(trainer, to: bestPath) }
             }
         }
         let trainedTo = trainer.iteration
         var kept = ""
-        if let best {
+        if let best = choice.chosen {
             if best.step != trainer.iteration {
-                // An earlier checkpoint scored higher: it becomes the dataset's generator (and the next job's start).
+                // An earlier checkpoint scored clearly higher: it becomes the dataset's generator (and the next job's start).
                 trainer = try GANCheckpoint.resume(from: bestPath, including: present)
                 try GANCheckpoint.save(trainer, to: checkpointPath)
             }
