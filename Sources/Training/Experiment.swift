@@ -198,7 +198,7 @@ public enum Experiment {
                 try? FileManager.default.removeItem(atPath: ganPath + ".best")
                 gan = chosen.trainer
                 selection = chosen.points
-                log("gan selection: kept step \(chosen.best.step) of \(configuration.ganSteps)")
+                log("gan selection: kept step \(chosen.kept.step) of \(configuration.ganSteps)")
                 try AtomicFile.write(Array(try JSONEncoder().encode(selection)), to: selectionPath)
             } else {
                 timed("gan") { trainSteps(gan, configuration.ganSteps) }

@@ -52,6 +52,12 @@ public struct GeneratorSelection {
         /// Binomial standard error of `score`, √(Σ_c r_c(1 − r_c)/n_c) / C over the C classes with n_c real
         /// images (nil in traces written before it was recorded).
         public var standardError: Double?
+
+        /// "81.0% (bacterial 81.9%, normal 96.1%, …)": the score and each class's recall, for logs.
+        public var summary: String {
+            String(format: "%.1f%%", score * 100) + " ("
+                + recall.keys.sorted().map { "\($0) \(String(format: "%.1f%%", recall[$0]! * 100))" }.joined(separator: ", ") + ")"
+        }
     }
 
     /// Which checkpoint to keep, offered the evaluations in training order: the **latest** one scoring within
@@ -74,11 +80,26 @@ public struct GeneratorSelection {
             chosen = point
             return true
         }
+
+        /// Offers the evaluation of `gan`'s current state and, when it becomes the one to keep, saves `gan` to
+        /// `snapshotPath` — except after the final evaluation (`isFinal`), where `gan` itself is that state.
+        public mutating func offer(_ point: Point, of gan: GANTrainer, snapshotPath: String, isFinal: Bool) throws {
+            if offer(point), !isFinal { try GANCheckpoint.save(gan, to: snapshotPath) }
+        }
+
+        /// The trainer holding the kept state: `gan` when the kept evaluation is its current iteration (or
+        /// nothing was offered), else the snapshot at `snapshotPath` loaded by `resume`.
+        public func keptTrainer(_ gan: GANTrainer, snapshotPath: String, resume: (String) throws -> GANTrainer) throws -> GANTrainer {
+            guard let chosen, chosen.step != gan.iteration else { return gan }
+            return try resume(snapshotPath)
+        }
     }
 
     let featureNetwork: ClassifierTrainer
     let realFeatures: [[Float]]
     let realLabels: [Int]
+    /// Real validation images per class: the denominators of the recalls and of their standard error.
+    let realCounts: [Int]
     let realOfClass: [[[Float]]]
     public let samplesPerClass: Int
     public let k: Int
@@ -94,6 +115,7 @@ public struct GeneratorSelection {
         self.featureNetwork = featureNetwork
         realFeatures = featureNetwork.features(realValidation)
         realLabels = realValidation.labels
+        realCounts = realValidation.classes.indices.map { c in realValidation.labels.filter { $0 == c }.count }
         realOfClass = realTrain.classes.indices.map { realTrain.rows(ofClass: $0) }
         self.samplesPerClass = samplesPerClass
         self.k = k
@@ -115,8 +137,7 @@ public struct GeneratorSelection {
         let measured = recall.indices.filter { !recall[$0].isNaN }
         var byName: [String: Double] = [:]
         for (name, value) in zip(gan.classes, recall) where !value.isNaN { byName[name] = value }
-        let counts = gan.classes.indices.map { c in realLabels.filter { $0 == c }.count }
-        let variance = measured.reduce(0.0) { $0 + recall[$1] * (1 - recall[$1]) / Double(counts[$1]) }
+        let variance = measured.reduce(0.0) { $0 + recall[$1] * (1 - recall[$1]) / Double(realCounts[$1]) }
         let classes = Double(max(1, measured.count))
         return Point(
             step: gan.iteration, recall: byName, score: measured.reduce(0.0) { $0 + recall[$1] } / classes,
@@ -130,7 +151,7 @@ public struct GeneratorSelection {
     public func trainSelecting(
         _ gan: GANTrainer, steps: Int, every: Int, snapshotPath: String, train: (GANTrainer, Int) -> Void,
         log: (String) -> Void = { _ in }
-    ) throws -> (trainer: GANTrainer, points: [Point], best: Point) {
+    ) throws -> (trainer: GANTrainer, points: [Point], kept: Point) {
         try Self.trainSelecting(gan, steps: steps, every: every, snapshotPath: snapshotPath, train: train, evaluate: evaluate, log: log)
     }
 
@@ -138,7 +159,7 @@ public struct GeneratorSelection {
     public static func trainSelecting(
         _ gan: GANTrainer, steps: Int, every: Int, snapshotPath: String, train: (GANTrainer, Int) -> Void,
         evaluate: (GANTrainer) -> Point, log: (String) -> Void = { _ in }
-    ) throws -> (trainer: GANTrainer, points: [Point], best: Point) {
+    ) throws -> (trainer: GANTrainer, points: [Point], kept: Point) {
         precondition(every > 0, "GeneratorSelection: evaluate every ≥ 1 steps")
         var points: [Point] = []
         var choice = Choice()
@@ -149,13 +170,10 @@ public struct GeneratorSelection {
             done += chunk
             let point = evaluate(gan)
             points.append(point)
-            log(
-                "gan selection: step \(point.step) neighbour CAS \(String(format: "%.1f%%", point.score * 100)) ("
-                    + point.recall.keys.sorted().map { "\($0) \(String(format: "%.1f%%", point.recall[$0]! * 100))" }.joined(separator: ", ") + ")")
-            if choice.offer(point), done < steps { try GANCheckpoint.save(gan, to: snapshotPath) }
+            log("gan selection: step \(point.step) neighbour CAS \(point.summary)")
+            try choice.offer(point, of: gan, snapshotPath: snapshotPath, isFinal: done >= steps)
         }
         guard let kept = choice.chosen else { return (gan, points, evaluate(gan)) }
-        if kept.step == gan.iteration { return (gan, points, kept) }
-        return (try GANCheckpoint.resume(from: snapshotPath), points, kept)
+        return (try choice.keptTrainer(gan, snapshotPath: snapshotPath) { try GANCheckpoint.resume(from: $0) }, points, kept)
     }
 }

@@ -44,6 +44,8 @@ import Testing
         #expect(choice.offer(point(3000, 0.799, 0.012)) && choice.chosen?.step == 3000, "79.9 ≥ 81.0 − 1.2")
         #expect(!choice.offer(point(3500, 0.789, 0.012)) && choice.chosen?.step == 3000)
         #expect(choice.offer(point(4000, 0.84, 0.01)) && choice.best?.step == 4000, "a new top is always kept")
+        let logged = GeneratorSelection.Point(step: 1000, recall: ["viral": 0.7239, "bacterial": 0.819], score: 0.7714)
+        #expect(logged.summary == "77.1% (bacterial 81.9%, viral 72.4%)")
     }
 
     /// Scores 0.2, 0.9, 0.5 at steps 2, 4, 6 (no standard error: the strict maximum): the trainer returned is at step 4 with exactly the weights of
@@ -59,7 +61,7 @@ import Testing
         let live = GANTrainer(classes: real.classes, imageSize: 16, settings: settings)
         let chosen = try GeneratorSelection.trainSelecting(
             live, steps: 6, every: 2, snapshotPath: dir.file("best.safetensors"), train: { $0.train(on: real, steps: $1) }, evaluate: judge)
-        #expect(chosen.points.map(\.step) == [2, 4, 6] && chosen.best.step == 4)
+        #expect(chosen.points.map(\.step) == [2, 4, 6] && chosen.kept.step == 4)
         #expect(chosen.trainer !== live && chosen.trainer.iteration == 4 && live.iteration == 6)
         let reference = GANTrainer(classes: real.classes, imageSize: 16, settings: settings)
         reference.train(on: real, steps: 4)

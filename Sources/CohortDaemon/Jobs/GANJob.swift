@@ -57,21 +57,22 @@ enum GANJob {
             if let selection {
                 context.progress(phase: "selecting", step: done, total: total, detail: "scoring the checkpoint (neighbour CAS)")
                 let point = selection.evaluate(trainer)
-                context.logger.info("\(dataset.name): GAN iteration \(point.step): neighbour CAS \(Self.describe(point))")
-                if choice.offer(point), done < total { try GANCheckpoint.save(trainer, to: bestPath) }
+                context.logger.info("\(dataset.name): GAN iteration \(point.step): neighbour CAS \(point.summary)")
+                try choice.offer(point, of: trainer, snapshotPath: bestPath, isFinal: done >= total)
             }
         }
         let trainedTo = trainer.iteration
         var kept = ""
-        if let best = choice.chosen {
-            if best.step != trainer.iteration {
+        if let chosen = choice.chosen {
+            let keptTrainer = try choice.keptTrainer(trainer, snapshotPath: bestPath) { try GANCheckpoint.resume(from: $0, including: present) }
+            if keptTrainer !== trainer {
                 // An earlier checkpoint scored clearly higher: it becomes the dataset's generator (and the next job's start).
-                trainer = try GANCheckpoint.resume(from: bestPath, including: present)
+                trainer = keptTrainer
                 try GANCheckpoint.save(trainer, to: checkpointPath)
             }
             try? FileManager.default.removeItem(atPath: bestPath)
-            kept = "kept iteration \(best.step) (neighbour CAS \(String(format: "%.1f%%", best.score * 100))); "
-            context.logger.info("\(dataset.name): GAN job keeps iteration \(best.step) of \(trainedTo)")
+            kept = "kept iteration \(chosen.step) (neighbour CAS \(String(format: "%.1f%%", chosen.score * 100))); "
+            context.logger.info("\(dataset.name): GAN job keeps iteration \(chosen.step) of \(trainedTo)")
         }
         let publishing = try GeneratorPublishing.prepare(context, checkpoint: checkpointPath, trainer: trainer, realTrain: train)
         let sha = publishing.checkpointSHA256
@@ -108,12 +109,6 @@ enum GANJob {
         let validation = try CatalogImages.load(context.catalog, dataset: dataset.name, split: .validation, classes: classes, size: dataset.imageSize)
         guard validation.count > 0 else { return nil }
         return GeneratorSelection(featureNetwork: network, realValidation: validation, realTrain: train)
-    }
-
-    /// "81.0% (bacterial 81.9%, …)" for the log.
-    static func describe(_ point: GeneratorSelection.Point) -> String {
-        String(format: "%.1f%%", point.score * 100) + " ("
-            + point.recall.keys.sorted().map { "\($0) \(String(format: "%.1f%%", point.recall[$0]! * 100))" }.joined(separator: ", ") + ")"
     }
 
 }
