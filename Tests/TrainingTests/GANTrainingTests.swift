@@ -98,6 +98,24 @@ import Testing
         #expect((0..<sample.count).allSatisfy { sample[$0].isFinite && abs(sample[$0]) <= 1 })
     }
 
+    /// Standing statistics are computed once per iteration and never depend on what was sampled before:
+    /// a trainer that sampled other classes and seeds first gives the same images as a fresh twin, and after
+    /// one more training step it re-estimates them (it matches a twin trained as far, not its own stale state).
+    @Test func standingStatisticsAreCachedPerIteration() {
+        let real = ClassifierTrainingTests.shapes(count: 12, seed: 2, size: 16)
+        func trained(_ steps: Int) -> GANTrainer {
+            let gan = GANTrainer(classes: real.classes, imageSize: 16, settings: Self.tinySettings())
+            gan.train(on: real, steps: steps)
+            return gan
+        }
+        let busy = trained(3)
+        _ = busy.sample(label: 0, count: 5, seed: 11)
+        _ = busy.sample(label: 2, count: 64, seed: 12)
+        #expect(busy.sample(label: 1, count: 4, seed: 13).array == trained(3).sample(label: 1, count: 4, seed: 13).array)
+        busy.train(on: real, steps: 1)
+        #expect(busy.sample(label: 1, count: 4, seed: 13).array == trained(4).sample(label: 1, count: 4, seed: 13).array)
+    }
+
     @Test func checkpointResumesExactlyAndGrowsClasses() throws {
         let dir = try TemporaryDirectory()
         let real = ClassifierTrainingTests.shapes(count: 30, seed: 1, size: 16)
