@@ -162,8 +162,10 @@ public enum Experiment {
         var ganSettings = configuration.gan
         ganSettings.seed = configuration.ganSeed ?? configuration.seeds[0]
         let selectEvery = configuration.test == nil ? configuration.ganSelectEvery : nil
+        // The rule is part of the key: generators kept by the earlier strict-maximum rule are cached without it.
         let ganPath = cache.path(
-            "gan", [dataKey, ganKey(ganSettings), "\(configuration.ganSteps)", "\(size)"] + (selectEvery.map { ["select every \($0)"] } ?? []))
+            "gan",
+            [dataKey, ganKey(ganSettings), "\(configuration.ganSteps)", "\(size)"] + (selectEvery.map { ["select every \($0), one-SE rule"] } ?? []))
         let selectionPath = ganPath.replacingOccurrences(of: ".safetensors", with: ".selection.json")
         var gan: GANTrainer
         var selection: [GeneratorSelection.Point] = []
