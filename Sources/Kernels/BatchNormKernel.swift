@@ -50,16 +50,28 @@ public enum BatchNormKernel {
         runningMean: UnsafePointer<Float>, runningVar: UnsafePointer<Float>,
         epsilon: Float, activation: Activation, stats: inout Statistics
     ) {
+        let (scale, shift) = inferenceAffine(
+            channels: c, gamma: gamma, beta: beta, runningMean: runningMean, runningVar: runningVar, epsilon: epsilon)
+        for ch in 0..<c {
+            stats.mean[ch] = runningMean[ch]
+            stats.invStd[ch] = 1 / (runningVar[ch] + epsilon).squareRoot()
+        }
+        apply(y: y, x: x, rows: m, channels: c, scale: scale, shift: shift, activation: activation)
+    }
+
+    /// Inference batch norm as a per-channel affine y = x · scale + shift: scale = γ / √(running var + ε),
+    /// shift = β − running mean · scale (what folding into the preceding convolution multiplies in and adds).
+    public static func inferenceAffine(
+        channels c: Int, gamma: UnsafePointer<Float>, beta: UnsafePointer<Float>, runningMean: UnsafePointer<Float>,
+        runningVar: UnsafePointer<Float>, epsilon: Float
+    ) -> (scale: [Float], shift: [Float]) {
         var scale = [Float](repeating: 0, count: c)
         var shift = [Float](repeating: 0, count: c)
         for ch in 0..<c {
-            let invStd = 1 / (runningVar[ch] + epsilon).squareRoot()
-            stats.mean[ch] = runningMean[ch]
-            stats.invStd[ch] = invStd
-            scale[ch] = gamma[ch] * invStd
+            scale[ch] = gamma[ch] * (1 / (runningVar[ch] + epsilon).squareRoot())
             shift[ch] = beta[ch] - runningMean[ch] * scale[ch]
         }
-        apply(y: y, x: x, rows: m, channels: c, scale: scale, shift: shift, activation: activation)
+        return (scale, shift)
     }
 
     /// Backward through activation and normalization. `training` selects batch-statistics backward

@@ -74,11 +74,12 @@ public enum Conv2DKernel {
         return tiles >= Parallel.workers && Parallel.workers > 1 ? (perTile, tiles) : nil
     }
 
-    /// out[N·OH·OW, Cout] = conv(x[N, H, W, Cin]) + bias. Tiled over images so each worker's columns
-    /// stay in its L2 cache between im2col and the GEMM that reads them.
+    /// out[N·OH·OW, Cout] = f(conv(x[N, H, W, Cin]) + bias), f = `activation`. Tiled over images so each
+    /// worker's columns stay in its L2 cache between im2col and the GEMM that reads them, and the bias and
+    /// activation are applied to each output tile while it is still there.
     public static func forward(
         out: UnsafeMutablePointer<Float>, x: UnsafePointer<Float>, packedWeight: UnsafePointer<Float>,
-        bias: UnsafePointer<Float>?, shape s: Conv2DShape, scratch: ScratchBuffers
+        bias: UnsafePointer<Float>?, activation: Activation = .identity, shape s: Conv2DShape, scratch: ScratchBuffers
     ) {
         if let (perTile, tiles) = tiling(s) {
             let g = s.geometry(group: 0)
@@ -92,9 +93,13 @@ public enum Conv2DKernel {
                     let outTile = out + images.lowerBound * s.oh * s.ow * s.cout
                     Im2Col.im2col(x, g, images: images, into: cols)
                     BLAS.sgemm(transB: true, m: rows, n: s.cout, k: s.k, a: cols, lda: s.k, b: packedWeight, ldb: s.k, c: outTile, ldc: s.cout)
-                    if let bias { addBiasSerial(outTile, bias, rows: rows, channels: s.cout) }
+                    ConvEpilogue.apply(outTile, bias: bias, activation: activation, rows: rows, channels: s.cout)
                 }
             }
+            return
+        }
+        if s.isPointwise && (bias != nil || activation != .identity) && s.rows >= 2 * pointwiseChunkRows && Parallel.workers > 1 {
+            pointwiseInChunks(out: out, x: x, packedWeight: packedWeight, bias: bias, activation: activation, shape: s)
             return
         }
         scratch.reserve(workers: 1, perWorker: 1)
@@ -112,7 +117,30 @@ public enum Conv2DKernel {
                 b: packedWeight + g * s.coutPerGroup * s.k, ldb: s.k,
                 c: out + g * s.coutPerGroup, ldc: s.cout)
         }
-        if let bias { addBias(out, bias, rows: s.rows, channels: s.cout) }
+        ConvEpilogue.applyParallel(out, bias: bias, activation: activation, rows: s.rows, channels: s.cout)
+    }
+
+    /// Rows per GEMM in `pointwiseInChunks`: an output chunk of a few hundred KB stays in L2 for the epilogue.
+    static let pointwiseChunkRows = 256
+
+    /// A 1×1 convolution with a bias or an activation as row chunks, each a single-threaded GEMM followed at once
+    /// by the epilogue on the chunk it just wrote (one whole-output pass fewer than GEMM, then epilogue).
+    static func pointwiseInChunks(
+        out: UnsafeMutablePointer<Float>, x: UnsafePointer<Float>, packedWeight: UnsafePointer<Float>,
+        bias: UnsafePointer<Float>?, activation: Activation, shape s: Conv2DShape
+    ) {
+        GEMM.useSingleThreadedBLAS()
+        let chunks = (s.rows + pointwiseChunkRows - 1) / pointwiseChunkRows
+        Parallel.forEachWorker(chunks) { _, chunkRange in
+            for chunk in chunkRange {
+                let first = chunk * pointwiseChunkRows
+                let rows = min(pointwiseChunkRows, s.rows - first)
+                BLAS.sgemm(
+                    transB: true, m: rows, n: s.cout, k: s.k, a: x + first * s.k, lda: s.k, b: packedWeight, ldb: s.k,
+                    c: out + first * s.cout, ldc: s.cout)
+                ConvEpilogue.apply(out + first * s.cout, bias: bias, activation: activation, rows: rows, channels: s.cout)
+            }
+        }
     }
 
     /// Backward: dx (overwritten, if requested), packed weight gradient (overwritten, if requested),
@@ -186,14 +214,6 @@ public enum Conv2DKernel {
                     Im2Col.col2im(dcols, geometry, accumulatingInto: dx)
                 }
             }
-        }
-    }
-
-    /// out[r][c] += bias[c] on one thread (inside a tile).
-    static func addBiasSerial(_ out: UnsafeMutablePointer<Float>, _ bias: UnsafePointer<Float>, rows: Int, channels: Int) {
-        for r in 0..<rows {
-            let row = out + r * channels
-            for c in 0..<channels { row[c] += bias[c] }
         }
     }
 

@@ -17,9 +17,10 @@ public enum DepthwiseConv2DKernel {
         }
     }
 
+    /// out = f(depthwise(x) + bias), f = `activation`, applied to each output row as it is finished.
     public static func forward(
         out: UnsafeMutablePointer<Float>, x: UnsafePointer<Float>, packedWeight: UnsafePointer<Float>,
-        bias: UnsafePointer<Float>?, shape s: Conv2DShape
+        bias: UnsafePointer<Float>?, activation: Activation = .identity, shape s: Conv2DShape
     ) {
         let (c, oh, ow) = (s.cin, s.oh, s.ow)
         Parallel.forEachChunk(s.n * oh) { rows in
@@ -41,6 +42,7 @@ public enum DepthwiseConv2DKernel {
                         }
                     }
                 }
+                ConvEpilogue.apply(out + row * ow * c, bias: nil, activation: activation, rows: ow, channels: c)
             }
         }
     }

@@ -25,12 +25,26 @@ public final class ConvBN: Layer {
         self.init(conv: conv, bn: bn)
     }
 
+    /// Training: convolution, then batch norm on the batch's statistics (and its activation). Inference:
+    /// batch norm folded into the convolution (`Conv2D.forwardFolded`) — one pass over the output instead of
+    /// a convolution pass and a normalization pass; the result equals the two layers in inference mode up to
+    /// float rounding (test: ConvBNFoldingTests) and keeps nothing for backward.
     public func forward(_ x: Tensor, mode: Mode, slot: Int) -> Tensor {
-        bn.forward(conv.forward(x, mode: mode, slot: slot), mode: mode, slot: slot)
+        guard mode == .inference else {
+            foldedSlots.remove(slot)
+            return bn.forward(conv.forward(x, mode: mode, slot: slot), mode: mode, slot: slot)
+        }
+        foldedSlots.insert(slot)
+        let (scale, shift) = bn.inferenceAffine()
+        return conv.forwardFolded(x, scale: scale, shift: shift, activation: bn.activation, slot: slot)
     }
 
+    /// Slots whose last forward was the folded inference one (nothing saved for backward).
+    private var foldedSlots: Set<Int> = []
+
     public func backward(_ dy: Tensor, slot: Int, parameterGradients: Bool) -> Tensor {
-        conv.backward(bn.backward(dy, slot: slot, parameterGradients: parameterGradients), slot: slot, parameterGradients: parameterGradients)
+        precondition(!foldedSlots.contains(slot), "ConvBN: backward after an inference forward in slot \(slot) (nothing saved for it)")
+        return conv.backward(bn.backward(dy, slot: slot, parameterGradients: parameterGradients), slot: slot, parameterGradients: parameterGradients)
     }
 
     public func macs(h: Int, w: Int) -> Int { conv.macs(h: h, w: w) }

@@ -50,6 +50,13 @@ public final class BatchNorm: Layer {
         return y
     }
 
+    /// This layer in inference mode as a per-channel affine (scale, shift), for folding into the layer before.
+    public func inferenceAffine() -> (scale: [Float], shift: [Float]) {
+        BatchNormKernel.inferenceAffine(
+            channels: channels, gamma: store.value(weight), beta: store.value(bias), runningMean: store.value(runningMean),
+            runningVar: store.value(runningVar), epsilon: epsilon)
+    }
+
     public func backward(_ dy: Tensor, slot: Int, parameterGradients: Bool) -> Tensor {
         guard let (x, stats, training) = saved[slot] else { preconditionFailure("BatchNorm: backward without forward in slot \(slot)") }
         let dx = reuse(&inputGrad, x.shape)

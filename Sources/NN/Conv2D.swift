@@ -55,6 +55,50 @@ public final class Conv2D: Layer {
         return y
     }
 
+    /// Inference forward with a per-output-channel affine folded in and an activation fused:
+    /// y = f(conv(x) · scale + shift), computed as a convolution with weights w·scale and bias
+    /// shift + b·scale whose bias and activation are applied to each output tile while it is in cache
+    /// (batch norm after a convolution at inference is such an affine: BatchNorm.inferenceAffine).
+    /// Keeps nothing for backward: a backward of `slot` afterwards is a programming error.
+    public func forwardFolded(_ x: Tensor, scale: [Float], shift: [Float], activation: Activation, slot: Int) -> Tensor {
+        precondition(x.shape.count == 4 && x.shape[3] == inChannels, "Conv2D: input \(x.shape) is not [N, H, W, \(inChannels)]")
+        precondition(scale.count == outChannels && shift.count == outChannels, "Conv2D: folded affine is not per output channel")
+        let s = Conv2DShape(
+            n: x.shape[0], h: x.shape[1], w: x.shape[2], cin: inChannels, cout: outChannels,
+            kernel: kernel, stride: stride, padding: padding, groups: groups)
+        var slotOutput = outputs[slot] ?? nil
+        let y = reuse(&slotOutput, [s.n, s.oh, s.ow, outChannels])
+        outputs[slot] = slotOutput
+        let p = reuse(&packed, [outChannels * s.k])
+        var foldedBias = shift
+        if let bias {
+            let b = store.value(bias)
+            for co in 0..<outChannels { foldedBias[co] += b[co] * scale[co] }
+        }
+        foldedBias.withUnsafeBufferPointer { foldedBias in
+            if isDepthwise {
+                // Packed [KH, KW, C]: channel co's weights are every C-th value.
+                DepthwiseConv2DKernel.packWeights(store.value(weight), s, into: p.data)
+                for tap in 0..<(s.kh * s.kw) {
+                    for co in 0..<outChannels { p.data[tap * outChannels + co] *= scale[co] }
+                }
+                DepthwiseConv2DKernel.forward(
+                    out: y.data, x: x.data, packedWeight: p.data, bias: foldedBias.baseAddress, activation: activation, shape: s)
+            } else {
+                // Packed [Cout, K]: channel co's weights are row co.
+                Conv2DKernel.packWeights(store.value(weight), s, into: p.data)
+                for co in 0..<outChannels {
+                    for j in 0..<s.k { p.data[co * s.k + j] *= scale[co] }
+                }
+                Conv2DKernel.forward(
+                    out: y.data, x: x.data, packedWeight: p.data, bias: foldedBias.baseAddress, activation: activation, shape: s,
+                    scratch: workspace.scratch)
+            }
+        }
+        saved[slot] = nil
+        return y
+    }
+
     public func backward(_ dy: Tensor, slot: Int, parameterGradients: Bool) -> Tensor {
         backward(dy, slot: slot, parameterGradients: parameterGradients, inputGradient: true)!
     }

@@ -1,0 +1,76 @@
+// The inference path of convolution + batch norm (issue 15): batch norm folded into the convolution's
+// weights and bias, the activation applied to each output tile in cache. It must equal the two layers
+// run one after the other in inference mode — on every kernel path the folding touches: im2col tiles,
+// the whole-batch GEMM, 1×1 row chunks and depthwise — with batch-norm statistics far from identity.
+import Models
+import NN
+import Tensor
+import Testing
+
+@testable import Kernels
+
+@Suite struct ConvBNFoldingTests {
+    /// A ConvBN whose batch norm has random γ, β and running statistics (as after training).
+    static func layer(cin: Int, cout: Int, kernel: Int, stride: Int, groups: Int, activation: Activation, seed: UInt64) -> ConvBN {
+        let store = ParameterStore()
+        var rng = RandomGenerator(seed: seed)
+        let unit = ConvBN(
+            "unit", store: store, workspace: Workspace(), inChannels: cin, outChannels: cout, kernel: kernel, stride: stride,
+            groups: groups, activation: activation, rng: &rng)
+        store.finalize()
+        for c in 0..<cout {
+            store.value(unit.bn.weight)[c] = rng.uniform(0.3, 2)
+            store.value(unit.bn.bias)[c] = rng.uniform(-1, 1)
+            store.value(unit.bn.runningMean)[c] = rng.uniform(-0.5, 0.5)
+            store.value(unit.bn.runningVar)[c] = rng.uniform(0.05, 3)
+        }
+        return unit
+    }
+
+    /// Largest |folded − unfolded| relative to the largest |unfolded|.
+    static func mismatch(_ unit: ConvBN, input shape: [Int], seed: UInt64) -> Float {
+        var rng = RandomGenerator(seed: seed)
+        let x = Tensor(shape: shape)
+        for i in 0..<x.count { x[i] = rng.uniform(-1, 1) }
+        let reference = unit.bn.forward(unit.conv.forward(x, mode: .inference, slot: 0), mode: .inference, slot: 0).array
+        let folded = unit.forward(x, mode: .inference, slot: 1).array
+        #expect(folded.count == reference.count)
+        let scale = reference.map(abs).max()!
+        return zip(folded, reference).map { abs($0 - $1) }.max()! / scale
+    }
+
+    @Test(arguments: [Activation.silu, .identity, .relu])
+    func foldedEqualsConvThenBatchNorm(activation: Activation) {
+        // 3×3 over a batch large enough to tile over images, and over one image (whole-batch GEMM).
+        let conv3 = Self.layer(cin: 8, cout: 24, kernel: 3, stride: 1, groups: 1, activation: activation, seed: 1)
+        TileSizing.$forcedImagesPerTile.withValue(1) {
+            let tiledShape = Conv2DShape(n: 12, h: 16, w: 16, cin: 8, cout: 24, kernel: 3, stride: 1, padding: 1)
+            #expect(Parallel.workers < 2 || Conv2DKernel.tiling(tiledShape) != nil, "the first case must take the tiled path")
+            #expect(Self.mismatch(conv3, input: [12, 16, 16, 8], seed: 2) < 1e-5)
+        }
+        #expect(Self.mismatch(conv3, input: [1, 16, 16, 8], seed: 3) < 1e-5)
+        let strided = Self.layer(cin: 4, cout: 16, kernel: 3, stride: 2, groups: 1, activation: activation, seed: 4)
+        #expect(Self.mismatch(strided, input: [6, 15, 15, 4], seed: 5) < 1e-5)
+        // 1×1: row chunks from 512 rows on, one GEMM below.
+        let pointwise = Self.layer(cin: 12, cout: 20, kernel: 1, stride: 1, groups: 1, activation: activation, seed: 6)
+        #expect(Self.mismatch(pointwise, input: [4, 16, 16, 12], seed: 7) < 1e-5)
+        #expect(Self.mismatch(pointwise, input: [1, 5, 7, 12], seed: 8) < 1e-5)
+        // Depthwise 3×3, strides 1 and 2.
+        let depthwise = Self.layer(cin: 16, cout: 16, kernel: 3, stride: 1, groups: 16, activation: activation, seed: 9)
+        #expect(Self.mismatch(depthwise, input: [3, 9, 9, 16], seed: 10) < 1e-5)
+        let depthwise2 = Self.layer(cin: 16, cout: 16, kernel: 3, stride: 2, groups: 16, activation: activation, seed: 11)
+        #expect(Self.mismatch(depthwise2, input: [3, 9, 9, 16], seed: 12) < 1e-5)
+    }
+
+    /// Training mode still runs the two layers (batch statistics): the folded path is inference only.
+    @Test func trainingModeIsUnchanged() {
+        let unit = Self.layer(cin: 4, cout: 8, kernel: 3, stride: 1, groups: 1, activation: .silu, seed: 13)
+        var rng = RandomGenerator(seed: 14)
+        let x = Tensor(shape: [5, 8, 8, 4])
+        for i in 0..<x.count { x[i] = rng.uniform(-1, 1) }
+        let expected = unit.bn.forward(unit.conv.forward(x, mode: .training, slot: 0), mode: .training, slot: 0).array
+        // A twin with the same weights and statistics (the first forward moved `unit`'s running statistics).
+        let twin = Self.layer(cin: 4, cout: 8, kernel: 3, stride: 1, groups: 1, activation: .silu, seed: 13)
+        #expect(twin.forward(x, mode: .training, slot: 2).array == expected)
+    }
+}
