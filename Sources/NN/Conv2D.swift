@@ -33,7 +33,8 @@ public final class Conv2D: Layer {
 
     var isDepthwise: Bool { groups > 1 && groups == inChannels && groups == outChannels }
 
-    public func forward(_ x: Tensor, mode: Mode, slot: Int) -> Tensor {
+    /// The call's shape and `slot`'s output buffer for input `x` [N, H, W, Cin].
+    private func prepare(_ x: Tensor, slot: Int) -> (Conv2DShape, Tensor) {
         precondition(x.shape.count == 4 && x.shape[3] == inChannels, "Conv2D: input \(x.shape) is not [N, H, W, \(inChannels)]")
         let s = Conv2DShape(
             n: x.shape[0], h: x.shape[1], w: x.shape[2], cin: inChannels, cout: outChannels,
@@ -41,6 +42,11 @@ public final class Conv2D: Layer {
         var slotOutput = outputs[slot] ?? nil
         let y = reuse(&slotOutput, [s.n, s.oh, s.ow, outChannels])
         outputs[slot] = slotOutput
+        return (s, y)
+    }
+
+    public func forward(_ x: Tensor, mode: Mode, slot: Int) -> Tensor {
+        let (s, y) = prepare(x, slot: slot)
         let w = store.value(weight)
         let p = reuse(&packed, [outChannels * s.k])
         let b = bias.map { UnsafePointer(store.value($0)) }
@@ -61,14 +67,8 @@ public final class Conv2D: Layer {
     /// (batch norm after a convolution at inference is such an affine: BatchNorm.inferenceAffine).
     /// Keeps nothing for backward: a backward of `slot` afterwards is a programming error.
     public func forwardFolded(_ x: Tensor, scale: [Float], shift: [Float], activation: Activation, slot: Int) -> Tensor {
-        precondition(x.shape.count == 4 && x.shape[3] == inChannels, "Conv2D: input \(x.shape) is not [N, H, W, \(inChannels)]")
         precondition(scale.count == outChannels && shift.count == outChannels, "Conv2D: folded affine is not per output channel")
-        let s = Conv2DShape(
-            n: x.shape[0], h: x.shape[1], w: x.shape[2], cin: inChannels, cout: outChannels,
-            kernel: kernel, stride: stride, padding: padding, groups: groups)
-        var slotOutput = outputs[slot] ?? nil
-        let y = reuse(&slotOutput, [s.n, s.oh, s.ow, outChannels])
-        outputs[slot] = slotOutput
+        let (s, y) = prepare(x, slot: slot)
         let p = reuse(&packed, [outChannels * s.k])
         var foldedBias = shift
         if let bias {
