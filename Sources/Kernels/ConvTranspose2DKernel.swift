@@ -60,7 +60,7 @@ public enum ConvTranspose2DKernel {
     /// then col2im while they are still in cache.
     public static func forward(
         out: UnsafeMutablePointer<Float>, x: UnsafePointer<Float>, packedWeight: UnsafePointer<Float>,
-        bias: UnsafePointer<Float>?, shape s: ConvTranspose2DShape, scratch: ScratchBuffers
+        bias: UnsafePointer<Float>?, activation: Activation = .identity, shape s: ConvTranspose2DShape, scratch: ScratchBuffers
     ) {
         let (perTile, tiles) = tiling(s) ?? (s.n, 1)
         let outPerImage = s.oh * s.ow * s.cout
@@ -82,6 +82,13 @@ public enum ConvTranspose2DKernel {
                 outTile.update(repeating: 0, count: images.count * outPerImage)
             }
             Im2Col.col2im(cols, s.geometry, images: images, accumulatingInto: out)
+            // The inference path's activation, on the tile col2im just finished (the bias is already in).
+            let pixels = images.count * s.oh * s.ow
+            if parallelGEMM {
+                ConvEpilogue.applyParallel(outTile, bias: nil, activation: activation, rows: pixels, channels: s.cout)
+            } else {
+                ConvEpilogue.apply(outTile, bias: nil, activation: activation, rows: pixels, channels: s.cout)
+            }
         }
         if tiles == 1 {
             tile(0, 0..<s.n, true)

@@ -109,17 +109,33 @@ public final class Generator {
         seed[slot] = image
         FeatureLayout.unflatten(features, into: x0, n: n, c: c.baseChannels, h: 4, w: 4)
         var x = x0
+        if mode == .inference { foldedSlots.insert(slot) } else { foldedSlots.remove(slot) }
         for (i, up) in ups.enumerated() {
+            if mode == .inference && !c.conditionalNorm {
+                // Inference path: the up-block's batch norm folded into its transposed convolution.
+                let (scale, shift) = upNorms[i].inferenceAffine()
+                x = up.forwardFolded(x, scale: scale, shift: shift, activation: upNorms[i].activation, slot: slot)
+                continue
+            }
             let h = up.forward(x, mode: mode, slot: slot)
             x =
                 c.conditionalNorm
                 ? conditionalNorms[i].forward(h, labels: labels, mode: mode, slot: slot) : upNorms[i].forward(h, mode: mode, slot: slot)
         }
+        if mode == .inference {
+            // tanh applied to each output tile as it is finished.
+            let identity = [Float](repeating: 1, count: 1), noShift = [Float](repeating: 0, count: 1)
+            return out.forwardFolded(x, scale: identity, shift: noShift, activation: .tanh, slot: slot)
+        }
         return tanh.forward(out.forward(x, mode: mode, slot: slot), mode: mode, slot: slot)
     }
 
+    /// Slots whose last forward was in inference mode (the folded path keeps nothing for backward).
+    private var foldedSlots: Set<Int> = []
+
     /// Accumulates parameter gradients from dL/dimage (the latent gets no gradient).
     public func backward(_ dImage: Tensor, slot: Int = 0) {
+        precondition(!foldedSlots.contains(slot), "Generator: backward after an inference forward in slot \(slot) (nothing saved for it)")
         let c = configuration
         var d = out.backward(tanh.backward(dImage, slot: slot, parameterGradients: true), slot: slot, parameterGradients: true)
         for (i, up) in ups.enumerated().reversed() {

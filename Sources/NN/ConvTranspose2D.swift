@@ -28,7 +28,8 @@ public final class ConvTranspose2D: Layer {
         self.bias = bias ? store.register("\(name).bias", shape: [outChannels], initial: initializer.bias(outChannels, fanIn: fanIn, rng: &rng)) : nil
     }
 
-    public func forward(_ x: Tensor, mode: Mode, slot: Int) -> Tensor {
+    /// The call's shape and `slot`'s output buffer for input `x` [N, H, W, Cin].
+    private func prepare(_ x: Tensor, slot: Int) -> (ConvTranspose2DShape, Tensor) {
         precondition(x.shape.count == 4 && x.shape[3] == inChannels, "ConvTranspose2D: input \(x.shape) is not [N, H, W, \(inChannels)]")
         let s = ConvTranspose2DShape(
             n: x.shape[0], h: x.shape[1], w: x.shape[2], cin: inChannels, cout: outChannels,
@@ -36,12 +37,42 @@ public final class ConvTranspose2D: Layer {
         var slotOutput = outputs[slot] ?? nil
         let y = reuse(&slotOutput, [s.n, s.oh, s.ow, outChannels])
         outputs[slot] = slotOutput
+        return (s, y)
+    }
+
+    public func forward(_ x: Tensor, mode: Mode, slot: Int) -> Tensor {
+        let (s, y) = prepare(x, slot: slot)
         let p = reuse(&packed, [inChannels * s.columns])
         ConvTranspose2DKernel.packWeights(store.value(weight), s, into: p.data)
         ConvTranspose2DKernel.forward(
             out: y.data, x: x.data, packedWeight: p.data, bias: bias.map { UnsafePointer(store.value($0)) },
             shape: s, scratch: workspace.scratch)
         saved[slot] = (x, s)
+        return y
+    }
+
+    /// Inference forward with a per-output-channel affine folded in and an activation fused, as
+    /// `Conv2D.forwardFolded`: y = f(convT(x) · scale + shift), the activation applied to each output tile
+    /// right after its col2im. Keeps nothing for backward.
+    public func forwardFolded(_ x: Tensor, scale: [Float], shift: [Float], activation: Activation, slot: Int) -> Tensor {
+        precondition(scale.count == outChannels && shift.count == outChannels, "ConvTranspose2D: folded affine is not per output channel")
+        let (s, y) = prepare(x, slot: slot)
+        let p = reuse(&packed, [inChannels * s.columns])
+        ConvTranspose2DKernel.packWeights(store.value(weight), s, into: p.data)
+        // Packed [Cin, KH·KW, Cout]: output channel co is every Cout-th value.
+        for row in 0..<(inChannels * s.kh * s.kw) {
+            for co in 0..<outChannels { p.data[row * outChannels + co] *= scale[co] }
+        }
+        var foldedBias = shift
+        if let bias {
+            let b = store.value(bias)
+            for co in 0..<outChannels { foldedBias[co] += b[co] * scale[co] }
+        }
+        foldedBias.withUnsafeBufferPointer {
+            ConvTranspose2DKernel.forward(
+                out: y.data, x: x.data, packedWeight: p.data, bias: $0.baseAddress, activation: activation, shape: s, scratch: workspace.scratch)
+        }
+        saved[slot] = nil
         return y
     }
 

@@ -1,13 +1,14 @@
+import Foundation
 // The inference path of convolution + batch norm (issue 15): batch norm folded into the convolution's
 // weights and bias, the activation applied to each output tile in cache. It must equal the two layers
 // run one after the other in inference mode — on every kernel path the folding touches: im2col tiles,
 // the whole-batch GEMM, 1×1 row chunks and depthwise — with batch-norm statistics far from identity.
-import Models
 import NN
 import Tensor
 import Testing
 
 @testable import Kernels
+@testable import Models
 
 @Suite struct ConvBNFoldingTests {
     /// A ConvBN whose batch norm has random γ, β and running statistics (as after training).
@@ -60,6 +61,69 @@ import Testing
         #expect(Self.mismatch(depthwise, input: [3, 9, 9, 16], seed: 10) < 1e-5)
         let depthwise2 = Self.layer(cin: 16, cout: 16, kernel: 3, stride: 2, groups: 16, activation: activation, seed: 11)
         #expect(Self.mismatch(depthwise2, input: [3, 9, 9, 16], seed: 12) < 1e-5)
+    }
+
+    /// The generator's up-block: transposed convolution, then batch norm + ReLU; and its output layer with
+    /// bias and tanh — folded, tiled over images and as one whole-batch GEMM.
+    @Test func foldedTransposedConvolutionEqualsTheTwoLayers() {
+        let store = ParameterStore()
+        var rng = RandomGenerator(seed: 21)
+        let workspace = Workspace()
+        let up = ConvTranspose2D(
+            "up", store: store, workspace: workspace, inChannels: 12, outChannels: 6, kernel: 4, stride: 2, padding: 1, bias: false, rng: &rng)
+        let bn = BatchNorm("bn", store: store, channels: 6, activation: .relu, rng: &rng)
+        let out = ConvTranspose2D(
+            "out", store: store, workspace: workspace, inChannels: 6, outChannels: 1, kernel: 4, stride: 2, padding: 1, bias: true, rng: &rng)
+        store.finalize()
+        for c in 0..<6 {
+            store.value(bn.weight)[c] = rng.uniform(0.3, 2)
+            store.value(bn.bias)[c] = rng.uniform(-1, 1)
+            store.value(bn.runningMean)[c] = rng.uniform(-0.5, 0.5)
+            store.value(bn.runningVar)[c] = rng.uniform(0.05, 3)
+        }
+        store.value(out.bias!)[0] = 0.3
+        for (n, forced) in [(6, 1), (1, nil)] as [(Int, Int?)] {
+            let x = Tensor(shape: [n, 5, 5, 12])
+            for i in 0..<x.count { x[i] = rng.uniform(-1, 1) }
+            TileSizing.$forcedImagesPerTile.withValue(forced) {
+                let reference = bn.forward(up.forward(x, mode: .inference, slot: 0), mode: .inference, slot: 0)
+                let folded = up.forwardFolded(x, scale: bn.inferenceAffine().scale, shift: bn.inferenceAffine().shift, activation: .relu, slot: 1)
+                #expect(Self.relativeError(folded.array, reference.array) < 1e-5, "up-block, \(n) images")
+                var image = out.forward(reference, mode: .inference, slot: 0).array
+                for i in image.indices { image[i] = Float(Foundation.tanh(Double(image[i]))) }
+                let fused = out.forwardFolded(reference, scale: [1], shift: [0], activation: .tanh, slot: 1)
+                #expect(Self.relativeError(fused.array, image) < 1e-5, "output layer, \(n) images")
+            }
+        }
+    }
+
+    /// The whole generator at inference (folded up-blocks, fused tanh) against its layers run one by one.
+    @Test func generatorInferenceEqualsItsLayersInSequence() {
+        let g = Generator(.init(classes: 3, latentDimension: 6, embeddingDimension: 4, baseChannels: 16, imageSize: 16), seed: 7)
+        var rng = RandomGenerator(seed: 8)
+        let z = Tensor(shape: [5, 6])
+        for i in 0..<z.count { z[i] = rng.normal() }
+        let labels = [0, 2, 1, 1, 0]
+        _ = g.forward(z: z, labels: labels, mode: .training, slot: 0)  // running statistics away from 0 and 1
+        let folded = g.forward(z: z, labels: labels, mode: .inference, slot: 1).array
+        // The unfolded reference: the same layers, each in inference mode.
+        let e = g.embed.forward(labels, slot: 2)
+        let h = Tensor(shape: [5, 10])
+        for i in 0..<5 {
+            for j in 0..<6 { h[i * 10 + j] = z[i * 6 + j] }
+            for j in 0..<4 { h[i * 10 + 6 + j] = e[i * 4 + j] }
+        }
+        let features = g.bn0.forward(g.fc.forward(h, mode: .inference, slot: 2), mode: .inference, slot: 2)
+        var x = Tensor(shape: [5, 4, 4, 16])
+        FeatureLayout.unflatten(features, into: x, n: 5, c: 16, h: 4, w: 4)
+        for (up, norm) in zip(g.ups, g.upNorms) { x = norm.forward(up.forward(x, mode: .inference, slot: 2), mode: .inference, slot: 2) }
+        let reference = g.tanh.forward(g.out.forward(x, mode: .inference, slot: 2), mode: .inference, slot: 2).array
+        #expect(Self.relativeError(folded, reference) < 1e-5)
+    }
+
+    static func relativeError(_ a: [Float], _ b: [Float]) -> Float {
+        precondition(a.count == b.count)
+        return zip(a, b).map { abs($0 - $1) }.max()! / b.map(abs).max()!
     }
 
     /// Training mode still runs the two layers (batch statistics): the folded path is inference only.
