@@ -76,10 +76,13 @@ public enum Conv2DKernel {
 
     /// out[N·OH·OW, Cout] = f(conv(x[N, H, W, Cin]) + bias), f = `activation`. Tiled over images so each
     /// worker's columns stay in its L2 cache between im2col and the GEMM that reads them, and the bias and
-    /// activation are applied to each output tile while it is still there.
+    /// activation are applied to each output tile while it is still there. `pointwiseInChunks` (the
+    /// inference path's choice) computes a large 1×1 convolution as row chunks with the epilogue on each;
+    /// training keeps the whole-batch GEMM, so its arithmetic is what it always was.
     public static func forward(
         out: UnsafeMutablePointer<Float>, x: UnsafePointer<Float>, packedWeight: UnsafePointer<Float>,
-        bias: UnsafePointer<Float>?, activation: Activation = .identity, shape s: Conv2DShape, scratch: ScratchBuffers
+        bias: UnsafePointer<Float>?, activation: Activation = .identity, pointwiseInChunks chunked: Bool = false, shape s: Conv2DShape,
+        scratch: ScratchBuffers
     ) {
         if let (perTile, tiles) = tiling(s) {
             let g = s.geometry(group: 0)
@@ -98,7 +101,7 @@ public enum Conv2DKernel {
             }
             return
         }
-        if s.isPointwise && (bias != nil || activation != .identity) && s.rows >= 2 * pointwiseChunkRows && Parallel.workers > 1 {
+        if chunked && s.isPointwise && s.rows >= 2 * pointwiseChunkRows && Parallel.workers > 1 {
             pointwiseInChunks(out: out, x: x, packedWeight: packedWeight, bias: bias, activation: activation, shape: s)
             return
         }

@@ -12,6 +12,8 @@ public final class Conv2D: Layer {
     public let bias: ParameterRef?
     private var packed: Tensor?
     private var packedGrad: Tensor?
+    /// The folded forward's scaled weights: never `packed`, which backward reads for the training forwards.
+    private var foldedPacked: Tensor?
     private var saved = Slots<(input: Tensor, shape: Conv2DShape)>()
     private var outputs = Slots<Tensor?>()
     private var inputGrad: Tensor?
@@ -69,7 +71,7 @@ public final class Conv2D: Layer {
     public func forwardFolded(_ x: Tensor, scale: [Float], shift: [Float], activation: Activation, slot: Int) -> Tensor {
         precondition(scale.count == outChannels && shift.count == outChannels, "Conv2D: folded affine is not per output channel")
         let (s, y) = prepare(x, slot: slot)
-        let p = reuse(&packed, [outChannels * s.k])
+        let p = reuse(&foldedPacked, [outChannels * s.k])
         var foldedBias = shift
         if let bias {
             let b = store.value(bias)
@@ -91,8 +93,8 @@ public final class Conv2D: Layer {
                     for j in 0..<s.k { p.data[co * s.k + j] *= scale[co] }
                 }
                 Conv2DKernel.forward(
-                    out: y.data, x: x.data, packedWeight: p.data, bias: foldedBias.baseAddress, activation: activation, shape: s,
-                    scratch: workspace.scratch)
+                    out: y.data, x: x.data, packedWeight: p.data, bias: foldedBias.baseAddress, activation: activation,
+                    pointwiseInChunks: true, shape: s, scratch: workspace.scratch)
             }
         }
         saved[slot] = nil

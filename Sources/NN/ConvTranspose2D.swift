@@ -11,6 +11,8 @@ public final class ConvTranspose2D: Layer {
     public let bias: ParameterRef?
     private var packed: Tensor?
     private var packedGrad: Tensor?
+    /// The folded forward's scaled weights: never `packed`, which backward reads for the training forwards.
+    private var foldedPacked: Tensor?
     private var saved = Slots<(input: Tensor, shape: ConvTranspose2DShape)>()
     private var outputs = Slots<Tensor?>()
     private var inputGrad: Tensor?
@@ -57,7 +59,7 @@ public final class ConvTranspose2D: Layer {
     public func forwardFolded(_ x: Tensor, scale: [Float], shift: [Float], activation: Activation, slot: Int) -> Tensor {
         precondition(scale.count == outChannels && shift.count == outChannels, "ConvTranspose2D: folded affine is not per output channel")
         let (s, y) = prepare(x, slot: slot)
-        let p = reuse(&packed, [inChannels * s.columns])
+        let p = reuse(&foldedPacked, [inChannels * s.columns])
         ConvTranspose2DKernel.packWeights(store.value(weight), s, into: p.data)
         // Packed [Cin, KH·KW, Cout]: output channel co is every Cout-th value.
         for row in 0..<(inChannels * s.kh * s.kw) {

@@ -162,7 +162,7 @@ public enum Experiment {
         var ganSettings = configuration.gan
         ganSettings.seed = configuration.ganSeed ?? configuration.seeds[0]
         let selectEvery = configuration.test == nil ? configuration.ganSelectEvery : nil
-        // The rule is part of the key: generators kept by the earlier strict-maximum rule are cached without it.
+        // The rule is part of the key: entries cached before it was (some kept by the strict maximum) are not reused.
         let ganPath = cache.path(
             "gan",
             [dataKey, ganKey(ganSettings), "\(configuration.ganSteps)", "\(size)"] + (selectEvery.map { ["select every \($0), one-SE rule"] } ?? []))

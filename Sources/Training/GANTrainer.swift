@@ -108,6 +108,8 @@ public final class GANTrainer {
     /// checkpoint, not once per batch of samples (measured: 16 training-mode passes per 64-sample batch were
     /// ~90% of a 6,000-sample draw).
     var standingStatisticsIteration: Int?
+    /// How many times sampling has recomputed them (tests check it is once per iteration).
+    private(set) var standingStatisticsComputations = 0
 
     public var generator: Generator { step.generator }
     public var discriminator: Discriminator { step.discriminator }
@@ -181,6 +183,7 @@ public final class GANTrainer {
     public func sample(label: Int, count: Int, seed: UInt64) -> Tensor {
         let fresh = standingStatisticsIteration == iterationValue
         standingStatisticsIteration = iterationValue
+        if !fresh { standingStatisticsComputations += 1 }
         return GANSampler.sample(generator: generator, weights: ema, label: label, count: count, seed: seed, recomputingStatistics: !fresh)
     }
 }

@@ -45,9 +45,10 @@ import Testing
         // 3×3 over a batch large enough to tile over images, and over one image (whole-batch GEMM).
         let conv3 = Self.layer(cin: 8, cout: 24, kernel: 3, stride: 1, groups: 1, activation: activation, seed: 1)
         TileSizing.$forcedImagesPerTile.withValue(1) {
-            let tiledShape = Conv2DShape(n: 12, h: 16, w: 16, cin: 8, cout: 24, kernel: 3, stride: 1, padding: 1)
+            let n = max(12, 2 * Parallel.workers)  // at least as many one-image tiles as workers
+            let tiledShape = Conv2DShape(n: n, h: 16, w: 16, cin: 8, cout: 24, kernel: 3, stride: 1, padding: 1)
             #expect(Parallel.workers < 2 || Conv2DKernel.tiling(tiledShape) != nil, "the first case must take the tiled path")
-            #expect(Self.mismatch(conv3, input: [12, 16, 16, 8], seed: 2) < 1e-5)
+            #expect(Self.mismatch(conv3, input: [n, 16, 16, 8], seed: 2) < 1e-5)
         }
         #expect(Self.mismatch(conv3, input: [1, 16, 16, 8], seed: 3) < 1e-5)
         let strided = Self.layer(cin: 4, cout: 16, kernel: 3, stride: 2, groups: 1, activation: activation, seed: 4)
@@ -82,16 +83,18 @@ import Testing
             store.value(bn.runningVar)[c] = rng.uniform(0.05, 3)
         }
         store.value(out.bias!)[0] = 0.3
-        for (n, forced) in [(6, 1), (1, nil)] as [(Int, Int?)] {
+        for (n, forced) in [(max(6, 2 * Parallel.workers), 1), (1, nil)] as [(Int, Int?)] {
             let x = Tensor(shape: [n, 5, 5, 12])
             for i in 0..<x.count { x[i] = rng.uniform(-1, 1) }
             TileSizing.$forcedImagesPerTile.withValue(forced) {
                 let reference = bn.forward(up.forward(x, mode: .inference, slot: 0), mode: .inference, slot: 0)
-                let folded = up.forwardFolded(x, scale: bn.inferenceAffine().scale, shift: bn.inferenceAffine().shift, activation: .relu, slot: 1)
+                let (scale, shift) = bn.inferenceAffine()
+                let folded = up.forwardFolded(x, scale: scale, shift: shift, activation: .relu, slot: 1)
                 #expect(Self.relativeError(folded.array, reference.array) < 1e-5, "up-block, \(n) images")
+                // The layer's own bias goes through the affine too: f((convT(x) + b)·1.7 − 0.2).
                 var image = out.forward(reference, mode: .inference, slot: 0).array
-                for i in image.indices { image[i] = Float(Foundation.tanh(Double(image[i]))) }
-                let fused = out.forwardFolded(reference, scale: [1], shift: [0], activation: .tanh, slot: 1)
+                for i in image.indices { image[i] = Float(Foundation.tanh(Double(image[i] * 1.7 - 0.2))) }
+                let fused = out.forwardFolded(reference, scale: [1.7], shift: [-0.2], activation: .tanh, slot: 1)
                 #expect(Self.relativeError(fused.array, image) < 1e-5, "output layer, \(n) images")
             }
         }
@@ -126,7 +129,23 @@ import Testing
         return zip(a, b).map { abs($0 - $1) }.max()! / b.map(abs).max()!
     }
 
-    /// Training mode still runs the two layers (batch statistics): the folded path is inference only.
+    /// A convolution with its own bias: the bias is scaled with the weights, (conv(x) + b)·scale + shift.
+    @Test func foldingScalesTheConvolutionsOwnBias() {
+        let store = ParameterStore()
+        var rng = RandomGenerator(seed: 31)
+        let conv = Conv2D("c", store: store, workspace: Workspace(), inChannels: 3, outChannels: 5, kernel: 3, padding: 1, bias: true, rng: &rng)
+        store.finalize()
+        let scale: [Float] = [0.5, 1.5, -2, 0.9, 3], shift: [Float] = [0.1, -0.4, 0.2, 0, 1]
+        let x = Tensor(shape: [2, 6, 6, 3])
+        for i in 0..<x.count { x[i] = rng.uniform(-1, 1) }
+        var expected = conv.forward(x, mode: .inference, slot: 0).array
+        for i in expected.indices { expected[i] = max(0, expected[i] * scale[i % 5] + shift[i % 5]) }
+        let folded = conv.forwardFolded(x, scale: scale, shift: shift, activation: .relu, slot: 1).array
+        #expect(Self.relativeError(folded, expected) < 1e-5)
+    }
+
+    /// ConvBN in training mode is still convolution then batch norm on the batch's statistics: the folded
+    /// path is taken at inference only.
     @Test func trainingModeIsUnchanged() {
         let unit = Self.layer(cin: 4, cout: 8, kernel: 3, stride: 1, groups: 1, activation: .silu, seed: 13)
         var rng = RandomGenerator(seed: 14)

@@ -112,8 +112,10 @@ import Testing
         _ = busy.sample(label: 0, count: 5, seed: 11)
         _ = busy.sample(label: 2, count: 64, seed: 12)
         #expect(busy.sample(label: 1, count: 4, seed: 13).array == trained(3).sample(label: 1, count: 4, seed: 13).array)
+        #expect(busy.standingStatisticsComputations == 1, "three draws at one iteration, one estimate")
         busy.train(on: real, steps: 1)
         #expect(busy.sample(label: 1, count: 4, seed: 13).array == trained(4).sample(label: 1, count: 4, seed: 13).array)
+        #expect(busy.standingStatisticsComputations == 2)
     }
 
     @Test func checkpointResumesExactlyAndGrowsClasses() throws {
