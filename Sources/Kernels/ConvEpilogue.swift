@@ -12,7 +12,11 @@ public enum ConvEpilogue {
             let y: UnsafeMutablePointer<Float>, bias: UnsafePointer<Float>?, rows: Int, channels: Int
             func run<F: PointwiseFunction>(_ f: F) {
                 let (y, c) = (y, channels)
-                if let bias {
+                if let bias, c == 1 {
+                    // One channel (the generator's image): a flat loop, so it vectorizes.
+                    let b = bias[0]
+                    for i in 0..<rows { y[i] = f.value(y[i] + b) }
+                } else if let bias {
                     for r in 0..<rows {
                         let row = y + r * c
                         for ch in 0..<c { row[ch] = f.value(row[ch] + bias[ch]) }
