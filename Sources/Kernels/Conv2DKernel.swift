@@ -220,16 +220,6 @@ public enum Conv2DKernel {
         }
     }
 
-    /// out[r][c] += bias[c].
-    public static func addBias(_ out: UnsafeMutablePointer<Float>, _ bias: UnsafePointer<Float>, rows: Int, channels: Int) {
-        Parallel.forEachChunk(rows, minimumPerChunk: 256) { range in
-            for r in range {
-                let row = out + r * channels
-                for c in 0..<channels { row[c] += bias[c] }
-            }
-        }
-    }
-
     /// into[c] += Σ_r values[r][c].
     public static func sumRows(_ values: UnsafePointer<Float>, rows: Int, channels: Int, accumulatingInto into: UnsafeMutablePointer<Float>) {
         for r in 0..<rows {

@@ -1,6 +1,7 @@
 // What a convolution's inference path does to its output while it is still in cache: add a per-channel
 // bias, then an activation — batch norm folded into the weights (issue 15, "inference path") leaves
-// exactly this, so the separate normalize-and-activate pass over the whole output disappears.
+// exactly this, so the separate normalize-and-activate pass over the whole output disappears. (A plain
+// bias add — every convolution's and LinearKernel's — is the identity-activation case.)
 
 /// y[r][c] = f(y[r][c] + bias[c]) in place.
 public enum ConvEpilogue {

@@ -8,7 +8,7 @@ public enum LinearKernel {
         bias: UnsafePointer<Float>?, n: Int, inFeatures: Int, outFeatures: Int
     ) {
         GEMM.multiply(transB: true, m: n, n: outFeatures, k: inFeatures, a: x, lda: inFeatures, b: weight, ldb: inFeatures, c: out, ldc: outFeatures)
-        if let bias { Conv2DKernel.addBias(out, bias, rows: n, channels: outFeatures) }
+        ConvEpilogue.applyParallel(out, bias: bias, activation: .identity, rows: n, channels: outFeatures)
     }
 
     /// dx overwritten (if requested); weight and bias gradients accumulated.

@@ -72,11 +72,7 @@ public final class Conv2D: Layer {
         precondition(scale.count == outChannels && shift.count == outChannels, "Conv2D: folded affine is not per output channel")
         let (s, y) = prepare(x, slot: slot)
         let p = reuse(&foldedPacked, [outChannels * s.k])
-        var foldedBias = shift
-        if let bias {
-            let b = store.value(bias)
-            for co in 0..<outChannels { foldedBias[co] += b[co] * scale[co] }
-        }
+        let foldedBias = foldedBias(shift: shift, scale: scale, bias: bias, store: store)
         foldedBias.withUnsafeBufferPointer { foldedBias in
             if isDepthwise {
                 // Packed [KH, KW, C]: channel co's weights are every C-th value.
@@ -129,4 +125,12 @@ public final class Conv2D: Layer {
     public func macs(h: Int, w: Int) -> Int {
         Conv2DShape(n: 1, h: h, w: w, cin: inChannels, cout: outChannels, kernel: kernel, stride: stride, padding: padding, groups: groups).macs
     }
+}
+
+/// The bias of a folded forward: shift + b·scale, a layer's own bias `b` (if any) carried through the
+/// per-output-channel affine (Conv2D and ConvTranspose2D `forwardFolded`).
+func foldedBias(shift: [Float], scale: [Float], bias: ParameterRef?, store: ParameterStore) -> [Float] {
+    guard let bias else { return shift }
+    let b = store.value(bias)
+    return shift.indices.map { shift[$0] + b[$0] * scale[$0] }
 }

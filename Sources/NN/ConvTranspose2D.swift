@@ -65,11 +65,7 @@ public final class ConvTranspose2D: Layer {
         for row in 0..<(inChannels * s.kh * s.kw) {
             for co in 0..<outChannels { p.data[row * outChannels + co] *= scale[co] }
         }
-        var foldedBias = shift
-        if let bias {
-            let b = store.value(bias)
-            for co in 0..<outChannels { foldedBias[co] += b[co] * scale[co] }
-        }
+        let foldedBias = foldedBias(shift: shift, scale: scale, bias: bias, store: store)
         foldedBias.withUnsafeBufferPointer {
             ConvTranspose2DKernel.forward(
                 out: y.data, x: x.data, packedWeight: p.data, bias: $0.baseAddress, activation: activation, shape: s, scratch: workspace.scratch)
