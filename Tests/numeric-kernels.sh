@@ -6,7 +6,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-SUITES='OpFixtureTests|ConditionalBatchNormTests|GradientCheckTests|ModelGradientTests|SpectralNormTests|TiledKernelTests|IterationFixtureTests|NegativeIterationTests|SgemmTests'
+SUITES='OpFixtureTests|ConditionalBatchNormTests|GradientCheckTests|ModelGradientTests|SpectralNormTests|TiledKernelTests|IterationFixtureTests|NegativeIterationTests|DiscriminatorWithoutBatchNormTests|SgemmTests'
 
 # OpenBLAS's x86-64 kernels from oldest to newest with the CPU flags each needs (OpenBLAS 0.3.21,
 # driver/others/dynamic.c). Zen runs on any AVX2+FMA CPU, Intel's too.

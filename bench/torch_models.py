@@ -78,17 +78,20 @@ class Discriminator(nn.Module):
     """Projection discriminator: (x [N,1,64,64], y [N] int64) -> logits [N].
 
     D(x, y) = fc(f).squeeze(1) + λ·(embed(y) * f).sum(1), f = NCHW flatten of the last block (4096),
-    λ = `conditioning_weight` (as in Generator).
+    λ = `conditioning_weight` (as in Generator). `batch_norm=False` is SNGAN's discriminator (spectral
+    normalization alone): each down-block is Conv (with bias) → Identity → LeakyReLU, so the parameter
+    names stay `blocks.<3i>` and there is no `blocks.<3i+1>` (Cohort's `discriminator_batch_norm: false`).
     Layers follow https://pytorch.org/docs/stable/generated/torch.nn.Conv2d.html and
     .../torch.nn.LeakyReLU.html.
     """
 
-    def __init__(self):
+    def __init__(self, batch_norm=True):
         super().__init__()
         self.conv0 = nn.Conv2d(1, 32, 4, 2, 1, bias=True)
         layers = []
         for cin, cout in [(32, 64), (64, 128), (128, 256)]:
-            layers += [nn.Conv2d(cin, cout, 4, 2, 1, bias=False), nn.BatchNorm2d(cout), nn.LeakyReLU(0.2)]
+            norm = nn.BatchNorm2d(cout) if batch_norm else nn.Identity()
+            layers += [nn.Conv2d(cin, cout, 4, 2, 1, bias=not batch_norm), norm, nn.LeakyReLU(0.2)]
         self.blocks = nn.Sequential(*layers)
         self.fc = nn.Linear(256 * 4 * 4, 1)
         self.embed = nn.Embedding(NUM_CLASSES, 256 * 4 * 4)
@@ -104,9 +107,9 @@ def make_generator(conditional_bn=False):
     return Generator(conditional_bn=conditional_bn)
 
 
-def make_discriminator():
+def make_discriminator(batch_norm=True):
     """A fresh Discriminator (PyTorch default init; use deterministic_init for fixtures)."""
-    return Discriminator()
+    return Discriminator(batch_norm=batch_norm)
 
 
 def make_gan_optimizer(model):
@@ -123,6 +126,14 @@ def hinge_d_loss(real_logits, fake_logits):
 def hinge_g_loss(fake_logits):
     """-mean(fake): the generator's hinge loss."""
     return -fake_logits.mean()
+
+
+def mode_seeking_loss(fake, z, eps=1e-5):
+    """MSGAN's mode-seeking term (Mao et al., CVPR 2019, as in its official code): the batch's halves share
+    their labels; lz = mean|fake₁ − fake₂| / mean|z₁ − z₂|, loss = 1 / (lz + eps). Cohort: ModeSeekingKernel."""
+    half = fake.shape[0] // 2
+    lz = (fake[:half] - fake[half:]).abs().mean() / (z[:half] - z[half:]).abs().mean()
+    return 1 / (lz + eps)
 
 
 def _grads(model):

@@ -1,7 +1,11 @@
 // The projection discriminator (Miyato & Koyama 2018) on DCGAN down-blocks:
 // Conv k4 s2 p1 → LeakyReLU(0.2) → [Conv k4 s2 p1 → BN → LeakyReLU(0.2)]… → flatten f (NCHW order)
 // → D(x, y) = Linear(f) + ⟨embed(y), f⟩. Names match bench/torch_models.py (`conv0`, `blocks.<3i>`,
-// `blocks.<3i+1>`, `fc`, `embed`). `backward(…, parameterGradients: false)` is the frozen D of the
+// `blocks.<3i+1>`, `fc`, `embed`). Without batch norm (`Configuration.batchNorm` false: SNGAN's
+// discriminator, spectral normalization alone) a down-block is Conv (with bias) → LeakyReLU, named
+// `blocks.<3i>`; there is no `blocks.<3i+1>`. Batch norm normalizes the fake batch by its own statistics,
+// so a batch of near-identical samples reaches D's later layers as the same normalized features a varied
+// batch would: D cannot see the collapse it should punish. `backward(…, parameterGradients: false)` is the frozen D of the
 // generator step: it returns dL/dimage without touching D's gradients. `conditioningWeight` λ scales the
 // projection term, D(x, y) = Linear(f) + λ·⟨embed(y), f⟩: transitional conditioning ramps it from an
 // unconditional D (λ = 0) to the projection discriminator (λ = 1; Shahbazi et al., ICLR 2022).
@@ -15,8 +19,10 @@ public final class Discriminator {
         /// Channels after the first convolution; doubled by each down-block.
         public var baseChannels: Int
         public var imageSize: Int
-        public init(classes: Int = 4, baseChannels: Int = 32, imageSize: Int = 64) {
-            self.classes = classes; self.baseChannels = baseChannels; self.imageSize = imageSize
+        /// Batch norm in the down-blocks (false: Conv with bias → LeakyReLU).
+        public var batchNorm: Bool
+        public init(classes: Int = 4, baseChannels: Int = 32, imageSize: Int = 64, batchNorm: Bool = true) {
+            self.classes = classes; self.baseChannels = baseChannels; self.imageSize = imageSize; self.batchNorm = batchNorm
         }
         /// Down-blocks with batch norm after conv0: log2(size / 4) − 1.
         public var downBlocks: Int { imageSize.trailingZeroBitCount - 3 }
@@ -32,7 +38,10 @@ public final class Discriminator {
     let workspace = Workspace()
     let conv0: Conv2D
     let act0 = ActivationLayer(.leakyReLU(0.2))
-    let downs: [ConvBN]
+    /// Down-blocks: ConvBN, or ConvActivation without batch norm.
+    let downs: [any Layer]
+    /// Their convolutions (spectral normalization, MACs).
+    let downConvs: [Conv2D]
     let fc: Linear
     let embed: Embedding
     private var features = Slots<Tensor?>()
@@ -50,18 +59,25 @@ public final class Discriminator {
         conv0 = Conv2D(
             "conv0", store: store, workspace: workspace, inChannels: 1, outChannels: c.baseChannels, kernel: 4, stride: 2,
             padding: 1, bias: true, initializer: initializer, rng: &rng)
-        var downs: [ConvBN] = []
+        var downs: [any Layer] = []
+        var downConvs: [Conv2D] = []
         var channels = c.baseChannels
         for i in 0..<c.downBlocks {
             let conv = Conv2D(
                 "blocks.\(3 * i)", store: store, workspace: workspace, inChannels: channels, outChannels: channels * 2,
-                kernel: 4, stride: 2, padding: 1, bias: false, initializer: initializer, rng: &rng)
-            let bn = BatchNorm(
-                "blocks.\(3 * i + 1)", store: store, channels: channels * 2, activation: .leakyReLU(0.2), initializer: initializer, rng: &rng)
-            downs.append(ConvBN(conv: conv, bn: bn))
+                kernel: 4, stride: 2, padding: 1, bias: !c.batchNorm, initializer: initializer, rng: &rng)
+            if c.batchNorm {
+                let bn = BatchNorm(
+                    "blocks.\(3 * i + 1)", store: store, channels: channels * 2, activation: .leakyReLU(0.2), initializer: initializer, rng: &rng)
+                downs.append(ConvBN(conv: conv, bn: bn))
+            } else {
+                downs.append(ConvActivation(conv: conv, activation: .leakyReLU(0.2)))
+            }
+            downConvs.append(conv)
             channels *= 2
         }
         self.downs = downs
+        self.downConvs = downConvs
         fc = Linear("fc", store: store, inFeatures: c.featureCount, outFeatures: 1, initializer: initializer, rng: &rng)
         embed = Embedding("embed", store: store, rows: c.classes, dimension: c.featureCount, rng: &rng)
         store.finalize()
@@ -125,13 +141,13 @@ public final class Discriminator {
 
     /// The weights spectral normalization applies to: every convolution and the linear head (the class
     /// embedding of the projection is left as it is).
-    public var spectrallyNormalizedWeights: [ParameterRef] { [conv0.weight] + downs.map { $0.conv.weight } + [fc.weight] }
+    public var spectrallyNormalizedWeights: [ParameterRef] { [conv0.weight] + downConvs.map(\.weight) + [fc.weight] }
 
     public var macsPerImage: Int {
         var total = conv0.macs(h: configuration.imageSize, w: configuration.imageSize)
         var size = configuration.imageSize / 2
-        for down in downs {
-            total += down.macs(h: size, w: size)
+        for conv in downConvs {
+            total += conv.macs(h: size, w: size)
             size /= 2
         }
         return total + 2 * configuration.featureCount

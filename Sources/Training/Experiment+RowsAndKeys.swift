@@ -44,6 +44,8 @@ extension Experiment {
     /// only when it is set, so a GAN trained before the option existed (necessarily without it) is still found.
     static func ganKey(_ settings: GANTrainingSettings) -> String {
         describe(settings).replacingOccurrences(of: ", transitionalConditioning: nil", with: "")
+            .replacingOccurrences(of: ", discriminatorBatchNorm: nil", with: "")
+            .replacingOccurrences(of: ", modeSeekingWeight: nil", with: "")
     }
 
     /// One seed's figures for the log, so a long run's partial results survive an interruption.

@@ -97,6 +97,8 @@ extension Experiment {
         if let b = s.beta1 { options.append("Adam β1 \(b)") }
         if s.classSampling == .squareRoot { options.append("classes drawn ∝ √n") }
         if let ramp = s.transitionalConditioning { options.append("transitional conditioning from step \(ramp.start) to \(ramp.end)") }
+        if s.discriminatorBatchNorm == false { options.append("no batch norm in D") }
+        if let w = s.modeSeekingWeight, w > 0 { options.append("mode seeking \(w)") }
         return options.isEmpty ? "" : ", " + options.joined(separator: ", ")
     }
 

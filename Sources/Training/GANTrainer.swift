@@ -36,6 +36,12 @@ public struct GANTrainingSettings: Codable, Sendable, Equatable {
     public var classSampling: ClassSampling? = nil
     /// Transitional conditioning (nil: conditional from the first step).
     public var transitionalConditioning: ConditioningRamp? = nil
+    /// Batch norm in the discriminator's down-blocks (nil: on, as every checkpoint before the option was
+    /// trained; false: SNGAN's discriminator, spectral normalization alone — see `Discriminator`).
+    public var discriminatorBatchNorm: Bool? = nil
+    /// Weight of MSGAN's mode-seeking term in G's loss (Mao et al. CVPR 2019; nil or 0: off). On, the fake
+    /// batch's second half repeats the first half's labels with new latents (`ModeSeekingKernel`).
+    public var modeSeekingWeight: Float? = nil
     public init() {}
 }
 
@@ -125,12 +131,15 @@ public final class GANTrainer {
                 baseChannels: settings.generatorChannels, imageSize: imageSize,
                 conditionalNorm: settings.conditionalBatchNorm == true), initializer: .dcgan, seed: seeds.next())
         let d = Discriminator(
-            .init(classes: classes.count, baseChannels: settings.discriminatorChannels, imageSize: imageSize),
+            .init(
+                classes: classes.count, baseChannels: settings.discriminatorChannels, imageSize: imageSize,
+                batchNorm: settings.discriminatorBatchNorm ?? true),
             initializer: .dcgan, seed: seeds.next())
         step = GANTrainingStep(
             generator: g, discriminator: d, learningRate: settings.learningRate,
             discriminatorLearningRate: settings.discriminatorLearningRate, beta1: settings.beta1 ?? 0.5)
         if let weight = settings.lecamWeight, weight > 0 { step.lecam = LeCamRegularizer(weight: weight) }
+        step.modeSeekingWeight = max(0, settings.modeSeekingWeight ?? 0)
         step.augment = settings.diffAugment ? DiffAugment() : nil
         if settings.spectralNormalization == true {
             step.spectralNorm = SpectralNorm(store: d.store, weights: d.spectrallyNormalizedWeights, seed: seeds.next())
@@ -163,6 +172,8 @@ public final class GANTrainer {
         let classDraw = ClassDraw(counts: byClass.map(\.count), sampling: settings.classSampling ?? .uniform)
         func drawClass() -> Int { classDraw.draw(&rng) }
         let n = settings.batchSize
+        let pairedLabels = step.modeSeekingWeight > 0
+        precondition(!pairedLabels || n % 2 == 0, "GANTrainer: mode seeking needs an even batch size")
         let real = Tensor(shape: [n, data.size, data.size, 1])
         let z = Tensor(shape: [n, generator.configuration.latentDimension])
         for done in 0..<steps {
@@ -170,13 +181,19 @@ public final class GANTrainer {
             let labels = (0..<n).map { _ in drawClass() }
             data.fill(real, with: labels.map { byClass[$0][rng.integer(below: byClass[$0].count)] })
             for i in 0..<z.count { z[i] = rng.normal() }
-            let fakeLabels = (0..<n).map { _ in drawClass() }
+            let fakeLabels = pairedLabels ? Self.pairedHalves(n) { drawClass() } : (0..<n).map { _ in drawClass() }
             let losses = step.run(real: real, labels: labels, z: z, fakeLabels: fakeLabels)
             ema.update(from: generator.store, step: iterationValue)
             iterationValue += 1
             progress(iterationValue, losses)
         }
         return steps
+    }
+
+    /// `n` labels whose second half repeats the first (mode seeking's pairs: image i and N/2 + i).
+    static func pairedHalves(_ n: Int, draw: () -> Int) -> [Int] {
+        let half = (0..<(n / 2)).map { _ in draw() }
+        return half + half
     }
 
     /// Samples [count, S, S, 1] in [-1, 1] of class `label` from the EMA generator, seeded.

@@ -17,8 +17,12 @@ public final class GANTrainingStep {
     public var spectralNorm: SpectralNorm?
     /// LeCam regularization of D (nil: off); its anchors are saved in checkpoints.
     public var lecam: LeCamRegularizer?
+    /// Weight of MSGAN's mode-seeking term in G's loss (0: off; `ModeSeekingKernel`). When on, the fake
+    /// batch's two halves must share their labels (image i pairs with image N/2 + i): `GANTrainer` draws them so.
+    public var modeSeekingWeight: Float = 0
     /// Draws for the augmentation; saved in checkpoints.
     public var rng = RandomGenerator(seed: 0)
+    private var modeSeekingGradient: Tensor?
     private var dReal: Tensor?
     private var dFake: Tensor?
     private var dScores: Tensor?
@@ -78,9 +82,26 @@ public final class GANTrainingStep {
         let ds = reuse(&dScores, [fakeLabels.count])
         let gLoss = LossKernel.hingeGenerator(fake: scores.data, count: fakeLabels.count, dFake: ds.data)
         let dImage = d.backward(ds, slot: 2, parameterGradients: false)!
-        g.backward(augment?.backward(dImage, slot: 2) ?? dImage)
+        let dFakeImage = augment?.backward(dImage, slot: 2) ?? dImage
+        var generatorLoss = gLoss
+        if modeSeekingWeight > 0 { generatorLoss += addModeSeeking(fake: fake, z: z, labels: fakeLabels, into: dFakeImage) }
+        g.backward(dFakeImage)
         generatorOptimizer.update(g.store)
-        return Losses(discriminator: dLoss, generator: gLoss)
+        return Losses(discriminator: dLoss, generator: generatorLoss)
+    }
+
+    /// Adds λ·dL_ms/d(fake) to `gradient` (the hinge loss's gradient with respect to the un-augmented fake
+    /// images: the term is on G's output, as in MSGAN) and returns λ·L_ms.
+    private func addModeSeeking(fake: Tensor, z: Tensor, labels: [Int], into gradient: Tensor) -> Float {
+        let n = labels.count, pairs = n / 2
+        precondition(
+            n % 2 == 0 && (0..<pairs).allSatisfy { labels[$0] == labels[pairs + $0] },
+            "GANTrainingStep: mode seeking pairs image i with image N/2 + i, which must share its label")
+        let g = reuse(&modeSeekingGradient, fake.shape)
+        let loss = ModeSeekingKernel.forward(
+            images: fake.data, imageSize: fake.count / n, latents: z.data, latentSize: z.count / n, pairs: pairs, dImages: g.data)
+        for i in 0..<fake.count { gradient[i] += modeSeekingWeight * g[i] }
+        return modeSeekingWeight * loss
     }
 
     /// Floating-point operations of one iteration per image: forward = 2·MACs, a backward with parameter

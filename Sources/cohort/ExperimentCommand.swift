@@ -75,11 +75,20 @@ struct ExperimentCommand: ParsableCommand {
         help: "Spectral normalization of the discriminator (Miyato et al. 2018; on by default, --no-spectral-norm for A/B runs).")
     var spectralNorm = true
 
+    @Flag(
+        inversion: .prefixedNo,
+        help: "Batch norm in the discriminator's down-blocks (on by default; --no-discriminator-batch-norm: SNGAN's D, spectral normalization alone)."
+    )
+    var discriminatorBatchNorm = true
+
     @Flag(help: "Class-conditional batch norm in every generator up-block (per-class γ and β; BigGAN, SNGAN-projection).")
     var conditionalBn = false
 
     @Option(help: "LeCam regularization weight for the discriminator (Tseng et al. 2021; 0: off).")
     var lecam: Float = 0
+
+    @Option(help: "Weight of MSGAN's mode-seeking term in the generator's loss (Mao et al. 2019; 0: off).")
+    var modeSeeking: Float = 0
 
     @Option(help: "Discriminator learning rate, when it should differ from the generator's 2e-4 (two time-scale rule).")
     var dLearningRate: Float?
@@ -189,8 +198,10 @@ struct ExperimentCommand: ParsableCommand {
         configuration.compareShares = comparedShares ?? []
         configuration.testTimeAugmentation = tta
         configuration.gan.spectralNormalization = spectralNorm
+        configuration.gan.discriminatorBatchNorm = discriminatorBatchNorm ? nil : false
         configuration.gan.conditionalBatchNorm = conditionalBn ? true : nil
         configuration.gan.lecamWeight = lecam > 0 ? lecam : nil
+        configuration.gan.modeSeekingWeight = modeSeeking > 0 ? modeSeeking : nil
         configuration.gan.discriminatorLearningRate = dLearningRate
         configuration.gan.beta1 = ganBeta1
         configuration.gan.classSampling = ganClassSampling == .uniform ? nil : ganClassSampling

@@ -5,13 +5,16 @@
   cgan_iteration.safetensors       one full cGAN iteration (batch 8) from the deterministic init
   classifier_iteration.safetensors one classifier iteration (batch 4, 128×128, dropout 0)
   spectral_norm.safetensors        spectral normalization at convergence: W, W/σ and dL/dW (conv and linear shapes)
+  discriminator_nobn.safetensors   the discriminator without batch norm (SNGAN's): one hinge D step (batch 8),
+                                   parameter gradients and dL/d(fake image)
+  mode_seeking.safetensors         MSGAN's mode-seeking term: images, latents, the loss and dL/d(images)
 
 Safetensors are written and read by hand (struct + json + numpy; no `safetensors` package).
 Every stored tensor is F32 or I64.
 
 Run:   python3 Tests/Fixtures/make_fixtures.py [--out DIR] [--only FILE]   (needs torch + numpy; tests never do)
 Check: python3 Tests/Fixtures/make_fixtures.py --check-checkpoint PATH \
-           --model cgan-generator|cgan-discriminator|classifier
+           --model cgan-generator|cgan-generator-cbn|cgan-discriminator|cgan-discriminator-nobn|classifier
        loads a Cohort-written checkpoint strictly into the PyTorch model and runs one eval forward.
 """
 import argparse
@@ -454,6 +457,36 @@ def cgan_fixture():
     return float64_reference(run)
 
 
+def discriminator_nobn_fixture():
+    """The discriminator without batch norm (`Discriminator(batch_norm=False)`, cohortd's
+    `gan.discriminator_batch_norm: false`) from deterministic_init: the hinge D loss on real x = 2h(i,1000)
+    with labels y and fake = 2h(i,1002) with labels y2 (two D calls, as the iteration makes them); every
+    parameter gradient and the gradient of the loss with respect to the fake images (what the generator
+    step backpropagates). Judged like an iteration (float64 reference, IterationTolerance)."""
+    def run(dtype, perturb, counter):
+        D = tm.make_discriminator(batch_norm=False)
+        out = init_entries(tm.deterministic_init(D), "D.")
+        D.to(dtype)
+        x, y, _, y2 = tm.gan_inputs(GAN_BATCH)
+        fake = tm.h_tensor((GAN_BATCH, 1, tm.GAN_SIZE, tm.GAN_SIZE), 1002, 2.0)
+        x, fake = x.to(dtype), fake.to(dtype)
+        if perturb:
+            perturb_parameters(D, perturb)
+            x, fake = perturb(x), perturb(fake)
+        fake.requires_grad_(True)
+        lengths = AccumulationLength(D) if counter is not None else None
+        D.train()
+        d_loss = tm.hinge_d_loss(D(x, y), D(fake, y2))
+        d_loss.backward()
+        if lengths:
+            lengths.remove()
+            counter.append(lengths.length)
+        out.update({"y": y, "y2": y2, "d_loss": d_loss.detach().reshape(1), "grad.fake": fake.grad.detach()})
+        out.update({f"grad.D.{name}": p.grad.detach() for name, p in D.named_parameters()})
+        return out
+    return float64_reference(run)
+
+
 def classifier_fixture():
     """One classifier_iteration (batch 4, 128×128, dropout 0) from deterministic_init; x = 2h(i,1000) is
     not stored, labels `y` are."""
@@ -492,6 +525,7 @@ MODELS = {  # --model name: (builder, inputs for one forward)
     "cgan-generator": (tm.make_generator, _generator_inputs),
     "cgan-generator-cbn": (lambda: tm.make_generator(conditional_bn=True), _generator_inputs),
     "cgan-discriminator": (tm.make_discriminator, lambda: tm.gan_inputs(2)[:2]),
+    "cgan-discriminator-nobn": (lambda: tm.make_discriminator(batch_norm=False), lambda: tm.gan_inputs(2)[:2]),
     "classifier": (tm.make_classifier, lambda: tm.classifier_inputs(2)[:1]),
 }
 
@@ -587,17 +621,36 @@ def spectral_norm_fixture():
     return tensors
 
 
-FIXTURES = ["ops.safetensors", "cgan_iteration.safetensors", "classifier_iteration.safetensors", "spectral_norm.safetensors"]
+FIXTURES = ["ops.safetensors", "cgan_iteration.safetensors", "classifier_iteration.safetensors", "spectral_norm.safetensors",
+            "discriminator_nobn.safetensors", "mode_seeking.safetensors"]
+
+
+def mode_seeking_fixture():
+    """tm.mode_seeking_loss on a batch of 6 images [6, 1, 5, 5] (three pairs: i and 3 + i) and latents [6, 7]:
+    the inputs, the loss `y` and its gradient with respect to the images `gx` (gy = 1); a second case whose
+    pairs are near-identical (a collapsed generator: large loss, large gradient)."""
+    tensors = {}
+    for case, spread in [("spread", 1.0), ("collapsed", 1e-2)]:
+        seed(f"mode_seeking_{case}")
+        base = torch.randn(3, 1, 5, 5)
+        x = torch.cat([base, base + spread * torch.randn(3, 1, 5, 5)]).requires_grad_(True)
+        z = torch.randn(6, 7)
+        loss = tm.mode_seeking_loss(x, z)
+        loss.backward()
+        tensors.update({f"{case}.x": x.detach(), f"{case}.z": z, f"{case}.y": loss.detach().reshape(1), f"{case}.gx": x.grad})
+    return tensors
 
 
 def write_all(out_dir, only=None):
-    """Write and verify the three fixture files; print each file's size."""
+    """Write and verify the fixture files; print each file's size."""
     metadata = {"format_version": FORMAT_VERSION, "torch": torch.__version__, "numpy": np.__version__,
                 "generator": "Tests/Fixtures/make_fixtures.py"}
     total = 0
     for filename, build in [("ops.safetensors", ops_fixture), ("cgan_iteration.safetensors", cgan_fixture),
                             ("classifier_iteration.safetensors", classifier_fixture),
-                            ("spectral_norm.safetensors", spectral_norm_fixture)]:
+                            ("spectral_norm.safetensors", spectral_norm_fixture),
+                            ("discriminator_nobn.safetensors", discriminator_nobn_fixture),
+                            ("mode_seeking.safetensors", mode_seeking_fixture)]:
         if only and filename != only:
             continue
         path = os.path.join(out_dir, filename)

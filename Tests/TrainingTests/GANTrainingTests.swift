@@ -326,6 +326,59 @@ import Testing
         #expect(Experiment.ganOptions(settings) == ", transitional conditioning from step 2 to 6")
     }
 
+    /// A discriminator without batch norm: the setting builds it, a checkpoint brings it back and the run
+    /// continues exactly; old settings (nil) keep batch norm, and the cache key names the option only when set.
+    @Test func discriminatorWithoutBatchNormResumesExactly() throws {
+        let dir = try TemporaryDirectory()
+        let real = ClassifierTrainingTests.shapes(count: 30, seed: 1, size: 16)
+        var settings = GANTrainingTests.tinySettings()
+        settings.discriminatorBatchNorm = false
+        let first = GANTrainer(classes: real.classes, imageSize: 16, settings: settings)
+        #expect(!first.discriminator.configuration.batchNorm && first.discriminator.store.bufferCount == 0)
+        #expect(GANTrainer(classes: real.classes, imageSize: 16, settings: GANTrainingTests.tinySettings()).discriminator.configuration.batchNorm)
+        first.train(on: real, steps: 2)
+        let path = dir.file("gan.safetensors")
+        try GANCheckpoint.save(first, to: path)
+        first.train(on: real, steps: 2)
+        let resumed = try GANCheckpoint.resume(from: path)
+        #expect(resumed.settings.discriminatorBatchNorm == false && !resumed.discriminator.configuration.batchNorm)
+        resumed.train(on: real, steps: 2)
+        #expect(resumed.generator.store.values.array == first.generator.store.values.array, "resumed run diverged")
+        #expect(resumed.discriminator.store.values.array == first.discriminator.store.values.array)
+        #expect(!Experiment.ganKey(GANTrainingSettings()).contains("discriminatorBatchNorm"), "old cache entries stay valid")
+        #expect(Experiment.ganKey(settings).contains("discriminatorBatchNorm: Optional(false)"))
+        #expect(Experiment.ganOptions(settings) == ", no batch norm in D")
+    }
+
+    /// Mode seeking: the fake batch's halves share their labels, the term enters G's loss (and only G's
+    /// update), and a checkpoint resumes exactly; the cache key names the option only when set.
+    @Test func modeSeekingPairsLabelsAndResumesExactly() throws {
+        var draws = [2, 0, 1, 1, 0, 2].makeIterator()
+        #expect(GANTrainer.pairedHalves(6) { draws.next()! } == [2, 0, 1, 2, 0, 1])
+        let dir = try TemporaryDirectory()
+        let real = ClassifierTrainingTests.shapes(count: 30, seed: 1, size: 16)
+        var settings = GANTrainingTests.tinySettings()
+        settings.modeSeekingWeight = 1
+        let first = GANTrainer(classes: real.classes, imageSize: 16, settings: settings)
+        let plain = GANTrainer(classes: real.classes, imageSize: 16, settings: GANTrainingTests.tinySettings())
+        #expect(first.step.modeSeekingWeight == 1 && plain.step.modeSeekingWeight == 0)
+        var withTerm: [Float] = [], without: [Float] = []
+        first.train(on: real, steps: 2, progress: { withTerm.append($1.generator) })
+        plain.train(on: real, steps: 2, progress: { without.append($1.generator) })
+        #expect(withTerm.allSatisfy { $0.isFinite } && withTerm != without, "the term is part of G's loss")
+        let path = dir.file("gan.safetensors")
+        try GANCheckpoint.save(first, to: path)
+        first.train(on: real, steps: 2)
+        let resumed = try GANCheckpoint.resume(from: path)
+        #expect(resumed.settings.modeSeekingWeight == 1 && resumed.step.modeSeekingWeight == 1)
+        resumed.train(on: real, steps: 2)
+        #expect(resumed.generator.store.values.array == first.generator.store.values.array, "resumed run diverged")
+        #expect(resumed.discriminator.store.values.array == first.discriminator.store.values.array)
+        #expect(!Experiment.ganKey(GANTrainingSettings()).contains("modeSeekingWeight"), "old cache entries stay valid")
+        #expect(Experiment.ganKey(settings).contains("modeSeekingWeight: Optional(1.0)"))
+        #expect(Experiment.ganOptions(settings) == ", mode seeking 1.0")
+    }
+
     /// Classes drawn ∝ √n: 100, 25 and 0 images → 2 : 1 : never (uniform: 1 : 1).
     @Test func squareRootClassSampling() {
         var rng = RandomGenerator(seed: 9)

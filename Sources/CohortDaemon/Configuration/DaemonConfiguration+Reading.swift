@@ -152,6 +152,11 @@ struct KeyReader {
         c.gan.discriminatorChannels = try int("gan.discriminator_channels", default: c.gan.discriminatorChannels, in: 4...1024)
         c.gan.spectralNormalization = try bool("gan.spectral_normalization", default: c.gan.spectralNormalization)
         c.gan.conditionalBatchNorm = try bool("gan.conditional_batch_norm", default: c.gan.conditionalBatchNorm)
+        c.gan.discriminatorBatchNorm = try bool("gan.discriminator_batch_norm", default: c.gan.discriminatorBatchNorm)
+        c.gan.modeSeekingWeight = try double("gan.mode_seeking_weight", default: c.gan.modeSeekingWeight, in: 0...100)
+        if c.gan.modeSeekingWeight > 0, c.gan.batchSize % 2 != 0 {
+            throw fail("gan.mode_seeking_weight", "needs an even gan.batch_size (its pairs are the batch's two halves)")
+        }
         c.gan.checkpointEverySteps = try int("gan.checkpoint_every_steps", default: c.gan.checkpointEverySteps, in: 1...10_000_000)
         c.gan.selectBest = try bool("gan.select_best", default: c.gan.selectBest)
         c.gan.seed = UInt64(try int("gan.seed", default: Int(c.gan.seed), in: 0...Int.max))

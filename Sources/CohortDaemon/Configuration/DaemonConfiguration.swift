@@ -110,6 +110,16 @@ public struct GANScheduleSettings: Sendable, Equatable {
         get { training.conditionalBatchNorm ?? false }
         set { training.conditionalBatchNorm = newValue ? true : nil }
     }
+    /// Batch norm in a new GAN's discriminator (stored as nil when on, as old checkpoints are).
+    public var discriminatorBatchNorm: Bool {
+        get { training.discriminatorBatchNorm ?? true }
+        set { training.discriminatorBatchNorm = newValue ? nil : false }
+    }
+    /// Weight of the mode-seeking term in a new GAN's generator loss (stored as nil when 0, as old checkpoints are).
+    public var modeSeekingWeight: Double {
+        get { Double(training.modeSeekingWeight ?? 0) }
+        set { training.modeSeekingWeight = newValue > 0 ? Float(newValue) : nil }
+    }
     public var seed: UInt64 {
         get { training.seed }
         set { training.seed = newValue }
