@@ -82,7 +82,7 @@ format:
 torture: build
 	python3 bench/torture/torture.py $(RELEASE_BIN)
 
-## demo: cohortd end to end on phantom scans (or `make demo DATA=<ImageFolder>`), about 5–10 minutes on 2 cores
+## demo: cohortd end to end on phantom scans (or `make demo DATA=<ImageFolder>`), about 10–15 minutes on 2 cores
 demo: build
 	@./bench/demo.sh "$(RELEASE_BIN)" "$(DEMO_DIR)" "$(DATA)"
 

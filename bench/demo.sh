@@ -3,12 +3,12 @@
 # imbalanced set of phantom scans (one_lesion ≫ two_lesions ≫ ring_lesion) and drops it in two waves;
 # with DATA=<ImageFolder> it drops that tree instead (half, then the rest). It prints the daemon's log
 # and a status table as the GAN trains, samples appear and reports are written, and stops by itself
-# after the report that follows the last wave (or after DEMO_MINUTES, 10 by default).
+# after the report that follows the last wave (or after DEMO_MINUTES, 20 by default).
 set -euo pipefail
 BIN=${1:?usage: demo.sh BIN_DIR DEMO_DIR [DATA]}
 DEMO=${2:?}
 DATA=${3:-}
-MINUTES=${DEMO_MINUTES:-10}
+MINUTES=${DEMO_MINUTES:-20}
 REPO=$(cd "$(dirname "$0")/.." && pwd)
 
 rm -rf "$DEMO" && mkdir -p "$DEMO/incoming/demo" "$DEMO/staging"
