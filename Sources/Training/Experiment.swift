@@ -105,6 +105,9 @@ public enum Experiment {
             return s
         }
         var validationCurve: [CurvePoint] = []
+        // Per classifier phase, why a seed's run did not do what was asked (e.g. a class without accepted
+        // synthetic images: the symmetric policy then trains on real images only) — shown in the row.
+        var phaseNotes: [String: [String]] = [:]
         func trainClassifier(
             _ name: String, seed: UInt64, data: LabeledImages, synthetic: LabeledImages? = nil,
             mixing: MixingPolicy = MixingPolicy(), monitor: LabeledImages? = nil
@@ -121,7 +124,10 @@ public enum Experiment {
                         meter.update(step, detail: String(format: "loss %.3f", loss))
                     })
                 steps = trace.losses.count
-                if let note = trace.note { log("classifier \(name) seed \(seed): \(note)") }
+                if let note = trace.note {
+                    log("classifier \(name) seed \(seed): \(note)")
+                    phaseNotes[name, default: []].append("seed \(seed): \(note)")
+                }
                 if !trace.validationCurve.isEmpty {
                     validationCurve = trace.validationCurve
                     log(
@@ -329,12 +335,18 @@ public enum Experiment {
         let real = outcomes["real"]!
         var rows = [row("real", real, classes: classes, baseline: nil)]
         if let synthetic = outcomes["synthetic"] { rows.append(row("synthetic", synthetic, classes: classes, baseline: nil)) }
-        for (variant, _, _) in variants { rows.append(row(variant, outcomes[variant]!, classes: classes, baseline: real, evaluation: evaluation)) }
+        for (variant, _, phase) in variants {
+            var mixed = row(variant, outcomes[variant]!, classes: classes, baseline: real, evaluation: evaluation)
+            mixed.notes = phaseNotes[phase]
+            rows.append(mixed)
+        }
         if let realTTA = outcomes["real" + ttaSuffix] {
             // Reported beside the plain rows, each real+synthetic one tested against real-only under the same views.
             rows.append(row("real" + ttaSuffix, realTTA, classes: classes, baseline: nil))
-            for (variant, _, _) in variants {
-                rows.append(row(variant + ttaSuffix, outcomes[variant + ttaSuffix]!, classes: classes, baseline: realTTA, evaluation: evaluation))
+            for (variant, _, phase) in variants {
+                var mixed = row(variant + ttaSuffix, outcomes[variant + ttaSuffix]!, classes: classes, baseline: realTTA, evaluation: evaluation)
+                mixed.notes = phaseNotes[phase]
+                rows.append(mixed)
             }
         }
         summary.train = train.count

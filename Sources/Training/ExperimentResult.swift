@@ -20,9 +20,19 @@ public struct ExperimentRow: Codable, Sendable {
     public var pairedTest: PairedComparison?
     /// Per class: the same test on that class's images (a change in its recall).
     public var pairedTestByClass: [String: PairedComparison]?
+    /// Seeds whose run did not mix as asked, and why ("seed 1: no synthetic images for pituitary: trained on
+    /// real images only"); nil when every seed did. Such a row is not a real+synthetic result.
+    public var notes: [String]?
+
+    /// The "vs real-only" cell: the paired test's verdict, led by the notes when a seed did not mix.
+    public var comparisonText: String {
+        let verdict = pairedTest?.verdict ?? "–"
+        guard let notes, !notes.isEmpty else { return verdict }
+        return "**not mixed as asked** (\(notes.joined(separator: "; "))); \(verdict)"
+    }
 
     enum CodingKeys: String, CodingKey {
-        case training, images, steps, accuracy, recall, auc
+        case training, images, steps, accuracy, recall, auc, notes
         case balancedAccuracy = "balanced_accuracy"
         case macroF1 = "macro_f1"
         case pairedTest = "paired_test"
@@ -130,7 +140,7 @@ extension Experiment {
             lines.append(
                 "| \(row.training) | \(row.images) | \(row.steps) | \(row.accuracy.percent) | \(row.balancedAccuracy.percent) | \(row.macroF1.percent) | "
                     + classes.map { row.recall[$0]?.percent ?? "–" }.joined(separator: " | ")
-                    + " | \(row.auc.map { String(format: "%.3f", $0.mean) } ?? "–") | \(row.pairedTest?.verdict ?? "–") |")
+                    + " | \(row.auc.map { String(format: "%.3f", $0.mean) } ?? "–") | \(row.comparisonText) |")
         }
         lines += [
             "",
@@ -179,7 +189,7 @@ extension Experiment {
                 lines.append(
                     String(
                         format: "%@: macro-F1 %@ vs real-only %@ (%+.1f points); paired test: %@.", mixed.training,
-                        mixed.macroF1.percent, real.macroF1.percent, delta, mixed.pairedTest?.verdict ?? "–"))
+                        mixed.macroF1.percent, real.macroF1.percent, delta, mixed.comparisonText))
             }
         }
         return lines.joined(separator: "\n") + "\n"

@@ -96,6 +96,20 @@ import Training
 }
 
 @Suite struct HarmGateTests {
+    /// A real+synthetic run that fell back to real images only (a class had no synthetic images) is named
+    /// as such in the report's findings, first, so its figures are not read as evidence about synthetic data.
+    @Test func aRunThatDidNotMixIsNamedInTheFindings() {
+        let metrics = ClassificationMetrics(labels: [0, 1, 0], predictions: [0, 1, 1], classes: ["a", "b"])
+        let real = ReportVariant(training: "real", trainImages: 10, validation: metrics, losses: [], seconds: 1)
+        var mixed = ReportVariant(training: "real+synthetic", trainImages: 20, validation: metrics, losses: [], seconds: 1)
+        #expect(
+            !ClassifierReport.findings(classes: ["a", "b"], real: real, mixed: mixed, harmful: [], withheld: []).contains { $0.contains("not mixed") }
+        )
+        mixed.note = "no synthetic images for b: trained on real images only"
+        let findings = ClassifierReport.findings(classes: ["a", "b"], real: real, mixed: mixed, harmful: [], withheld: [])
+        #expect(findings.first?.contains("not mixed as asked (no synthetic images for b") == true, "\(findings)")
+    }
+
     /// The harm gate is the per-class exact McNemar test on the same validation images: one flipped scan
     /// of 243 is noise, a ten-point drop (27 scans lost, 2 gained) is harm.
     @Test func oneFlippedScanIsNoiseATenPointDropIsHarm() {

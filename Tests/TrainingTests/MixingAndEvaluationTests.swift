@@ -150,6 +150,12 @@ func fnv1aHex(_ text: String) -> String {
         let trace = trainer.train(on: real, synthetic: onlyTwoClasses, mixing: MixingPolicy())
         #expect(trace.losses.count == settings.realOnlySteps(images: real.count))
         #expect(trace.note?.contains("bar") == true, "\(trace.note ?? "no note")")
+        // The experiment's row says so in its "vs real-only" cell, before the paired test's verdict.
+        let outcome = Experiment.judge(trainer, real, images: real.count, steps: trace.losses.count)
+        var row = Experiment.row("real+synthetic (symmetric)", [outcome], classes: real.classes, baseline: [outcome], evaluation: real)
+        #expect(row.comparisonText == row.pairedTest?.verdict)
+        row.notes = ["seed 1: \(trace.note!)"]
+        #expect(row.comparisonText.hasPrefix("**not mixed as asked** (seed 1: no synthetic images for bar"), "\(row.comparisonText)")
     }
 
     @Test func trainerAddsStepsForSyntheticDraws() {

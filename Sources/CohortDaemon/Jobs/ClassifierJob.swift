@@ -56,7 +56,7 @@ enum ClassifierJob {
             let (metrics, correct) = trainer.evaluatePerImage(validation)
             let variant = ReportVariant(
                 training: name, trainImages: train.count + (synthetic?.count ?? 0), validation: metrics,
-                test: test.map { trainer.evaluate($0) }, losses: trace.losses, seconds: trace.seconds)
+                test: test.map { trainer.evaluate($0) }, losses: trace.losses, seconds: trace.seconds, note: trace.note)
             return (variant, trainer, correct)
         }
         let (real, realModel, realCorrect) = try trainVariant("real", synthetic: nil, phase: 1)

@@ -25,8 +25,11 @@ public struct ReportVariant: Codable, Sendable {
     /// Training loss per step (for the curve).
     public var losses: [Float]
     public var seconds: Double
+    /// Why the run did not train as asked, if it did not (e.g. a class without synthetic images: the
+    /// symmetric policy then trains on real images only, and the "real+synthetic" figures are real-only's).
+    public var note: String?
     enum CodingKeys: String, CodingKey {
-        case training, validation, test, losses, seconds
+        case training, validation, test, losses, seconds, note
         case trainImages = "train_images"
     }
 }
@@ -84,6 +87,9 @@ extension ClassifierReport {
         pairedByClass: [String: PairedComparison] = [:]
     ) -> [String] {
         var lines: [String] = []
+        if let note = mixed.note {
+            lines.append("real+synthetic was not mixed as asked (\(note)): its figures are real-only's and say nothing about the synthetic data.")
+        }
         for name in classes {
             if let ratio = diversity[name], ratio < 0.5 {
                 lines.append(
