@@ -3,9 +3,9 @@
 // → D(x, y) = Linear(f) + ⟨embed(y), f⟩. Names match bench/torch_models.py (`conv0`, `blocks.<3i>`,
 // `blocks.<3i+1>`, `fc`, `embed`). Without batch norm (`Configuration.batchNorm` false: SNGAN's
 // discriminator, spectral normalization alone) a down-block is Conv (with bias) → LeakyReLU, named
-// `blocks.<3i>`; there is no `blocks.<3i+1>`. Batch norm normalizes the fake batch by its own statistics,
-// so a batch of near-identical samples reaches D's later layers as the same normalized features a varied
-// batch would: D cannot see the collapse it should punish. `backward(…, parameterGradients: false)` is the frozen D of the
+// `blocks.<3i>`; there is no `blocks.<3i+1>`. The idea: batch norm normalizes the fake batch by its own
+// statistics, which may hide a collapsed batch from D; measured, it made `make demo`'s collapse worse
+// (docs/results.md), so batch norm stays on by default. `backward(…, parameterGradients: false)` is the frozen D of the
 // generator step: it returns dL/dimage without touching D's gradients. `conditioningWeight` λ scales the
 // projection term, D(x, y) = Linear(f) + λ·⟨embed(y), f⟩: transitional conditioning ramps it from an
 // unconditional D (λ = 0) to the projection discriminator (λ = 1; Shahbazi et al., ICLR 2022).
