@@ -87,8 +87,8 @@ struct ExperimentCommand: ParsableCommand {
     @Option(help: "LeCam regularization weight for the discriminator (Tseng et al. 2021; 0: off).")
     var lecam: Float = 0
 
-    @Option(help: "Weight of MSGAN's mode-seeking term in the generator's loss (Mao et al. 2019; 0: off, as every GAN before it).")
-    var modeSeeking: Float = 1
+    @Option(help: "Weight of MSGAN's mode-seeking term in the generator's loss (Mao et al. 2019; 0: off).")
+    var modeSeeking: Float = 0
 
     @Option(help: "Discriminator learning rate, when it should differ from the generator's 2e-4 (two time-scale rule).")
     var dLearningRate: Float?

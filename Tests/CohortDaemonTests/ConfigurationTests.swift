@@ -37,10 +37,10 @@ import Testing
         #expect(c.datasets[0].imageSize == 64)
         #expect(c.datasets[0].classes.isEmpty && c.datasets[0].testRoot == nil)
         #expect(c.balance.target == .largest && c.balance.maxSyntheticPerReal == 1.0 && !c.balance.publishWhenHarmful)
-        #expect(c.gan.modeSeekingWeight == 1 && c.gan.training.modeSeekingWeight == 1, "mode seeking on for new GANs")
+        #expect(c.gan.modeSeekingWeight == 0 && c.gan.training.modeSeekingWeight == nil, "old checkpoints' settings")
         #expect(c.gan.discriminatorBatchNorm && c.gan.training.discriminatorBatchNorm == nil)
-        let off = try await load(Self.minimal + "\ngan:\n  mode_seeking_weight: 0\n  discriminator_batch_norm: false\n")
-        #expect(off.gan.training.modeSeekingWeight == nil && off.gan.training.discriminatorBatchNorm == false)
+        let options = try await load(Self.minimal + "\ngan:\n  mode_seeking_weight: 1\n  discriminator_batch_norm: false\n")
+        #expect(options.gan.training.modeSeekingWeight == 1 && options.gan.training.discriminatorBatchNorm == false)
     }
 
     @Test func theShippedConfigurationIsValid() async throws {
@@ -97,7 +97,7 @@ import Testing
                     + "  b:\n    watch_root: /srv/in/b\n    output_root: /srv/out/b\n", "dataset.b.output_root", "overlaps dataset 'a'"
             ),
             (Self.minimal + "\n    group_pattern: 'person[0-9]+'\n", "dataset.chest.group_pattern", "capture group"),
-            (Self.minimal + "\ngan:\n  batch_size: 9\n", "gan.mode_seeking_weight", "even gan.batch_size")
+            (Self.minimal + "\ngan:\n  batch_size: 9\n  mode_seeking_weight: 1\n", "gan.mode_seeking_weight", "even gan.batch_size")
         ]
         for (yaml, key, words) in bad {
             let error = await problem(yaml)

@@ -84,13 +84,8 @@ public struct GANScheduleSettings: Sendable, Equatable {
     /// report the last is kept.
     public var selectBest = false
     /// How a new GAN trains (a resumed GAN keeps what it was trained with): Training's own settings, embedded
-    /// whole; the configuration keys below read and write it. Mode seeking is on for new GANs (weight 1):
-    /// without it the generator collapsed in `make demo` and on brain MRI (docs/results.md).
-    public var training: GANTrainingSettings = {
-        var settings = GANTrainingSettings()
-        settings.modeSeekingWeight = 1
-        return settings
-    }()
+    /// whole; the configuration keys below read and write it.
+    public var training = GANTrainingSettings()
 
     public var batchSize: Int {
         get { training.batchSize }
