@@ -14,11 +14,12 @@ public enum ModeSeekingKernel {
     public static let epsilon: Float = 1e-5
 
     /// L_ms for images [2P, D] (image i paired with image P + i) and latents [2P, L] (same pairing).
-    /// When `dImages` is given, writes dL_ms/d(images) [2P, D] into it (overwriting). The sign of a zero
-    /// difference is taken as 0 (|x|'s subgradient PyTorch uses).
+    /// When `dImages` is given, adds `scale` · dL_ms/d(images) [2P, D] to it (the generator step adds the
+    /// weighted term to the hinge loss's image gradient in place). The sign of a zero difference is taken
+    /// as 0 (|x|'s subgradient PyTorch uses).
     public static func forward(
         images: UnsafePointer<Float>, imageSize d: Int, latents: UnsafePointer<Float>, latentSize l: Int, pairs p: Int,
-        dImages: UnsafeMutablePointer<Float>?
+        scale: Float = 1, accumulatingInto dImages: UnsafeMutablePointer<Float>?
     ) -> Float {
         precondition(p > 0 && d > 0 && l > 0, "ModeSeekingKernel: need at least one pair")
         var imageSum = 0.0, latentSum = 0.0
@@ -29,12 +30,12 @@ public enum ModeSeekingKernel {
         let loss = 1 / (lz + Double(epsilon))
         if let dImages {
             // dL/dlz = −1/(lz + ε)²; dlz/dx₁ = sign(x₁ − x₂) / (P·D·mean|z₁ − z₂|), dlz/dx₂ = −that.
-            let scale = Float(-loss * loss / (Double(p * d) * latentMean))
+            let step = scale * Float(-loss * loss / (Double(p * d) * latentMean))
             for i in 0..<(p * d) {
                 let diff = images[i] - images[p * d + i]
-                let g = diff > 0 ? scale : (diff < 0 ? -scale : 0)
-                dImages[i] = g
-                dImages[p * d + i] = -g
+                let g = diff > 0 ? step : (diff < 0 ? -step : 0)
+                dImages[i] += g
+                dImages[p * d + i] -= g
             }
         }
         return Float(loss)

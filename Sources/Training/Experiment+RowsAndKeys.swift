@@ -11,14 +11,17 @@ extension Experiment {
         return (metrics, correct, images, steps)
     }
 
-    /// One table row over seeds; with a `baseline`, the paired tests against it (overall and per class).
-    static func row(_ name: String, _ runs: [Outcome], classes: [String], baseline: [Outcome]?, evaluation: LabeledImages? = nil) -> ExperimentRow {
+    /// One table row over seeds; with a `baseline`, the paired tests against it (overall and per class);
+    /// `notes` say which seeds did not train as asked (`ExperimentRow.notes`).
+    static func row(
+        _ name: String, _ runs: [Outcome], classes: [String], baseline: [Outcome]?, evaluation: LabeledImages? = nil, notes: [String]? = nil
+    ) -> ExperimentRow {
         var row = ExperimentRow(
             training: name, images: runs[0].images, steps: runs[0].steps,
             accuracy: SeedStatistic(runs.map(\.metrics.accuracy)), balancedAccuracy: SeedStatistic(runs.map(\.metrics.balancedAccuracy)),
             macroF1: SeedStatistic(runs.map(\.metrics.macroF1)),
             recall: Dictionary(uniqueKeysWithValues: classes.indices.map { c in (classes[c], SeedStatistic(runs.map { $0.metrics.recall[c] })) }),
-            auc: runs.allSatisfy { $0.metrics.auc != nil } ? SeedStatistic(runs.map { $0.metrics.auc! }) : nil)
+            auc: runs.allSatisfy { $0.metrics.auc != nil } ? SeedStatistic(runs.map { $0.metrics.auc! }) : nil, notes: notes)
         if let baseline, let evaluation, baseline.count == runs.count {
             row.pairedTest = PairedComparison(first: baseline.map(\.correct), second: runs.map(\.correct))
             row.pairedTestByClass = PairedComparison.byClass(

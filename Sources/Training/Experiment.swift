@@ -336,17 +336,16 @@ public enum Experiment {
         var rows = [row("real", real, classes: classes, baseline: nil)]
         if let synthetic = outcomes["synthetic"] { rows.append(row("synthetic", synthetic, classes: classes, baseline: nil)) }
         for (variant, _, phase) in variants {
-            var mixed = row(variant, outcomes[variant]!, classes: classes, baseline: real, evaluation: evaluation)
-            mixed.notes = phaseNotes[phase]
-            rows.append(mixed)
+            rows.append(row(variant, outcomes[variant]!, classes: classes, baseline: real, evaluation: evaluation, notes: phaseNotes[phase]))
         }
         if let realTTA = outcomes["real" + ttaSuffix] {
             // Reported beside the plain rows, each real+synthetic one tested against real-only under the same views.
             rows.append(row("real" + ttaSuffix, realTTA, classes: classes, baseline: nil))
             for (variant, _, phase) in variants {
-                var mixed = row(variant + ttaSuffix, outcomes[variant + ttaSuffix]!, classes: classes, baseline: realTTA, evaluation: evaluation)
-                mixed.notes = phaseNotes[phase]
-                rows.append(mixed)
+                rows.append(
+                    row(
+                        variant + ttaSuffix, outcomes[variant + ttaSuffix]!, classes: classes, baseline: realTTA, evaluation: evaluation,
+                        notes: phaseNotes[phase]))
             }
         }
         summary.train = train.count

@@ -22,7 +22,6 @@ public final class GANTrainingStep {
     public var modeSeekingWeight: Float = 0
     /// Draws for the augmentation; saved in checkpoints.
     public var rng = RandomGenerator(seed: 0)
-    private var modeSeekingGradient: Tensor?
     private var dReal: Tensor?
     private var dFake: Tensor?
     private var dScores: Tensor?
@@ -97,10 +96,9 @@ public final class GANTrainingStep {
         precondition(
             n % 2 == 0 && (0..<pairs).allSatisfy { labels[$0] == labels[pairs + $0] },
             "GANTrainingStep: mode seeking pairs image i with image N/2 + i, which must share its label")
-        let g = reuse(&modeSeekingGradient, fake.shape)
         let loss = ModeSeekingKernel.forward(
-            images: fake.data, imageSize: fake.count / n, latents: z.data, latentSize: z.count / n, pairs: pairs, dImages: g.data)
-        for i in 0..<fake.count { gradient[i] += modeSeekingWeight * g[i] }
+            images: fake.data, imageSize: fake.count / n, latents: z.data, latentSize: z.count / n, pairs: pairs,
+            scale: modeSeekingWeight, accumulatingInto: gradient.data)
         return modeSeekingWeight * loss
     }
 

@@ -62,11 +62,7 @@ import Testing
         let x = contractInput([n, 64, 64, 1], stream: 1000)  // C = 1: NCHW and NHWC orders coincide
         let fake = contractInput([n, 64, 64, 1], stream: 1002)
         d.store.zeroGradients()
-        let real = d.forward(x, labels: y, mode: .training, slot: 0)
-        let fakeScores = d.forward(fake, labels: y2, mode: .training, slot: 1)
-        let dReal = Tensor(shape: [n]), dFake = Tensor(shape: [n])
-        let loss = LossKernel.hingeDiscriminator(
-            real: real.data, realCount: n, fake: fakeScores.data, fakeCount: n, dReal: dReal.data, dFake: dFake.data)
+        let (loss, dReal, dFake) = hingeDiscriminatorLoss(d, real: x, labels: y, fake: fake, fakeLabels: y2)
         d.backward(dReal, slot: 0, inputGradient: false)
         let dImage = d.backward(dFake, slot: 1)!.array
         var log: [String] = []

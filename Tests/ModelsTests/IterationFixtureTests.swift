@@ -72,13 +72,8 @@ func runCGANIteration(_ file: SafeTensorsFile, bug: InjectedBug = .none) -> CGAN
     let dOpt = Adam(parameterCount: d.store.parameterCount, learningRate: 2e-4, beta1: 0.5, beta2: 0.999)
 
     let fake = g.forward(z: z, labels: y2, mode: .training)
-    // D step: two calls with their own batch statistics.
     d.store.zeroGradients()
-    let real = d.forward(x, labels: y, mode: .training, slot: 0)
-    let fakeScores = d.forward(fake, labels: y2, mode: .training, slot: 1)
-    let dReal = Tensor(shape: [n]), dFake = Tensor(shape: [n])
-    let dLoss = LossKernel.hingeDiscriminator(
-        real: real.data, realCount: n, fake: fakeScores.data, fakeCount: n, dReal: dReal.data, dFake: dFake.data)
+    let (dLoss, dReal, dFake) = hingeDiscriminatorLoss(d, real: x, labels: y, fake: fake, fakeLabels: y2)
     d.backward(dReal, slot: 0, inputGradient: false)
     if case .dropFakeTerm = bug {} else { d.backward(dFake, slot: 1, inputGradient: false) }
     let dGrads = d.store.gradients.array
@@ -99,6 +94,20 @@ func runCGANIteration(_ file: SafeTensorsFile, bug: InjectedBug = .none) -> CGAN
     useReferenceGradients(g.store, file: file, prefix: "G.")
     gOpt.update(g.store)
     return CGANIterationResult(g: g, d: d, gOptimizer: gOpt, dOptimizer: dOpt, dLoss: dLoss, gLoss: gLoss, dGradients: dGrads, gGradients: gGrads)
+}
+
+/// The contract's D-step loss: the real batch (slot 0) and the fake batch (slot 1) scored in two D calls,
+/// each with its own batch statistics, and the hinge loss with its gradients with respect to both scores.
+func hingeDiscriminatorLoss(_ d: Discriminator, real: Tensor, labels: [Int], fake: Tensor, fakeLabels: [Int]) -> (
+    loss: Float, dReal: Tensor, dFake: Tensor
+) {
+    let realScores = d.forward(real, labels: labels, mode: .training, slot: 0)
+    let fakeScores = d.forward(fake, labels: fakeLabels, mode: .training, slot: 1)
+    let dReal = Tensor(shape: [labels.count]), dFake = Tensor(shape: [fakeLabels.count])
+    let loss = LossKernel.hingeDiscriminator(
+        real: realScores.data, realCount: labels.count, fake: fakeScores.data, fakeCount: fakeLabels.count, dReal: dReal.data,
+        dFake: dFake.data)
+    return (loss, dReal, dFake)
 }
 
 /// Judges every parameter gradient of `store` (values `gradients`, engine order) against the fixture;

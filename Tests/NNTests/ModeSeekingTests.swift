@@ -9,7 +9,8 @@ import Testing
 @Suite struct ModeSeekingTests {
     func loss(_ x: [Float], _ z: [Float], pairs: Int, gradient: UnsafeMutablePointer<Float>? = nil) -> Float {
         ModeSeekingKernel.forward(
-            images: x, imageSize: x.count / (2 * pairs), latents: z, latentSize: z.count / (2 * pairs), pairs: pairs, dImages: gradient)
+            images: x, imageSize: x.count / (2 * pairs), latents: z, latentSize: z.count / (2 * pairs), pairs: pairs,
+            accumulatingInto: gradient)
     }
 
     @Test func matchesPyTorch() throws {
@@ -17,10 +18,16 @@ import Testing
         var log: [String] = []
         for name in ["spread", "collapsed"] {
             let x = file.floats("\(name).x"), z = file.floats("\(name).z")
-            var g = [Float](repeating: .nan, count: x.count)
+            var g = [Float](repeating: 0, count: x.count)
             let y = loss(x, z, pairs: 3, gradient: &g)
             _ = expectMatches([y], file, "\(name).y", log: &log)
             _ = expectMatches(g, file, "\(name).gx", log: &log)
+            // It accumulates, scaled: onto an upstream gradient u, u + 0.5 · dL.
+            let upstream = (0..<x.count).map { Float($0 % 7) - 3 }
+            var sum = upstream
+            _ = ModeSeekingKernel.forward(
+                images: x, imageSize: x.count / 6, latents: z, latentSize: z.count / 6, pairs: 3, scale: 0.5, accumulatingInto: &sum)
+            #expect(zip(sum, zip(upstream, g)).allSatisfy { abs($0 - ($1.0 + 0.5 * $1.1)) <= 1e-6 * max(1, abs($0)) }, "\(name)")
         }
         #expect(file.floats("collapsed.y")[0] > 10 * file.floats("spread.y")[0], "near-identical pairs cost more")
     }

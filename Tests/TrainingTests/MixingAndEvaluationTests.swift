@@ -152,9 +152,10 @@ func fnv1aHex(_ text: String) -> String {
         #expect(trace.note?.contains("bar") == true, "\(trace.note ?? "no note")")
         // The experiment's row says so in its "vs real-only" cell, before the paired test's verdict.
         let outcome = Experiment.judge(trainer, real, images: real.count, steps: trace.losses.count)
-        var row = Experiment.row("real+synthetic (symmetric)", [outcome], classes: real.classes, baseline: [outcome], evaluation: real)
-        #expect(row.comparisonText == row.pairedTest?.verdict)
-        row.notes = ["seed 1: \(trace.note!)"]
+        let name = "real+synthetic (symmetric)"
+        let mixed = Experiment.row(name, [outcome], classes: real.classes, baseline: [outcome], evaluation: real)
+        #expect(mixed.comparisonText == mixed.pairedTest?.verdict)
+        let row = Experiment.row(name, [outcome], classes: real.classes, baseline: [outcome], evaluation: real, notes: ["seed 1: \(trace.note!)"])
         #expect(row.comparisonText.hasPrefix("**not mixed as asked** (seed 1: no synthetic images for bar"), "\(row.comparisonText)")
     }
 
