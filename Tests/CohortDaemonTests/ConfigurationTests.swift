@@ -2,6 +2,7 @@
 import CohortTestSupport
 import Foundation
 import Testing
+import Training
 
 @testable import CohortDaemon
 
@@ -41,6 +42,15 @@ import Testing
         #expect(c.gan.discriminatorBatchNorm && c.gan.training.discriminatorBatchNorm == nil)
         let options = try await load(Self.minimal + "\ngan:\n  mode_seeking_weight: 1\n  discriminator_batch_norm: false\n")
         #expect(options.gan.training.modeSeekingWeight == 1 && options.gan.training.discriminatorBatchNorm == false)
+        #expect(c.gan.transitionalConditioning == nil)
+        let ramp = try await load(Self.minimal + "\ngan:\n  transitional_conditioning: 500,1500\n")
+        #expect(ramp.gan.training.transitionalConditioning == ConditioningRamp(start: 500, end: 1500))
+        let off = try await load(Self.minimal + "\ngan:\n  transitional_conditioning: off\n")
+        #expect(off.gan.transitionalConditioning == nil)
+        for bad in ["1500,500", "500", "a,b", "-1,10"] {
+            let error = await problem(Self.minimal + "\ngan:\n  transitional_conditioning: \"\(bad)\"\n")
+            #expect(error?.key == "gan.transitional_conditioning", "\(bad)")
+        }
     }
 
     @Test func theShippedConfigurationIsValid() async throws {

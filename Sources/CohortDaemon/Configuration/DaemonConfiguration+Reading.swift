@@ -60,6 +60,17 @@ struct KeyReader {
 
     func string(_ key: String, default value: String) -> String { text(key) ?? value }
 
+    /// "START,END" (steps, 0 ≤ START ≤ END), or "off" (which YAML may hand over as false).
+    func ramp(_ key: String, default value: ConditioningRamp?) throws(ConfigurationError) -> ConditioningRamp? {
+        guard let raw = text(key)?.trimmingCharacters(in: .whitespaces) else { return value }
+        if ["", "off", "false"].contains(raw.lowercased()) { return nil }
+        let parts = raw.split(separator: ",").map { Int($0.trimmingCharacters(in: .whitespaces)) }
+        guard parts.count == 2, let start = parts[0], let end = parts[1], start >= 0, end >= start else {
+            throw fail(key, "expected 'START,END' steps with 0 ≤ START ≤ END (e.g. '500,1500') or 'off', got '\(raw)'")
+        }
+        return ConditioningRamp(start: start, end: end)
+    }
+
     func int(_ key: String, default value: Int, in range: ClosedRange<Int>) throws(ConfigurationError) -> Int {
         guard let raw = text(key) else { return value }
         guard let parsed = Int(raw.trimmingCharacters(in: .whitespaces)) else { throw fail(key, "expected a whole number, got '\(raw)'") }
@@ -157,6 +168,7 @@ struct KeyReader {
         if c.gan.modeSeekingWeight > 0, c.gan.batchSize % 2 != 0 {
             throw fail("gan.mode_seeking_weight", "needs an even gan.batch_size (its pairs are the batch's two halves)")
         }
+        c.gan.transitionalConditioning = try ramp("gan.transitional_conditioning", default: c.gan.transitionalConditioning)
         c.gan.checkpointEverySteps = try int("gan.checkpoint_every_steps", default: c.gan.checkpointEverySteps, in: 1...10_000_000)
         c.gan.selectBest = try bool("gan.select_best", default: c.gan.selectBest)
         c.gan.seed = UInt64(try int("gan.seed", default: Int(c.gan.seed), in: 0...Int.max))

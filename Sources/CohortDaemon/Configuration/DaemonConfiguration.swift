@@ -120,6 +120,12 @@ public struct GANScheduleSettings: Sendable, Equatable {
         get { Double(training.modeSeekingWeight ?? 0) }
         set { training.modeSeekingWeight = newValue > 0 ? Float(newValue) : nil }
     }
+    /// Transitional conditioning of a new GAN (Shahbazi et al. 2022: unconditional until `start`, the class
+    /// ramped in to `end`, in the GAN's own iterations, so incremental jobs continue the ramp; nil: off).
+    public var transitionalConditioning: ConditioningRamp? {
+        get { training.transitionalConditioning }
+        set { training.transitionalConditioning = newValue }
+    }
     public var seed: UInt64 {
         get { training.seed }
         set { training.seed = newValue }
