@@ -59,6 +59,14 @@ public struct ConditioningRamp: Codable, Sendable, Equatable, CustomStringConver
         self.start = start; self.end = end
     }
 
+    /// Parses "START,END" (whole steps, spaces allowed around each; 0 ≤ START ≤ END), as `cohort experiment
+    /// --transitional-conditioning` and cohortd's `gan.transitional_conditioning` write it; nil otherwise.
+    public init?(parsing text: String) {
+        let parts = text.split(separator: ",").map { Int($0.trimmingCharacters(in: .whitespaces)) }
+        guard parts.count == 2, let start = parts[0], let end = parts[1], start >= 0, end >= start else { return nil }
+        self.init(start: start, end: end)
+    }
+
     /// λ at `iteration` (the number of iterations done before the step it is used in).
     public func weight(at iteration: Int) -> Float {
         if iteration >= end { return 1 }

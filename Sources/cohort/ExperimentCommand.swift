@@ -112,12 +112,7 @@ struct ExperimentCommand: ParsableCommand {
     var ganSelectEvery: Int?
 
     /// `--transitional-conditioning` as a ramp (nil: absent or not START,END with 0 ≤ START ≤ END).
-    var conditioningRamp: ConditioningRamp? {
-        guard let parts = transitionalConditioning?.split(separator: ",").map({ Int($0.trimmingCharacters(in: .whitespaces)) }),
-            parts.count == 2, let start = parts[0], let end = parts[1], start >= 0, end >= start
-        else { return nil }
-        return ConditioningRamp(start: start, end: end)
-    }
+    var conditioningRamp: ConditioningRamp? { transitionalConditioning.flatMap(ConditioningRamp.init(parsing:)) }
 
     @Option(help: "GAN training steps.")
     var ganSteps = 3000

@@ -64,11 +64,10 @@ struct KeyReader {
     func ramp(_ key: String, default value: ConditioningRamp?) throws(ConfigurationError) -> ConditioningRamp? {
         guard let raw = text(key)?.trimmingCharacters(in: .whitespaces) else { return value }
         if ["", "off", "false"].contains(raw.lowercased()) { return nil }
-        let parts = raw.split(separator: ",").map { Int($0.trimmingCharacters(in: .whitespaces)) }
-        guard parts.count == 2, let start = parts[0], let end = parts[1], start >= 0, end >= start else {
+        guard let ramp = ConditioningRamp(parsing: raw) else {
             throw fail(key, "expected 'START,END' steps with 0 ≤ START ≤ END (e.g. '500,1500') or 'off', got '\(raw)'")
         }
-        return ConditioningRamp(start: start, end: end)
+        return ramp
     }
 
     func int(_ key: String, default value: Int, in range: ClosedRange<Int>) throws(ConfigurationError) -> Int {
