@@ -22,6 +22,7 @@ extension Experiment {
             macroF1: SeedStatistic(runs.map(\.metrics.macroF1)),
             recall: Dictionary(uniqueKeysWithValues: classes.indices.map { c in (classes[c], SeedStatistic(runs.map { $0.metrics.recall[c] })) }),
             auc: runs.allSatisfy { $0.metrics.auc != nil } ? SeedStatistic(runs.map { $0.metrics.auc! }) : nil, notes: notes)
+        row.confusion = summedConfusion(runs.map(\.metrics.confusion))
         if let baseline, let evaluation, baseline.count == runs.count {
             row.pairedTest = PairedComparison(first: baseline.map(\.correct), second: runs.map(\.correct))
             row.pairedTestByClass = PairedComparison.byClass(
@@ -29,6 +30,12 @@ extension Experiment {
                 labels: evaluation.labels, classes: classes)
         }
         return row
+    }
+
+    /// Element-wise sum of same-sized confusion matrices (one per seed).
+    static func summedConfusion(_ matrices: [[[Int]]]) -> [[Int]]? {
+        guard let first = matrices.first else { return nil }
+        return matrices.dropFirst().reduce(first) { sum, m in zip(sum, m).map { zip($0, $1).map(+) } }
     }
 
     /// A per-class sampling seed that no other class's draws reach (SplitMix64 of seed and class): draws

@@ -20,6 +20,9 @@ public struct ExperimentRow: Codable, Sendable {
     public var pairedTest: PairedComparison?
     /// Per class: the same test on that class's images (a change in its recall).
     public var pairedTestByClass: [String: PairedComparison]?
+    /// confusion[true][predicted] on the validation images, summed over seeds (class order: the result's
+    /// sorted class names); nil in results written before it existed. Where the errors are, not just how many.
+    public var confusion: [[Int]]?
     /// Seeds whose run did not mix as asked, and why ("seed 1: no synthetic images for pituitary: trained on
     /// real images only"); nil when every seed did. Such a row is not a real+synthetic result.
     public var notes: [String]?
@@ -32,7 +35,7 @@ public struct ExperimentRow: Codable, Sendable {
     }
 
     enum CodingKeys: String, CodingKey {
-        case training, images, steps, accuracy, recall, auc, notes
+        case training, images, steps, accuracy, recall, auc, notes, confusion
         case balancedAccuracy = "balanced_accuracy"
         case macroF1 = "macro_f1"
         case pairedTest = "paired_test"
@@ -153,6 +156,14 @@ extension Experiment {
                     + "\(r.diversity[c].map { String(format: "%.2f", $0) } ?? "–") | \(r.featureDiversity[c].map { String(format: "%.2f", $0) } ?? "–") | "
                     + "\(r.acceptance[c].map { pct($0) } ?? "–") | \(r.nearCopies[c] ?? 0) |")
         }
+        if r.rows.contains(where: { $0.confusion != nil }) {
+            lines.append("")
+            lines.append("Errors on the validation images (true → predicted: count, summed over seeds; the largest first):")
+            for row in r.rows {
+                guard let confusion = row.confusion else { continue }
+                lines.append("- \(row.training): " + errorsText(confusion, classes: classes))
+            }
+        }
         for row in r.rows where row.pairedTestByClass != nil {
             lines.append("")
             lines.append(
@@ -196,4 +207,16 @@ extension Experiment {
     }
 
     static func pct(_ x: Double) -> String { String(format: "%.1f%%", x * 100) }
+
+    /// The off-diagonal cells of a confusion matrix as "a → b 12, …", largest first (ties in class order).
+    static func errorsText(_ confusion: [[Int]], classes: [String]) -> String {
+        var cells: [(count: Int, truth: Int, predicted: Int)] = []
+        for t in confusion.indices {
+            for p in confusion[t].indices where p != t && confusion[t][p] > 0 { cells.append((confusion[t][p], t, p)) }
+        }
+        guard !cells.isEmpty else { return "none" }
+        let total = cells.reduce(0) { $0 + $1.count }
+        return cells.sorted { ($0.count, $1.truth, $1.predicted) > ($1.count, $0.truth, $0.predicted) }
+            .map { "\(classes[$0.truth]) → \(classes[$0.predicted]) \($0.count)" }.joined(separator: ", ") + " (\(total) in all)"
+    }
 }

@@ -49,6 +49,13 @@ import Testing
         #expect(symmetric.steps > real.steps, "synthetic draws add steps (real exposure constant)")
         #expect(symmetric.pairedTest?.images == result.evaluationCounts.values.reduce(0, +))
         #expect(symmetric.pairedTestByClass?.count == 3)
+        // Confusions summed over the two seeds: every validation image counted once per seed, the diagonal
+        // agreeing with the accuracy.
+        let evaluated = result.evaluationCounts.values.reduce(0, +)
+        let confusion = try #require(real.confusion)
+        #expect(confusion.count == 3 && confusion.joined().reduce(0, +) == 2 * evaluated)
+        let diagonal = (0..<3).reduce(0) { $0 + confusion[$1][$1] }
+        #expect(abs(Double(diagonal) / Double(2 * evaluated) - real.accuracy.mean) < 1e-9)
         #expect(result.fcd.count == 3 && result.fcd.values.allSatisfy { $0 >= 0 })
         #expect(result.validationCurve.map(\.epoch) == (1...15).map(Double.init), "one validation point per epoch")
         #expect(result.nearCopies.count == 3 && result.acceptance.count == 3 && result.featureDiversity.count == 3)
@@ -57,6 +64,7 @@ import Testing
                 .allSatisfy { result.seconds[$0] != nil }, "\(result.seconds.keys.sorted())")
         let table = Experiment.markdown(result, command: "cohort experiment --data tiny")
         #expect(table.contains("| real+synthetic (symmetric) |") && table.contains("not Inception FID") && table.contains("exact McNemar"))
+        #expect(table.contains("Errors on the validation images"))
         print(table)
 
         // A policy A/B on a warm cache retrains neither the GAN nor the real-only baselines, and gets them back exactly.
@@ -89,5 +97,13 @@ import Testing
         #expect(Experiment.markdown(selected, command: "cohort experiment").contains("GAN checkpoint selection"))
         let warm = try Experiment.run(configuration)
         #expect(warm.cachedPhases.contains("gan") && warm.ganSelection == points && warm.ganStep == selected.ganStep)
+    }
+
+    @Test func errorsAreListedLargestFirst() {
+        let confusion = [[50, 3, 0], [7, 40, 3], [0, 0, 9]]
+        #expect(
+            Experiment.errorsText(confusion, classes: ["a", "b", "c"]) == "b → a 7, a → b 3, b → c 3 (13 in all)")
+        #expect(Experiment.errorsText([[4, 0], [0, 5]], classes: ["a", "b"]) == "none")
+        #expect(Experiment.summedConfusion([[[1, 2], [3, 4]], [[10, 20], [30, 40]]]) == [[11, 22], [33, 44]])
     }
 }
