@@ -28,6 +28,10 @@ public struct ExperimentConfiguration: Sendable {
     /// Further synthetic shares f, each trained as a symmetric variant of its own beside the policy's (same
     /// GAN, seeds and real-only baselines), so f is chosen on validation in one run.
     public var compareShares: [Double] = []
+    /// Also train each seed's real-only run from that seed's synthetic-only classifier instead of random
+    /// weights ("synthetic → real (warm start)"): synthetic images as pretraining, never in a batch with real
+    /// ones, the real images' draws and schedule those of the real-only run. Tested against real-only.
+    public var compareWarmStart = false
     public var gan = GANTrainingSettings()
     public var classifier = ClassifierTrainingSettings()
     public var classifierConfiguration = Classifier.Configuration()
@@ -110,9 +114,10 @@ public enum Experiment {
         var phaseNotes: [String: [String]] = [:]
         func trainClassifier(
             _ name: String, seed: UInt64, data: LabeledImages, synthetic: LabeledImages? = nil,
-            mixing: MixingPolicy = MixingPolicy(), monitor: LabeledImages? = nil
-        ) -> (ClassifierTrainer, Int) {
+            mixing: MixingPolicy = MixingPolicy(), monitor: LabeledImages? = nil, startingFrom: String? = nil
+        ) throws -> (ClassifierTrainer, Int) {
             let trainer = ClassifierTrainer(model: Classifier(modelConfiguration, seed: seed), settings: settings(seed: seed))
+            if let startingFrom { try Checkpoint.load(trainer.model.store, from: try SafeTensorsFile.read(startingFrom), path: startingFrom) }
             var steps = 0
             timed("classifier_\(name)_s\(seed)") {
                 let realSteps = trainer.settings.realOnlySteps(images: data.count)
@@ -156,7 +161,7 @@ public enum Experiment {
                 // The first seed's real-only run records the validation curve the epoch count is chosen from
                 // (only on a validation split: with --test the evaluation set is a test set, never monitored).
                 let monitor = seed == configuration.seeds[0] && configuration.test == nil ? evaluation : nil
-                (realModel, realSteps) = trainClassifier("real", seed: seed, data: train, monitor: monitor)
+                (realModel, realSteps) = try trainClassifier("real", seed: seed, data: train, monitor: monitor)
                 try cache.prepare()
                 try realModel.saveEvaluationWeights(to: realPath)
             }
@@ -231,6 +236,7 @@ public enum Experiment {
 
         // The variants: the configured policy, further shares f of it, and top-up for an A/B.
         let policyName = "real+synthetic (\(configuration.mixing.kind.rawValue))"
+        let warmStartName = "synthetic → real (warm start)"
         var variants = [(name: policyName, mixing: configuration.mixing, phase: configuration.mixing.kind.rawValue)]
         if configuration.mixing.kind == .symmetric {
             for share in configuration.compareShares where share != configuration.mixing.syntheticShare {
@@ -246,6 +252,40 @@ public enum Experiment {
             variants.append((name: "real+synthetic (top-up)", mixing: mixing, phase: "top-up"))
         }
         var outcomes: [String: [(metrics: ClassificationMetrics, correct: [Bool], images: Int, steps: Int)]] = [:]
+        // Synthetic only, as many per class as real, no acceptance filter (it measures the generator): the first
+        // seed's is the CAS row; with --compare-warm-start every seed's is the starting point of a real-only run.
+        // Cached by the GAN, the recipe and the seed: a mixing A/B does not change it. Nil when every sample
+        // was a near-copy.
+        var syntheticOnlyModels: [UInt64: (path: String, outcome: Outcome)?] = [:]
+        func syntheticOnly(seed: UInt64) throws -> (path: String, outcome: Outcome)? {
+            if let known = syntheticOnlyModels[seed] { return known }
+            let made = try trainSyntheticOnly(seed: seed)
+            syntheticOnlyModels[seed] = made
+            return made
+        }
+        func trainSyntheticOnly(seed: UInt64) throws -> (path: String, outcome: Outcome)? {
+            let casPath = cache.path(
+                "classifier-synthetic", [ganPath, describe(settings(seed: seed)), describe(modelConfiguration), "\(seed)", "\(counts)"])
+            if let cached = cache.existing(casPath),
+                let file = try? SafeTensorsFile.read(cached),
+                let images = file.metadata["images"].flatMap(Int.init), let steps = file.metadata["steps"].flatMap(Int.init),
+                let loaded = try? ClassifierTrainer.loadEvaluationWeights(
+                    from: cached, configuration: modelConfiguration, settings: settings(seed: seed))
+            {
+                cachedPhases.append("classifier_synthetic_s\(seed)")
+                log("classifier synthetic seed \(seed): from the cache")
+                return (cached, judge(loaded, evaluation, images: images, steps: steps))
+            }
+            let (syntheticOnly, _) = timed("draw_synthetic_only_s\(seed)") { drawSet(counts, seed: seed &+ 77, acceptance: nil) }
+            guard syntheticOnly.count > 0 else {
+                log("synthetic only, seed \(seed): every sample was a near-copy — no synthetic-only classifier")
+                return nil
+            }
+            let (casModel, casSteps) = try trainClassifier("synthetic", seed: seed, data: syntheticOnly)
+            try cache.prepare()
+            try casModel.saveEvaluationWeights(to: casPath, metadata: ["images": "\(syntheticOnly.count)", "steps": "\(casSteps)"])
+            return (casPath, judge(casModel, evaluation, images: syntheticOnly.count, steps: casSteps))
+        }
         let tta =
             configuration.testTimeAugmentation
             ? TestTimeAugmentation.standard(horizontalFlip: configuration.classifier.augmentation.horizontalFlip) : nil
@@ -265,32 +305,7 @@ public enum Experiment {
             if featureNetwork == nil { featureNetwork = realModel }
 
             if seed == configuration.seeds[0] {
-                // CAS: synthetic only, as many per class as real, no acceptance filter (it measures the generator).
-                // Cached by the GAN, the recipe and the seed: a mixing A/B does not change it.
-                let casPath = cache.path(
-                    "classifier-synthetic", [ganPath, describe(settings(seed: seed)), describe(modelConfiguration), "\(seed)", "\(counts)"])
-                var casOutcome: Outcome?
-                if let cached = cache.existing(casPath),
-                    let file = try? SafeTensorsFile.read(cached),
-                    let images = file.metadata["images"].flatMap(Int.init), let steps = file.metadata["steps"].flatMap(Int.init),
-                    let loaded = try? ClassifierTrainer.loadEvaluationWeights(
-                        from: cached, configuration: modelConfiguration, settings: settings(seed: seed))
-                {
-                    casOutcome = judge(loaded, evaluation, images: images, steps: steps)
-                    cachedPhases.append("classifier_synthetic_s\(seed)")
-                    log("classifier synthetic seed \(seed): from the cache")
-                } else {
-                    let (syntheticOnly, _) = timed("draw_synthetic_only") { drawSet(counts, seed: seed &+ 77, acceptance: nil) }
-                    if syntheticOnly.count > 0 {
-                        let (casModel, casSteps) = trainClassifier("synthetic", seed: seed, data: syntheticOnly)
-                        casOutcome = judge(casModel, evaluation, images: syntheticOnly.count, steps: casSteps)
-                        try cache.prepare()
-                        try casModel.saveEvaluationWeights(to: casPath, metadata: ["images": "\(syntheticOnly.count)", "steps": "\(casSteps)"])
-                    } else {
-                        log("synthetic only: every sample was a near-copy — no CAS")
-                    }
-                }
-                if let casOutcome {
+                if let casOutcome = try syntheticOnly(seed: seed)?.outcome {
                     outcomes["synthetic", default: []].append(casOutcome)
                     cas = Dictionary(uniqueKeysWithValues: zip(classes, casOutcome.metrics.recall))
                 }
@@ -308,13 +323,25 @@ public enum Experiment {
                     for (c, n) in zip(classes, mix.classCounts) { syntheticPerClass[c] = n }
                 }
                 log("\(variant) seed \(seed): synthetic per class \(mix.classCounts) (wanted \(wanted))")
-                let (model, steps) = trainClassifier(phase, seed: seed, data: train, synthetic: mix, mixing: mixing)
+                let (model, steps) = try trainClassifier(phase, seed: seed, data: train, synthetic: mix, mixing: mixing)
                 outcomes[variant, default: []].append(judge(model, evaluation, images: train.count + mix.count, steps: steps))
                 if let tta {
                     outcomes[variant + ttaSuffix, default: []].append(
                         judge(model, evaluation, images: train.count + mix.count, steps: steps, tta: tta))
                 }
                 log("\(variant) seed \(seed): \(Self.brief(outcomes[variant]!.last!.metrics, classes: classes))")
+            }
+
+            if configuration.compareWarmStart {
+                // The real-only run, started from this seed's synthetic-only weights instead of random ones: the
+                // real images get exactly the real-only run's draws and schedule, and no batch mixes the two kinds.
+                if let start = try syntheticOnly(seed: seed) {
+                    let (model, steps) = try trainClassifier("warm-start", seed: seed, data: train, startingFrom: start.path)
+                    outcomes[warmStartName, default: []].append(judge(model, evaluation, images: train.count, steps: steps))
+                    log("\(warmStartName) seed \(seed): \(Self.brief(outcomes[warmStartName]!.last!.metrics, classes: classes))")
+                } else {
+                    phaseNotes["warm-start", default: []].append("seed \(seed): no synthetic-only classifier to start from")
+                }
             }
         }
 
@@ -337,6 +364,9 @@ public enum Experiment {
         if let synthetic = outcomes["synthetic"] { rows.append(row("synthetic", synthetic, classes: classes, baseline: nil)) }
         for (variant, _, phase) in variants {
             rows.append(row(variant, outcomes[variant]!, classes: classes, baseline: real, evaluation: evaluation, notes: phaseNotes[phase]))
+        }
+        if let warm = outcomes[warmStartName], warm.count == real.count {
+            rows.append(row(warmStartName, warm, classes: classes, baseline: real, evaluation: evaluation, notes: phaseNotes["warm-start"]))
         }
         if let realTTA = outcomes["real" + ttaSuffix] {
             // Reported beside the plain rows, each real+synthetic one tested against real-only under the same views.

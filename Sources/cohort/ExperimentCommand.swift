@@ -62,6 +62,12 @@ struct ExperimentCommand: ParsableCommand {
     )
     var compareShares: String?
 
+    @Flag(
+        help:
+            "Also train each seed's real-only classifier starting from that seed's synthetic-only one (synthetic images as pretraining, never mixed into a batch), tested against real-only."
+    )
+    var compareWarmStart = false
+
     /// `--compare-shares` as numbers (nil: not a list of non-negative numbers).
     var comparedShares: [Double]? {
         guard let compareShares else { return [] }
@@ -191,6 +197,7 @@ struct ExperimentCommand: ParsableCommand {
         configuration.mixing.syntheticLossWeight = syntheticLossWeight
         configuration.compareTopUp = compareTopUp
         configuration.compareShares = comparedShares ?? []
+        configuration.compareWarmStart = compareWarmStart
         configuration.testTimeAugmentation = tta
         configuration.gan.spectralNormalization = spectralNorm
         configuration.gan.discriminatorBatchNorm = discriminatorBatchNorm ? nil : false

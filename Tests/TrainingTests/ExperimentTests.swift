@@ -72,14 +72,23 @@ import Testing
         configuration.compareTopUp = false
         configuration.mixing.syntheticShare = 1
         configuration.compareShares = [0.25, 1]
+        configuration.compareWarmStart = true
         configuration.seeds = [1]
         let again = try Experiment.run(configuration)
         #expect(again.cachedPhases == ["gan", "classifier_real_s1", "classifier_synthetic_s1"])
         #expect(again.rows[0].accuracy.values == [real.accuracy.values[0]])
         #expect(again.rows[1].accuracy.values == result.rows[1].accuracy.values && again.cas == result.cas)
-        #expect(again.rows.map(\.training) == ["real", "synthetic", "real+synthetic (symmetric)", "real+synthetic (symmetric, f = 0.25)"])
+        #expect(
+            again.rows.map(\.training) == [
+                "real", "synthetic", "real+synthetic (symmetric)", "real+synthetic (symmetric, f = 0.25)", "synthetic → real (warm start)"
+            ])
         #expect(again.rows[3].steps < again.rows[2].steps, "a smaller share adds fewer synthetic draws")
         #expect(again.seconds["classifier_symmetric-f0.25_s1"] != nil)
+        // The warm start reuses the cached synthetic-only classifier as its starting point and then sees exactly
+        // the real-only run's images and steps; it is tested against real-only like every mixed variant.
+        let warmStart = again.rows[4]
+        #expect(warmStart.steps == real.steps && warmStart.images == real.images && warmStart.pairedTest != nil)
+        #expect(again.seconds["classifier_warm-start_s1"] != nil && again.seconds["classifier_synthetic_s1"] == nil)
 
         // Checkpoint selection: a GAN of its own (another cache entry), the first seed's real-only classifier
         // (from the cache) as the judge, one evaluation every 200 steps; the kept step is the one the
