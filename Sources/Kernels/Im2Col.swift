@@ -31,6 +31,12 @@ public enum Im2Col {
     /// cols[((n − first)·OH + oh)·OW + ow][(i·KW + j)·Cg + c] = x[n, oh·S − P + i, ow·S − P + j, c0 + c], or 0
     /// outside, for the images in `images` (serial: callers parallelize over tiles of images).
     public static func im2col(_ x: UnsafePointer<Float>, _ g: WindowGeometry, images: Range<Int>, into cols: UnsafeMutablePointer<Float>) {
+        if g.c == 1 { return im2colSingleChannel(x, g, images: images, into: cols) }
+        im2colAnyChannels(x, g, images: images, into: cols)
+    }
+
+    /// The general form: one run of Cg channels per tap.
+    static func im2colAnyChannels(_ x: UnsafePointer<Float>, _ g: WindowGeometry, images: Range<Int>, into cols: UnsafeMutablePointer<Float>) {
         let k = g.columnCount
         for n in images {
             for oy in 0..<g.oh {
@@ -65,6 +71,14 @@ public enum Im2Col {
     /// The adjoint of `im2col` for the images in `images`: x[…] += cols[…] (x is not cleared).
     public static func col2im(_ cols: UnsafePointer<Float>, _ g: WindowGeometry, images: Range<Int>, accumulatingInto x: UnsafeMutablePointer<Float>)
     {
+        if g.c == 1 { return col2imSingleChannel(cols, g, images: images, accumulatingInto: x) }
+        col2imAnyChannels(cols, g, images: images, accumulatingInto: x)
+    }
+
+    /// The general form: one run of Cg channels per tap.
+    static func col2imAnyChannels(
+        _ cols: UnsafePointer<Float>, _ g: WindowGeometry, images: Range<Int>, accumulatingInto x: UnsafeMutablePointer<Float>
+    ) {
         let k = g.columnCount
         for n in images {
             for oy in 0..<g.oh {
@@ -79,6 +93,85 @@ public enum Im2Col {
                                 for c in 0..<g.cg { dst[c] += src[c] }
                             }
                             src += g.cg
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    // One channel (grayscale images: the discriminator's first convolution, the generator's output layer and
+    // the gradients through them). The general form spends a bounds check, an address computation and a
+    // one-trip channel loop on every single float; here a window that lies wholly inside the image is copied
+    // (or added) as KH rows of KW floats without checks. Same values, same order of additions as the general
+    // form, so the results are bit-identical (Im2ColTests).
+
+    /// Output positions o in 0..<count whose window [o·S − P, o·S − P + K) lies inside [0, size).
+    static func inside(count: Int, size: Int, kernel: Int, stride: Int, padding: Int) -> Range<Int> {
+        let first = (padding + stride - 1) / stride
+        let last = size + padding - kernel < 0 ? -1 : (size + padding - kernel) / stride
+        return first <= min(last, count - 1) ? first..<(min(last, count - 1) + 1) : 0..<0
+    }
+
+    static func im2colSingleChannel(_ x: UnsafePointer<Float>, _ g: WindowGeometry, images: Range<Int>, into cols: UnsafeMutablePointer<Float>) {
+        let rows = inside(count: g.oh, size: g.h, kernel: g.kh, stride: g.stride, padding: g.padding)
+        let columns = inside(count: g.ow, size: g.w, kernel: g.kw, stride: g.stride, padding: g.padding)
+        var dst = cols
+        for n in images {
+            let image = x + n * g.h * g.w
+            for oy in 0..<g.oh {
+                let y0 = oy * g.stride - g.padding
+                for ox in 0..<g.ow {
+                    let x0 = ox * g.stride - g.padding
+                    if rows.contains(oy) && columns.contains(ox) {
+                        var src = image + y0 * g.w + x0
+                        for _ in 0..<g.kh {
+                            for j in 0..<g.kw { dst[j] = src[j] }
+                            dst += g.kw
+                            src += g.w
+                        }
+                    } else {
+                        for i in 0..<g.kh {
+                            let iy = y0 + i
+                            for j in 0..<g.kw {
+                                let ix = x0 + j
+                                dst[j] = iy >= 0 && iy < g.h && ix >= 0 && ix < g.w ? image[iy * g.w + ix] : 0
+                            }
+                            dst += g.kw
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    static func col2imSingleChannel(
+        _ cols: UnsafePointer<Float>, _ g: WindowGeometry, images: Range<Int>, accumulatingInto x: UnsafeMutablePointer<Float>
+    ) {
+        let rows = inside(count: g.oh, size: g.h, kernel: g.kh, stride: g.stride, padding: g.padding)
+        let columns = inside(count: g.ow, size: g.w, kernel: g.kw, stride: g.stride, padding: g.padding)
+        var src = cols
+        for n in images {
+            let image = x + n * g.h * g.w
+            for oy in 0..<g.oh {
+                let y0 = oy * g.stride - g.padding
+                for ox in 0..<g.ow {
+                    let x0 = ox * g.stride - g.padding
+                    if rows.contains(oy) && columns.contains(ox) {
+                        var dst = image + y0 * g.w + x0
+                        for _ in 0..<g.kh {
+                            for j in 0..<g.kw { dst[j] += src[j] }
+                            src += g.kw
+                            dst += g.w
+                        }
+                    } else {
+                        for i in 0..<g.kh {
+                            let iy = y0 + i
+                            for j in 0..<g.kw {
+                                let ix = x0 + j
+                                if iy >= 0 && iy < g.h && ix >= 0 && ix < g.w { image[iy * g.w + ix] += src[j] }
+                            }
+                            src += g.kw
                         }
                     }
                 }
